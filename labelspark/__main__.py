@@ -1,0 +1,5 @@
+import sys
+
+from labelspark.cli import main
+
+sys.exit(main())

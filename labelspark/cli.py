@@ -1,0 +1,134 @@
+"""The `labelspark` command: parse arguments, load the config, hand over to the library.
+
+Exit codes: 0 success, 2 bad config or arguments, 1 failure at run time.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from labelspark.errors import LabelsparkError
+
+log = logging.getLogger("labelspark")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args) or 0
+    except LabelsparkError as exc:
+        if args.verbose:
+            log.exception("failed")
+        print(f"labelspark: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception:  # a bug or an engine failure: keep the trace for the operator
+        log.exception("run failed")
+        return 1
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _labels(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labelspark", description="User-label engine on Spark.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check a config; print every problem with its location")
+    validate.add_argument("config", type=Path)
+    validate.set_defaults(handler=_validate)
+
+    plan = commands.add_parser("plan", help="labels due on a date, grouped by the source passes that compute them")
+    plan.add_argument("config", type=Path)
+    plan.add_argument("--date", type=_date, help="business date (default: yesterday in the config's timezone)")
+    plan.set_defaults(handler=_plan)
+
+    run = commands.add_parser("run", help="compute the labels due on a date and write the snapshot")
+    run.add_argument("config", type=Path)
+    run.add_argument("--date", type=_date, help="business date (default: yesterday in the config's timezone)")
+    run.add_argument("--labels", type=_labels, help="comma-separated label ids: compute only these")
+    run.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
+    run.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
+    run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="write a small example project into DIR")
+    demo.add_argument("directory", type=Path)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _validate(args) -> int:
+    from labelspark.config import load_project
+
+    project = load_project(args.config)
+    print(f"{args.config}: ok ({len(project.sources)} sources, {len(project.indicators)} indicators, "
+          f"{len(project.labels)} labels, {len(project.segments)} segments)")
+    return 0
+
+
+def _plan(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.plan import make_plan
+    from labelspark.timeutil import yesterday
+
+    project = load_project(args.config)
+    day = args.date or yesterday(project.timezone)
+    plan = make_plan(project, day)
+    print(f"{project.name} on {day}: {len(plan.due)} labels due, {len(plan.carried)} kept from the last snapshot")
+    for i, source_pass in enumerate(plan.passes, 1):
+        print(f"  pass {i}: source {source_pass.source}")
+        print(f"    indicators: {', '.join(source_pass.indicators) or '-'}")
+        print(f"    labels:     {', '.join(source_pass.labels) or '-'}")
+    if plan.cross_source:
+        print(f"  across sources (after the passes are joined): {', '.join(plan.cross_source)}")
+    if plan.imports:
+        print(f"  imported from files: {', '.join(plan.imports)}")
+    if plan.carried:
+        print(f"  not due (kept): {', '.join(label.id for label in plan.carried)}")
+    return 0
+
+
+def _run(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engines import open_session
+    from labelspark.pipeline import run
+    from labelspark.timeutil import yesterday
+
+    project = load_project(args.config)
+    day = args.date or yesterday(project.timezone)
+    with open_session(args.engine, args.remote, project.timezone) as spark:
+        result = run(spark, project, day, only=args.labels)
+    print(f"{project.name} {day}: {len(result.labels)} labels computed, {len(result.carried)} kept, "
+          f"{result.rows} entities -> {result.snapshot_path}")
+    return 0
+
+
+def _demo(args) -> int:
+    from labelspark.demo import write_demo
+
+    config = write_demo(args.directory)
+    print(f"demo project written: {config}\nnext: cd {args.directory} && labelspark run {config.name} --date 2026-03-31")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

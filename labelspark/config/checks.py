@@ -1,0 +1,91 @@
+"""Checks across config items: references, rule types, expressions, ids, cycles.
+
+The same kind checks run twice: at validate time with the kinds known statically, and at
+run time with the kinds of the computed indicators, so a mismatch is always reported as a
+config problem with its YAML location.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import sqlglot
+from sqlglot import exp
+
+from labelspark.errors import Problem
+from labelspark.kinds import Kind
+from labelspark.rules import BadValue, Node, leaves, resolve
+from labelspark.rules.operators import coerce_scalar
+
+RESERVED_NAMES = ("run_date", "snapshot_date")
+
+
+def parse_sql_expression(text: str, path: str, problems: list[Problem]) -> set[str] | None:
+    """Parses trusted SQL (an `expr` or a `filter`); returns the column names it reads."""
+    try:
+        trees = sqlglot.parse(text, read="spark")
+    except sqlglot.errors.SqlglotError as exc:
+        problems.append(Problem(path, f"not a valid SQL expression: {str(exc).splitlines()[0]}"))
+        return None
+    if len(trees) != 1 or not isinstance(trees[0], exp.Condition):
+        problems.append(Problem(path, "must be one SQL expression, not a statement"))
+        return None
+    return {column.name for column in trees[0].find_all(exp.Column)}
+
+
+def expression_order(expr_refs: Mapping[str, set[str]], path_of: Mapping[str, str], problems: list[Problem]) -> list[str]:
+    """`expr` indicators in an order where each comes after those it reads; reports cycles."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " -> ".join(trail[trail.index(name):] + [name])
+            problems.append(Problem(path_of[name], f"expressions refer to each other in a cycle: {cycle}"))
+            return
+        state[name] = "visiting"
+        for ref in sorted(expr_refs[name]):
+            if ref in expr_refs:
+                visit(ref, trail + [name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in expr_refs:
+        visit(name, [])
+    return order
+
+
+def rule_problems(node: Node, kinds: Mapping[str, Kind | None], what: str) -> list[Problem]:
+    """Unknown names and operator/value/kind mismatches in one rule tree."""
+    problems = []
+    for leaf in leaves(node):
+        if leaf.ref not in kinds:
+            known = ", ".join(sorted(kinds)) or "none"
+            problems.append(Problem(leaf.path, f"unknown {what} '{leaf.ref}' (known: {known})"))
+            continue
+        try:
+            resolve(leaf, kinds[leaf.ref])
+        except BadValue as exc:
+            problems.append(Problem(leaf.path, str(exc)))
+    return problems
+
+
+def fits(label_type: Kind, kind: Kind | None) -> bool:
+    """Whether an indicator of `kind` can fill a label of `label_type` (strings take any scalar)."""
+    if kind is None or label_type == kind:
+        return True
+    return label_type == "string" and kind != "list"
+
+
+def value_problems(values: Iterable, label_type: Kind, path: str) -> list[Problem]:
+    """Rule labels' output values must be of the label's type (list labels hold strings)."""
+    problems = []
+    element_kind = "string" if label_type == "list" else label_type
+    for i, value in enumerate(values):
+        try:
+            coerce_scalar(value, element_kind, text=False)
+        except BadValue as exc:
+            problems.append(Problem(f"{path}.values[{i}].value", f"label of type {label_type}: {exc}"))
+    return problems
+

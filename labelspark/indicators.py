@@ -1,0 +1,142 @@
+"""Indicator extraction: one aggregation per source, however many indicators read it.
+
+Windows and `where` filters become conditional aggregates (`agg(when(cond, x))`) in the
+same `groupBy`, never extra filters and joins; the per-source results are outer-joined
+on the entity key, so every entity of any source has a row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Mapping
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from labelspark.config import Project
+from labelspark.config.models import Indicator
+from labelspark.kinds import kind_of
+from labelspark.rules import Field, RuleCompiler, leaves
+from labelspark.sources import on_or_after, require_columns
+from labelspark.udfs import earliest_value, latest_value, mode_value, picked, sorted_distinct
+
+ZERO_WHEN_EMPTY = ("count", "count_distinct")
+
+
+def aggregate_source(df: DataFrame, name: str, project: Project, indicators: list[str], run_date: dt.date, key_type: str) -> DataFrame:
+    """One row per entity of the prepared source `name` with its `indicators`: one `groupBy`.
+
+    Indicators with the same definition share one aggregate.
+    """
+    source = project.sources[name]
+    entity = F.col(source.key).cast(key_type).alias(project.key)
+    if not indicators:
+        return df.select(entity).distinct()
+    time = F.col(source.time) if source.time else None
+    time_type = df.schema[source.time].dataType if source.time else None
+    aggregates: list[Column] = []
+    computed_as: dict[str, str] = {}  # definition -> the indicator whose aggregate computes it
+    outputs = []
+    for indicator_name in indicators:
+        indicator = project.indicators[indicator_name]
+        definition = json.dumps(indicator.model_dump(exclude={"type"}), sort_keys=True, default=str)
+        if definition not in computed_as:
+            computed_as[definition] = indicator_name
+            require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
+            keep = _keep_condition(df, name, indicator_name, indicator, project, run_date, time, time_type)
+            aggregates.append(_aggregate(indicator, keep, time, indicator_name).alias(indicator_name))
+        computed = computed_as[definition]
+        output = picked(F.col(computed), computed) if _is_pick(indicator, time) else F.col(computed)
+        outputs.append(output.alias(indicator_name))
+    return df.groupBy(entity).agg(*aggregates).select(project.key, *outputs)
+
+
+def _is_pick(indicator: Indicator, time: Column | None) -> bool:
+    return indicator.agg in ("first", "last") or (indicator.agg is None and time is not None)
+
+
+def _keep_condition(df, name, indicator_name, indicator: Indicator, project, run_date, time, time_type) -> Column | None:
+    conditions = []
+    if indicator.window_days:
+        first_day = run_date - dt.timedelta(days=indicator.window_days - 1)
+        conditions.append(on_or_after(time, time_type, first_day, project.timezone))
+    where = project.where_rules.get(indicator_name)
+    if where is not None:
+        refs = sorted({leaf.ref for leaf in leaves(where)})
+        require_columns(df, name, refs)
+        fields = {ref: Field(F.col(ref), kind_of(df.schema[ref].dataType)) for ref in refs}
+        conditions.append(RuleCompiler(fields, run_date, str(project.file)).compile(where))
+    if not conditions:
+        return None
+    keep = conditions[0]
+    for condition in conditions[1:]:
+        keep = keep & condition
+    return keep
+
+
+def _aggregate(indicator: Indicator, keep: Column | None, time: Column | None, name: str) -> Column:
+    agg = indicator.agg
+    if agg == "count" and indicator.of is None:
+        return F.count(F.lit(1) if keep is None else F.when(keep, F.lit(1)))
+    value = F.col(indicator.of or indicator.column)
+    kept = value if keep is None else F.when(keep, value)
+    if agg is None:
+        return latest_value(value, time, keep, name) if time is not None else F.max(kept)
+    if agg in ("first", "last"):
+        return earliest_value(value, time, keep, last=agg == "last", name=name)
+    simple = {
+        "count": F.count,
+        "count_distinct": F.count_distinct,
+        "sum": F.sum,
+        "avg": F.avg,
+        "min": F.min,
+        "max": F.max,
+        "mode": mode_value,
+        "collect_set": sorted_distinct,
+    }
+    return simple[agg](kept)
+
+
+def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:
+    """Entity key plus the requested indicators (and the `expr` ones they need), one row per entity."""
+    key = project.key
+    by_source: dict[str, list[str]] = {name: [] for name in frames}
+    for name, indicator in project.indicators.items():
+        if name in indicators and indicator.source is not None:
+            by_source[indicator.source].append(name)
+    key_type = _common_key_type(frames, project)
+    per_source = [aggregate_source(df, name, project, by_source[name], run_date, key_type) for name, df in frames.items()]
+    result = per_source[0]
+    for frame in per_source[1:]:
+        result = result.join(frame, on=key, how="full")
+    zero_filled = {
+        name: F.coalesce(F.col(name), F.lit(0))
+        for name in indicators
+        if project.indicators[name].agg in ZERO_WHEN_EMPTY
+    }
+    if zero_filled:
+        result = result.withColumns(zero_filled)
+    expressions = [name for name in project.expression_order if name in indicators]
+    if expressions:
+        result = result.withColumn("run_date", F.lit(run_date))
+        for name in expressions:
+            result = result.withColumn(name, F.expr(project.indicators[name].expr))
+        result = result.drop("run_date")
+    return result
+
+
+def _common_key_type(frames: Mapping[str, DataFrame], project: Project) -> str:
+    """The entity key's type: the sources' own when they agree, else string."""
+    types = {df.schema[project.sources[name].key].dataType.simpleString() for name, df in frames.items()}
+    return types.pop() if len(types) == 1 else "string"
+
+
+def needed_indicators(project: Project, names: set[str]) -> set[str]:
+    """`names` plus every indicator their expressions read, transitively."""
+    needed, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(project.expression_inputs.get(name, ()))
+    return needed

@@ -1,0 +1,78 @@
+"""Label evaluation: every due label as one Column, all of them in one `select`.
+
+Distribution tiers take their thresholds from one exact-percentile aggregation over the
+entities (all tiers of all distribution labels together), cross-joined as a single row:
+nothing is collected to the driver.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from labelspark.config import Project
+from labelspark.config.models import (
+    DistributionLabel,
+    FirstLastLabel,
+    ImportLabel,
+    MetricLabel,
+    PreferenceLabel,
+    RulesLabel,
+)
+from labelspark.kinds import SPARK_TYPE_OF_KIND, kind_of
+from labelspark.rules import Field, RuleCompiler
+
+_IMPORTED = "__import_{}"
+_THRESHOLD = "__tier_{}_{}"
+
+
+def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt.date, imports: Mapping[str, DataFrame]) -> DataFrame:
+    """Entity key plus one typed column per label in `labels`.
+
+    `imports` holds, per import label, a frame of (entity key, value) with one row per entity.
+    """
+    kinds = {field.name: kind_of(field.dataType) for field in indicators.schema.fields if field.name in project.indicators}
+    problems = project.kind_problems(kinds)
+    if problems:
+        raise project.error(problems)
+    compiler = RuleCompiler({name: Field(F.col(name), kind) for name, kind in kinds.items()}, run_date, str(project.file))
+
+    frame = indicators
+    thresholds = [
+        F.percentile(F.col(label.indicator), q).alias(_THRESHOLD.format(label.id, i))
+        for label in labels
+        if isinstance(label, DistributionLabel)
+        for i, q in enumerate(label.tiers.values())
+    ]
+    if thresholds:
+        frame = frame.crossJoin(indicators.agg(*thresholds))
+    for label_id, values in imports.items():
+        frame = frame.join(values.withColumnRenamed("value", _IMPORTED.format(label_id)), on=project.key, how="left")
+    columns = [label_column(label, project, compiler).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]
+    return frame.select(project.key, *columns)
+
+
+def label_column(label, project: Project, compiler: RuleCompiler) -> Column:
+    if isinstance(label, RulesLabel):
+        trees = project.label_rules[label.id]
+        if label.multi:
+            matches = F.array_compact(F.array(*(F.when(compiler.compile(tree), F.lit(str(v.value))) for tree, v in zip(trees, label.values))))
+            return F.when(F.size(matches) > 0, matches)
+        column = None
+        for tree, value in zip(trees, label.values):
+            condition = compiler.compile(tree)
+            column = F.when(condition, F.lit(value.value)) if column is None else column.when(condition, F.lit(value.value))
+        return column
+    if isinstance(label, (MetricLabel, FirstLastLabel, PreferenceLabel)):
+        return F.col(label.indicator)
+    if isinstance(label, DistributionLabel):
+        value, column = F.col(label.indicator), None
+        for i, tier in enumerate(label.tiers):
+            fits = value <= F.col(_THRESHOLD.format(label.id, i))
+            column = F.when(fits, F.lit(tier)) if column is None else column.when(fits, F.lit(tier))
+        return column
+    if isinstance(label, ImportLabel):
+        return F.col(_IMPORTED.format(label.id))
+    raise TypeError(f"no evaluation for label method {label.method!r}")

@@ -1,0 +1,116 @@
+"""The main job: sources -> indicators -> labels -> label_snapshot, for one business date."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from labelspark import indicators as indicator_pass
+from labelspark.config import Project
+from labelspark.config.models import ImportLabel, Source
+from labelspark.errors import ConfigError, Problem
+from labelspark.kinds import SPARK_TYPE_OF_KIND
+from labelspark.labels import evaluate
+from labelspark.plan import Plan, make_plan
+from labelspark.sources import id_mapping, prepare, read_source, require_columns
+from labelspark.storage.delta import table_path
+from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_date: dt.date
+    labels: list[str]  # computed on this date
+    carried: list[str]  # kept from the previous snapshot
+    rows: int
+    snapshot_path: str
+
+
+def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None) -> RunResult:
+    """Computes the labels due on `run_date` and writes that date's label_snapshot partition."""
+    _check_requested(project, only)
+    path = table_path(project.warehouse, SNAPSHOT_TABLE)
+    plan = make_plan(project, run_date, computed=snapshot_columns(spark, path), only=only)
+    log.info("run %s for %s: %d labels due, %d carried over", project.name, run_date, len(plan.due), len(plan.carried))
+    previous = latest_snapshot(spark, path, run_date) if plan.carried else None
+    snapshot = compute_snapshot(spark, project, plan, previous)
+    log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
+    write_snapshot(spark, snapshot, path, run_date, project.key)
+    rows = spark.read.format("delta").load(path).where(F.col("snapshot_date") == F.lit(run_date)).count()
+    log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, rows)
+    return RunResult(run_date, [label.id for label in plan.due], [label.id for label in plan.carried], rows, path)
+
+
+def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None) -> DataFrame:
+    """Entity key plus one typed column per enabled label (in config order). Writes nothing.
+
+    Labels not due come from `previous` (the latest snapshot up to the date), null without it.
+    """
+    frames = prepared_sources(spark, project, plan.run_date)
+    for i, source_pass in enumerate(plan.passes, 1):
+        log.info(
+            "pass %d/%d: source %s -> %d indicators for %d labels",
+            i, len(plan.passes), source_pass.source, len(source_pass.indicators), len(source_pass.labels),
+        )
+    entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date)
+    imports = {label_id: read_import(spark, project, project.label(label_id), entities) for label_id in plan.imports}
+    labels = evaluate(entities, project, plan.due, plan.run_date, imports)
+    carried = [label.id for label in plan.carried]
+    if carried:
+        if previous is not None:
+            kept = [c for c in carried if c in previous.columns]
+            labels = labels.join(previous.select(project.key, *kept), on=project.key, how="left")
+        labels = labels.withColumns({c: F.lit(None).cast(_type_of(project, c)) for c in carried if c not in labels.columns})
+    order = [label.id for label in project.enabled_labels if label.id in labels.columns]
+    return labels.select(project.key, *(F.col(c).cast(_type_of(project, c)) for c in order))
+
+
+def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -> dict[str, DataFrame]:
+    """Every source but the id map, read and prepared as of `run_date`."""
+    id_map = None
+    map_source = project.entity.id_map.source if project.entity.id_map else None
+    if map_source:
+        raw = read_source(spark, project, map_source)
+        require_columns(raw, map_source, ["source_id", project.key])
+        id_map = id_mapping(raw, project.key)
+    return {
+        name: prepare(read_source(spark, project, name), name, source, project, run_date, id_map)
+        for name, source in project.sources.items()
+        if name != map_source
+    }
+
+
+def read_import(spark: SparkSession, project: Project, label: ImportLabel, entities: DataFrame) -> DataFrame:
+    """(entity key, value) of an import file, one row per known entity; unknown ids are counted."""
+    name = f"import of label '{label.id}'"
+    as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
+    raw = read_source(spark, replace(project, sources={**project.sources, name: as_source}), name)
+    require_columns(raw, name, [label.key, label.value])
+    key_type = entities.schema[project.key].dataType
+    values = (
+        raw.where(F.col(label.key).isNotNull())
+        .groupBy(F.col(label.key).cast(key_type).alias(project.key))
+        .agg(F.max(label.value).alias("value"))
+    )
+    unknown = values.join(entities.select(project.key), on=project.key, how="left_anti").count()
+    if unknown:
+        log.warning("%s: %d ids are not entities and were ignored", name, unknown)
+    return values
+
+
+def _type_of(project: Project, label_id: str):
+    return SPARK_TYPE_OF_KIND[project.label(label_id).type]
+
+
+def _check_requested(project: Project, only: list[str] | None) -> None:
+    if not only:
+        return
+    known = {label.id for label in project.enabled_labels}
+    problems = [Problem("labels", f"--labels names '{label_id}', which is no enabled label") for label_id in only if label_id not in known]
+    if problems:
+        raise ConfigError(project.file, problems)

@@ -1,0 +1,85 @@
+"""Which labels are due on a date, and the source passes that compute them. No Spark here."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+from labelspark.config import Project
+from labelspark.config.models import WEEKDAYS, ImportLabel, RulesLabel
+from labelspark.indicators import needed_indicators
+from labelspark.rules import leaves
+
+
+def is_due(schedule: str, day: dt.date, computed_before: bool) -> bool:
+    """daily; weekly:XXX on that weekday; monthly:N on day N (or the month's last day); once if never computed."""
+    if not computed_before:
+        return True
+    if schedule == "daily":
+        return True
+    if schedule == "once":
+        return False
+    kind, _, arg = schedule.partition(":")
+    if kind == "weekly":
+        return WEEKDAYS[day.weekday()] == arg
+    last_day = calendar.monthrange(day.year, day.month)[1]
+    return day.day == min(int(arg), last_day)
+
+
+@dataclass
+class SourcePass:
+    source: str
+    indicators: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    run_date: dt.date
+    due: list  # label models computed on this date
+    carried: list  # enabled labels not due: kept from the previous snapshot
+    passes: list[SourcePass]
+    cross_source: list[str]  # labels reading indicators of several sources
+    imports: list[str]
+    indicators: set[str]
+
+
+def label_inputs(project: Project, label) -> set[str]:
+    """The indicators a label reads, directly or through `expr` indicators."""
+    if isinstance(label, RulesLabel):
+        direct = {leaf.ref for tree in project.label_rules[label.id] for leaf in leaves(tree)}
+    else:
+        direct = set(label.indicators_used)
+    return needed_indicators(project, direct)
+
+
+def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, only: list[str] | None = None) -> Plan:
+    """`computed`: labels that have values in the snapshot already (None: all, for `plan` without a warehouse).
+
+    `only` forces those labels and carries every other one over.
+    """
+    due, carried = [], []
+    for label in project.enabled_labels:
+        before = computed is None or label.id in computed
+        wanted = label.id in only if only else is_due(label.schedule, day, before)
+        (due if wanted else carried).append(label)
+    passes = {name: SourcePass(name) for name in project.sources}
+    cross, imports, indicators = [], [], set()
+    for label in due:
+        if isinstance(label, ImportLabel):
+            imports.append(label.id)
+            continue
+        inputs = label_inputs(project, label)
+        indicators |= inputs
+        sources = {project.indicators[name].source for name in inputs if project.indicators[name].source}
+        if len(sources) == 1:
+            passes[sources.pop()].labels.append(label.id)
+        else:
+            cross.append(label.id)
+    for name in sorted(indicators):
+        source = project.indicators[name].source
+        if source:
+            passes[source].indicators.append(name)
+    id_map = project.entity.id_map.source if project.entity.id_map else None
+    ordered = [p for name, p in passes.items() if name != id_map]
+    return Plan(day, due, carried, ordered, cross, imports, indicators)

@@ -1,0 +1,199 @@
+"""The 21 rule operators: which kinds each applies to, the value it takes, its Column.
+
+Values are checked and converted here once, and enter Spark only as literals (`F.lit`),
+never as SQL text; `contains`, `starts_with` and `ends_with` match literally, only
+`matches` takes a regular expression.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from labelspark.kinds import Kind
+from labelspark.rules.ast import Leaf
+from labelspark.timeutil import parse_days
+from labelspark.udfs import within_last
+
+
+class BadValue(ValueError):
+    """A rule value that does not fit its operator or its field's kind."""
+
+
+Build = Callable[[Column, Any, "Kind | None", dt.date], Column]
+
+EQUALITY = frozenset({"string", "number", "boolean", "date"})
+ORDERED = frozenset({"string", "number", "date"})
+ALL_KINDS = frozenset({"string", "number", "boolean", "date", "list"})
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    kinds: frozenset
+    shape: str  # none | scalar | pair | list | text | regex | days | day_or_days
+    build: Build
+
+
+def _literals(values: list) -> list[Column]:
+    return [F.lit(v) for v in values]
+
+
+def _is_in(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
+    return col.isin(*_literals(values)) if values else F.lit(False)
+
+
+def _not_in(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
+    return col.isNotNull() & ~_is_in(col, values, kind, run_date)
+
+
+def _contains(col: Column, value: str, kind: Kind | None, run_date: dt.date) -> Column:
+    return F.array_contains(col, F.lit(value)) if kind == "list" else col.contains(F.lit(value))
+
+
+def _has_any(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
+    # An OR of array_contains: Sail rejects array_except/arrays_overlap against literal arrays.
+    result = F.lit(False)
+    for value in values:
+        result = result | F.array_contains(col, F.lit(value))
+    return result
+
+
+def _has_all(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
+    result = col.isNotNull()
+    for value in values:
+        result = result & F.array_contains(col, F.lit(value))
+    return result
+
+
+def _day(value: Any, run_date: dt.date) -> dt.date:
+    """A date given as a date, or as `Nd`: N days before the run date."""
+    return run_date - dt.timedelta(days=value) if isinstance(value, int) else value
+
+
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in [
+        Operator("eq", EQUALITY, "scalar", lambda c, v, k, d: c == F.lit(v)),
+        Operator("ne", EQUALITY, "scalar", lambda c, v, k, d: c != F.lit(v)),
+        Operator("lt", ORDERED, "scalar", lambda c, v, k, d: c < F.lit(v)),
+        Operator("lte", ORDERED, "scalar", lambda c, v, k, d: c <= F.lit(v)),
+        Operator("gt", ORDERED, "scalar", lambda c, v, k, d: c > F.lit(v)),
+        Operator("gte", ORDERED, "scalar", lambda c, v, k, d: c >= F.lit(v)),
+        Operator("between", ORDERED, "pair", lambda c, v, k, d: c.between(F.lit(v[0]), F.lit(v[1]))),
+        Operator("in", EQUALITY, "list", _is_in),
+        Operator("not_in", EQUALITY, "list", _not_in),
+        Operator("is_null", ALL_KINDS, "none", lambda c, v, k, d: c.isNull()),
+        Operator("not_null", ALL_KINDS, "none", lambda c, v, k, d: c.isNotNull()),
+        Operator("contains", frozenset({"string", "list"}), "text", _contains),
+        Operator("starts_with", frozenset({"string"}), "text", lambda c, v, k, d: c.startswith(F.lit(v))),
+        Operator("ends_with", frozenset({"string"}), "text", lambda c, v, k, d: c.endswith(F.lit(v))),
+        Operator("matches", frozenset({"string"}), "regex", lambda c, v, k, d: F.regexp_like(c, F.lit(v))),
+        Operator("has_any", frozenset({"list"}), "list", _has_any),
+        Operator("has_all", frozenset({"list"}), "list", _has_all),
+        Operator("within_last", frozenset({"date"}), "days", lambda c, v, k, d: within_last(c, d, v)),
+        Operator("before", frozenset({"date"}), "day_or_days", lambda c, v, k, d: c < F.lit(_day(v, d))),
+        Operator("after", frozenset({"date"}), "day_or_days", lambda c, v, k, d: c > F.lit(_day(v, d))),
+    ]
+}
+
+
+def resolve(leaf: Leaf, kind: Kind | None) -> Any:
+    """The leaf's value as Python literals fit for its field's kind; raises BadValue.
+
+    With `kind` None (not known before the data is read) only the value's shape is checked.
+    """
+    op = OPERATORS.get(leaf.op)
+    if op is None:
+        raise BadValue(f"unknown operator '{leaf.op}' (operators: {', '.join(OPERATORS)})")
+    if kind is not None and kind not in op.kinds:
+        supported = ", ".join(name for name, o in OPERATORS.items() if kind in o.kinds)
+        raise BadValue(f"operator '{leaf.op}' does not apply to {kind} field '{leaf.ref}' ({kind} supports: {supported})")
+    element_kind = "string" if kind == "list" else kind
+    value, text = leaf.value, leaf.from_text
+    if op.shape == "none":
+        if value not in (None, ""):
+            raise BadValue(f"operator '{leaf.op}' takes no value, got {value!r}")
+        return None
+    if op.shape == "scalar":
+        return coerce_scalar(value, element_kind, text)
+    if op.shape == "pair":
+        low, high = (coerce_scalar(v, element_kind, text) for v in _items(value, text, exactly=2))
+        if type(low) is type(high) and low > high:
+            raise BadValue(f"between takes [low, high] with low <= high, got {value!r}")
+        return (low, high)
+    if op.shape == "list":
+        return [coerce_scalar(v, element_kind, text) for v in _items(value, text)]
+    if op.shape in ("text", "regex"):
+        if isinstance(value, (int, float)) and text and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise BadValue(f"operator '{leaf.op}' takes text, got {_describe(value)}")
+        if op.shape == "regex":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise BadValue(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+    if op.shape == "days":
+        days = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else parse_days(value)
+        if days is None:
+            raise BadValue(f"operator '{leaf.op}' takes a number of days like '30d', got {value!r}")
+        return days
+    # day_or_days
+    days = parse_days(value)
+    return days if days is not None else coerce_scalar(value, "date", text)
+
+
+def _items(value: Any, text: bool, exactly: int | None = None) -> list:
+    if text and isinstance(value, str):
+        value = [part.strip() for part in value.split(",")] if value.strip() else []
+    if not isinstance(value, (list, tuple)):
+        raise BadValue(f"expected a list, got {_describe(value)}")
+    if exactly is not None and len(value) != exactly:
+        raise BadValue(f"expected a list of {exactly} values, got {len(value)}")
+    return list(value)
+
+
+def coerce_scalar(value: Any, kind: Kind | None, text: bool) -> Any:
+    if kind is None:
+        if isinstance(value, (str, int, float, bool, dt.date)):
+            return value
+        raise BadValue(f"expected a single value, got {_describe(value)}")
+    if kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        if text and isinstance(value, str):
+            try:
+                return float(value) if any(ch in value for ch in ".eE") else int(value)
+            except ValueError:
+                pass
+    elif kind == "string":
+        if isinstance(value, str):
+            return value
+        if text and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+    elif kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if text and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    elif kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+    raise BadValue(f"expected a {kind} value, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"[:80]

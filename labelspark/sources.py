@@ -1,0 +1,137 @@
+"""Reading sources, mapping ids, the as-of cut and the cleaning steps.
+
+Transforms take DataFrames and values, never paths, so they run the same on any engine
+and in small tests. Column names stay the source's own until aggregation, so cleaning
+steps name the columns a source really has.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.errors import PySparkException
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from labelspark.config import Project
+from labelspark.config.models import Clean, Source
+from labelspark.errors import SourceError
+from labelspark.timeutil import start_of_day
+from labelspark.udfs import order_key, strip_whitespace
+
+_MAPPED_ID = "__labelspark_mapped_id"
+
+
+def read_source(spark: SparkSession, project: Project, name: str) -> DataFrame:
+    source = project.sources[name]
+    options = {k: str(v) for k, v in source.options.items()}
+    if source.format == "csv":
+        options.setdefault("header", "true")
+    location = source.table or source.path or options.get("dbtable") or options.get("query")
+    try:
+        reader = spark.read.options(**options)
+        if source.format == "table":
+            df = reader.table(source.table)
+        elif source.format == "jdbc":
+            df = reader.format("jdbc").load()
+        else:
+            df = reader.format(source.format).load(project.resolve_path(source.path))
+        columns = df.columns
+    except PySparkException as exc:
+        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}") from None
+    if not columns:  # Sail answers a missing path with an empty schema, not an error
+        raise SourceError(name, f"no data at '{location}'")
+    return df
+
+
+def require_columns(df: DataFrame, source: str, columns: list[str]) -> None:
+    present = set(df.columns)
+    for column in columns:
+        if column not in present:
+            raise SourceError(source, f"column not found (columns: {', '.join(df.columns)})", column)
+
+
+def map_ids(df: DataFrame, key: str, id_map: DataFrame, entity_key: str) -> DataFrame:
+    """Replaces the source's ids with target ids in place; rows with unmapped ids are dropped."""
+    mapping = id_map.select(
+        F.col("source_id").cast("string").alias(key), F.col(entity_key).alias(_MAPPED_ID)
+    )
+    return (
+        df.withColumn(key, F.col(key).cast("string"))
+        .join(mapping, on=key, how="inner")
+        .withColumn(key, F.col(_MAPPED_ID))
+        .drop(_MAPPED_ID)
+    )
+
+
+def id_mapping(df: DataFrame, entity_key: str) -> DataFrame:
+    """One target per source id (the greatest, so a conflicting map stays deterministic)."""
+    return df.where(F.col("source_id").isNotNull()).groupBy("source_id").agg(F.max(entity_key).alias(entity_key))
+
+
+def normalize_time(df: DataFrame, source: str, time: str) -> DataFrame:
+    """Dates and timestamps stay; text and zone-less timestamps are read as local times."""
+    data_type = df.schema[time].dataType
+    if isinstance(data_type, (T.DateType, T.TimestampType)):
+        return df
+    if isinstance(data_type, (T.StringType, T.TimestampNTZType)):
+        return df.withColumn(time, F.col(time).cast("timestamp"))
+    raise SourceError(source, f"the time column must be a date or timestamp, got {data_type.simpleString()}", time)
+
+
+def on_or_after(time: Column, data_type: T.DataType, day: dt.date, timezone: str) -> Column:
+    """`time` falls on `day` or later, in the project's timezone."""
+    if isinstance(data_type, T.DateType):
+        return time >= F.lit(day)
+    return time >= F.lit(start_of_day(day, timezone))
+
+
+def as_of(df: DataFrame, time: str, run_date: dt.date, timezone: str) -> DataFrame:
+    """Only rows whose time is on or before the end of the run date count."""
+    return df.where(~on_or_after(F.col(time), df.schema[time].dataType, run_date + dt.timedelta(days=1), timezone))
+
+
+def clean(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    """Applies the cleaning steps in the order the config lists them."""
+    for step in steps.order:
+        if step == "drop_null":
+            df = df.dropna(subset=list(steps.drop_null))
+        elif step == "trim":
+            df = df.withColumns({c: strip_whitespace(F.col(c)) for c in steps.trim})
+        elif step == "lower":
+            df = df.withColumns({c: F.lower(F.col(c)) for c in steps.lower})
+        elif step == "dedupe":
+            df = dedupe(df, steps.dedupe.by, time, latest=steps.dedupe.keep == "latest")
+        elif step == "filter":
+            df = df.where(F.expr(steps.filter))
+    return df
+
+
+def dedupe(df: DataFrame, by: list[str], time: str | None, latest: bool = True) -> DataFrame:
+    """One row per `by`: the latest by time, ties to the greatest row (`earliest`: the mirror image).
+
+    One aggregation of max(struct) instead of a window: a hash aggregate, no sort.
+    """
+    rest = [c for c in df.columns if c not in by]
+    ordered = ([time] if time else []) + [c for c in rest if c != time]
+    row = F.struct(order_key(*(F.col(c) for c in ordered)).alias("key"), *(F.col(c) for c in rest))
+    pick = F.max if latest else F.min
+    picked = df.groupBy(*by).agg(pick(row).alias("__row"))
+    return picked.select(*by, *(F.col("__row").getField(c).alias(c) for c in rest))
+
+
+def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date: dt.date, id_map: DataFrame | None) -> DataFrame:
+    """The source as the indicators see it: ids mapped, cut as of the run date, cleaned."""
+    require_columns(df, name, [source.key] + ([source.time] if source.time else []))
+    if id_map is not None:
+        df = map_ids(df, source.key, id_map, project.key)
+    if source.time:
+        df = as_of(normalize_time(df, name, source.time), source.time, run_date, project.timezone)
+    steps = source.clean
+    require_columns(df, name, [*(steps.drop_null or []), *(steps.trim or []), *(steps.lower or []), *(steps.dedupe.by if steps.dedupe else [])])
+    return clean(df, steps, source.time).where(F.col(source.key).isNotNull())
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

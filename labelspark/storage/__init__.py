@@ -1,0 +1,1 @@
+"""Delta tables under the warehouse: the label snapshot (history, stats and the rest build on it)."""

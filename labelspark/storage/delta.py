@@ -1,0 +1,52 @@
+"""Small Delta helpers that work through any Spark session (classic with delta-spark, or Connect)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.errors import AnalysisException, PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from labelspark.errors import EngineError
+
+
+def table_path(warehouse: str, table: str) -> str:
+    return f"{warehouse.rstrip('/')}/{table}"
+
+
+def read_table(spark: SparkSession, path: str) -> DataFrame | None:
+    """The Delta table at `path`, or None where there is none yet."""
+    try:
+        df = spark.read.format("delta").load(path)
+        df.schema  # noqa: B018 - forces the lookup, so a missing table fails here
+    except AnalysisException as exc:
+        if _missing_table(exc):
+            return None
+        raise _explain(exc) from None
+    except PySparkException as exc:
+        raise _explain(exc) from None
+    return df
+
+
+def date_literal(day: dt.date) -> str:
+    """A date as SQL text for Delta's `replaceWhere` (which takes only text)."""
+    return f"DATE'{day.isoformat()}'"
+
+
+def schema_of(df: DataFrame) -> dict[str, T.DataType]:
+    return {field.name: field.dataType for field in df.schema.fields}
+
+
+def _missing_table(exc: Exception) -> bool:
+    text = str(exc)
+    return any(marker in text for marker in ("PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "is not a Delta table", "No commit files found", "doesn't exist", "does not exist"))
+
+
+def _explain(exc: Exception) -> Exception:
+    text = str(exc)
+    if "delta" in text.lower() and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text):
+        return EngineError(
+            "this Spark session has no Delta Lake: submit with scripts/submit.sh (it adds the delta-spark "
+            "package) or use --engine sail"
+        )
+    return exc

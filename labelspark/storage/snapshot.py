@@ -1,0 +1,62 @@
+"""label_snapshot: entity x date, partitioned by snapshot_date, one typed column per enabled label.
+
+Writing date D replaces that date's partition in one commit (`replaceWhere`), so a re-run
+leaves the same table. A new label adds a column (schema merge); a removed or retyped
+label rewrites the table once without it, keeping every other date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from labelspark.storage.delta import date_literal, read_table, schema_of
+
+SNAPSHOT_TABLE = "label_snapshot"
+DATE = "snapshot_date"
+
+
+def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:
+    """Writes `snapshot` (key + label columns) as the partition of `run_date`."""
+    day = snapshot.select(key, F.lit(run_date).alias(DATE), *(c for c in snapshot.columns if c != key))
+    existing = read_table(spark, path)
+    if existing is None:
+        day.write.format("delta").mode("overwrite").partitionBy(DATE).save(path)
+        return
+    old, new = schema_of(existing), schema_of(day)
+    dropped = [c for c, data_type in old.items() if c not in new or new[c] != data_type]
+    if not dropped:
+        (
+            day.write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", f"{DATE} = {date_literal(run_date)}")
+            .option("mergeSchema", "true")
+            .save(path)
+        )
+        return
+    kept = existing.where(F.col(DATE) != F.lit(run_date)).select(
+        *(F.col(c) if c in old and c not in dropped else F.lit(None).cast(t).alias(c) for c, t in new.items())
+    )
+    (
+        kept.unionByName(day)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .partitionBy(DATE)
+        .save(path)
+    )
+
+
+def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFrame | None:
+    """The latest snapshot partition on or before `run_date` (a re-run reads its own date), or None."""
+    table = read_table(spark, path)
+    if table is None:
+        return None
+    latest = table.where(F.col(DATE) <= F.lit(run_date)).agg(F.max(DATE)).first()[0]
+    return None if latest is None else table.where(F.col(DATE) == F.lit(latest)).drop(DATE)
+
+
+def snapshot_columns(spark: SparkSession, path: str) -> set[str]:
+    table = read_table(spark, path)
+    return set(table.columns) if table is not None else set()

@@ -1,0 +1,33 @@
+"""labelspark: a user-label engine on Spark (classic, Spark Connect, or embedded Sail)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="labelspark",
+    version="0.1.0",
+    description="User-label engine on Spark: rules to labels, Delta snapshots and history, Elasticsearch",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["labelspark", "labelspark.*"]),
+    package_data={"labelspark": ["py.typed"]},
+    install_requires=[
+        # Sail 0.7 speaks the Spark Connect protocol of PySpark 4.0/4.1 (4.2+ is refused).
+        "pyspark[connect]>=4.0,<4.2",
+        "pysail>=0.7.2,<0.8",
+        "pandas>=2.2,<3",
+        "pyarrow>=15",
+        "pyyaml>=6.0,<7",
+        "pydantic>=2.7,<3",
+        "deltalake>=1.0,<2",
+        "sqlglot>=25,<31",
+        "rich>=13,<16",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8,<10",
+            "chispa>=0.10,<0.13",
+            "duckdb>=1.1,<3",
+        ],
+    },
+    entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},
+)
