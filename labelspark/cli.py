@@ -115,7 +115,7 @@ def _run(args) -> int:
 
     project = load_project(args.config)
     day = args.date or yesterday(project.timezone)
-    with open_session(args.engine, args.remote, project.timezone) as spark:
+    with open_session(args.engine, args.remote) as spark:
         result = run(spark, project, day, only=args.labels)
     print(f"{project.name} {day}: {len(result.labels)} labels computed, {len(result.carried)} kept, "
           f"{result.rows} entities -> {result.snapshot_path}")

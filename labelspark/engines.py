@@ -20,27 +20,22 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def open_session(engine: str = "sail", remote: str | None = None, timezone: str = "UTC") -> Iterator[SparkSession]:
-    """A session set to the project's timezone; stopped on exit if this function started it."""
+def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[SparkSession]:
+    """A session of `engine`; stopped on exit if this function started it."""
     if engine == "sail":
         with _sail_session() as spark:
-            spark.conf.set("spark.sql.session.timeZone", timezone)
             yield spark
     elif engine == "spark":
-        active = SparkSession.getActiveSession()
-        spark = active or _local_spark()
-        spark.conf.set("spark.sql.session.timeZone", timezone)
+        spark = _classic_spark()
         try:
             yield spark
         finally:
-            if active is None:
+            if not _under_spark_submit():
                 spark.stop()
     elif engine == "connect":
         if not remote:
             raise EngineError("--engine connect needs --remote sc://HOST:PORT")
-        spark = SparkSession.builder.remote(remote).getOrCreate()
-        spark.conf.set("spark.sql.session.timeZone", timezone)
-        yield spark
+        yield _connect(remote)
     else:
         raise EngineError(f"unknown engine {engine!r} (engines: {', '.join(ENGINES)})")
 
@@ -56,7 +51,7 @@ def _sail_session() -> Iterator[SparkSession]:
     server.start(background=True)
     host, port = server.listening_address
     log.debug("sail: Spark Connect server on %s:%s", host, port)
-    spark = SparkSession.builder.remote(f"sc://{host}:{port}").getOrCreate()
+    spark = _connect(f"sc://{host}:{port}")
     try:
         yield spark
     finally:
@@ -65,14 +60,27 @@ def _sail_session() -> Iterator[SparkSession]:
         server.stop()
 
 
-def _local_spark() -> SparkSession:
-    cores = os.cpu_count() or 2
-    return (
-        SparkSession.builder.master("local[*]")
-        .appName("labelspark")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
-        .config("spark.sql.adaptive.enabled", "true")
-        .getOrCreate()
-    )
+def _connect(url: str) -> SparkSession:
+    """A Spark Connect session. One process holds Connect or classic sessions, never both:
+    `pyspark.sql.functions` builds the Column flavour of the first."""
+    return SparkSession.builder.remote(url).getOrCreate()
+
+
+def _under_spark_submit() -> bool:
+    """spark-submit starts the JVM first and hands its gateway to Python."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def _classic_spark() -> SparkSession:
+    """The classic session of spark-submit (its master and conf), else a `local[*]` one."""
+    builder = SparkSession.builder.config("spark.api.mode", "classic").appName("labelspark")
+    if not _under_spark_submit():
+        cores = os.cpu_count() or 2
+        builder = (
+            builder.master("local[*]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+            .config("spark.sql.adaptive.enabled", "true")
+        )
+    return builder.getOrCreate()

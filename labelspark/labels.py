@@ -34,7 +34,7 @@ def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt
     `imports` holds, per import label, a frame of (entity key, value) with one row per entity.
     """
     kinds = {field.name: kind_of(field.dataType) for field in indicators.schema.fields if field.name in project.indicators}
-    problems = project.kind_problems(kinds)
+    problems = project.kind_problems(kinds, labels)
     if problems:
         raise project.error(problems)
     compiler = RuleCompiler({name: Field(F.col(name), kind) for name, kind in kinds.items()}, run_date, str(project.file))

@@ -51,6 +51,8 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
 
     Labels not due come from `previous` (the latest snapshot up to the date), null without it.
     """
+    # days of timestamps (windows, date rules) are days in the project's timezone
+    spark.conf.set("spark.sql.session.timeZone", project.timezone)
     frames = prepared_sources(spark, project, plan.run_date)
     for i, source_pass in enumerate(plan.passes, 1):
         log.info(
@@ -60,14 +62,17 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
     entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date)
     imports = {label_id: read_import(spark, project, project.label(label_id), entities) for label_id in plan.imports}
     labels = evaluate(entities, project, plan.due, plan.run_date, imports)
-    carried = [label.id for label in plan.carried]
+    carried = [label.id for label in plan.carried if previous is not None and label.id in previous.columns]
     if carried:
-        if previous is not None:
-            kept = [c for c in carried if c in previous.columns]
-            labels = labels.join(previous.select(project.key, *kept), on=project.key, how="left")
-        labels = labels.withColumns({c: F.lit(None).cast(_type_of(project, c)) for c in carried if c not in labels.columns})
-    order = [label.id for label in project.enabled_labels if label.id in labels.columns]
-    return labels.select(project.key, *(F.col(c).cast(_type_of(project, c)) for c in order))
+        labels = labels.join(previous.select(project.key, *carried), on=project.key, how="left")
+    return labels.select(
+        project.key,
+        *(
+            (F.col(label.id) if label.id in labels.columns else F.lit(None)).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id)
+            for label in project.enabled_labels
+            if label in plan.due or label in plan.carried
+        ),
+    )
 
 
 def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -> dict[str, DataFrame]:
@@ -101,10 +106,6 @@ def read_import(spark: SparkSession, project: Project, label: ImportLabel, entit
     if unknown:
         log.warning("%s: %d ids are not entities and were ignored", name, unknown)
     return values
-
-
-def _type_of(project: Project, label_id: str):
-    return SPARK_TYPE_OF_KIND[project.label(label_id).type]
 
 
 def _check_requested(project: Project, only: list[str] | None) -> None:

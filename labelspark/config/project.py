@@ -74,10 +74,12 @@ class Project:
     def error(self, problems: list[Problem]) -> ConfigError:
         return ConfigError(self.file, self.locator.locate(problems))
 
-    def kind_problems(self, indicator_kinds: Mapping[str, Kind | None]) -> list[Problem]:
-        """Rule and label checks that depend on indicator kinds (static, or read from data)."""
+    def kind_problems(self, indicator_kinds: Mapping[str, Kind | None], labels=None) -> list[Problem]:
+        """Checks of `labels` (default: all) that depend on indicator kinds (static, or read from data)."""
         problems: list[Problem] = []
         for i, label in enumerate(self.labels):
+            if labels is not None and label not in labels:
+                continue
             path = f"labels[{i}]"
             if isinstance(label, RulesLabel):
                 for tree in self.label_rules.get(label.id, ()):

@@ -5,7 +5,6 @@ import datetime as dt
 
 from pyspark.errors import AnalysisException, PySparkException
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import types as T
 
 from labelspark.errors import EngineError
 
@@ -31,10 +30,6 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
 def date_literal(day: dt.date) -> str:
     """A date as SQL text for Delta's `replaceWhere` (which takes only text)."""
     return f"DATE'{day.isoformat()}'"
-
-
-def schema_of(df: DataFrame) -> dict[str, T.DataType]:
-    return {field.name: field.dataType for field in df.schema.fields}
 
 
 def _missing_table(exc: Exception) -> bool:

@@ -1,8 +1,10 @@
 """label_snapshot: entity x date, partitioned by snapshot_date, one typed column per enabled label.
 
 Writing date D replaces that date's partition in one commit (`replaceWhere`), so a re-run
-leaves the same table. A new label adds a column (schema merge); a removed or retyped
-label rewrites the table once without it, keeping every other date.
+leaves the same table. When the label columns change (a label added, removed or retyped),
+the table is rewritten once, in one commit, with the new columns and every other date
+kept: Sail 0.7 cannot evolve a schema within `replaceWhere`, ignores dynamic partition
+overwrite, and applies `mergeSchema` on append only sometimes.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.storage.delta import date_literal, read_table, schema_of
+from labelspark.storage.delta import date_literal, read_table
 
 SNAPSHOT_TABLE = "label_snapshot"
 DATE = "snapshot_date"
@@ -24,19 +26,17 @@ def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date
     if existing is None:
         day.write.format("delta").mode("overwrite").partitionBy(DATE).save(path)
         return
-    old, new = schema_of(existing), schema_of(day)
-    dropped = [c for c, data_type in old.items() if c not in new or new[c] != data_type]
-    if not dropped:
+    old, new = _types(existing), _types(day)
+    if old == new:
         (
             day.write.format("delta")
             .mode("overwrite")
             .option("replaceWhere", f"{DATE} = {date_literal(run_date)}")
-            .option("mergeSchema", "true")
             .save(path)
         )
         return
     kept = existing.where(F.col(DATE) != F.lit(run_date)).select(
-        *(F.col(c) if c in old and c not in dropped else F.lit(None).cast(t).alias(c) for c, t in new.items())
+        *(F.col(c) if old.get(c) == t else F.lit(None).cast(t).alias(c) for c, t in new.items())
     )
     (
         kept.unionByName(day)
@@ -55,6 +55,11 @@ def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFr
         return None
     latest = table.where(F.col(DATE) <= F.lit(run_date)).agg(F.max(DATE)).first()[0]
     return None if latest is None else table.where(F.col(DATE) == F.lit(latest)).drop(DATE)
+
+
+def _types(df: DataFrame) -> dict[str, str]:
+    """Column types by name, nullability aside (engines differ in what they mark nullable)."""
+    return {field.name: field.dataType.simpleString() for field in df.schema.fields}
 
 
 def snapshot_columns(spark: SparkSession, path: str) -> set[str]:

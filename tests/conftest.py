@@ -1,0 +1,48 @@
+"""Shared fixtures: one Spark session per test run, on the engine LABELSPARK_TEST_ENGINE names.
+
+`sail` (default) runs every test. `spark` (classic local PySpark, no Delta jars) runs the
+tests marked `portable`: those that compute without writing Delta. Classic and Connect
+sessions cannot share a process (pyspark.sql.functions picks one Column flavour), so the
+two engines are two pytest runs; `scripts/test.sh` runs both.
+"""
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labelspark.engines import open_session
+
+ENGINE = os.environ.get("LABELSPARK_TEST_ENGINE", "sail")
+
+
+def pytest_collection_modifyitems(config, items):
+    if ENGINE == "sail":
+        return
+    keep = [item for item in items if item.get_closest_marker("portable")]
+    dropped = [item for item in items if not item.get_closest_marker("portable")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def spark():
+    with open_session(ENGINE) as session:
+        session.conf.set("spark.sql.shuffle.partitions", "2")
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        yield session
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Writes YAML text (dedented) to a config file in tmp_path and returns its path."""
+
+    def write(text: str, name: str = "labelspark.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
