@@ -434,6 +434,22 @@ def test_many_problems_are_all_reported(write_config):
     assert all(p.line is not None for p in error.problems), listing(error)
 
 
+def test_type_problems_are_reported_alongside_other_problems(write_config):
+    text = edit(
+        BASE,
+        ("timezone: Asia/Shanghai", "timezone: Mars/Olympus"),
+        ("{field: orders_recent, op: gte, value: 3}}", "{field: orders_recent, op: contains, value: '3'}}  # <- rule"),
+        ("method: metric, indicator: spend_90d}", "method: metric, indicator: spend_30d}  # <- metric"),
+    )
+    error = config_error(write_config, text)
+    assert len(error.problems) == 3, listing(error)
+    assert the_problem(error, "timezone").line == line_of(text, "timezone:")
+    assert the_problem(error, "labels[1].indicator").line == line_of(text, "# <- metric")
+    rule = [p for p in error.problems if p.path.startswith("labels[0].values[1].when")]
+    assert len(rule) == 1 and "contains" in rule[0].message, listing(error)
+    assert rule[0].line == line_of(text, "# <- rule")
+
+
 @pytest.mark.parametrize(
     "text",
     [
