@@ -79,6 +79,16 @@ def normalize_time(df: DataFrame, source: str, time: str) -> DataFrame:
     raise SourceError(source, f"the time column must be a date or timestamp, got {data_type.simpleString()}", time)
 
 
+def in_session_timezone(df: DataFrame) -> DataFrame:
+    """Timestamps whose days are days of the session's timezone on every engine.
+
+    Sail keeps the zone a parquet file stored (UTC) on its timestamps and takes their dates
+    there; a cast to `timestamp` moves them to the session zone (a no-op on classic Spark).
+    """
+    stamps = {f.name: F.col(f.name).cast("timestamp") for f in df.schema.fields if isinstance(f.dataType, T.TimestampType)}
+    return df.withColumns(stamps) if stamps else df
+
+
 def on_or_after(time: Column, data_type: T.DataType, day: dt.date, timezone: str) -> Column:
     """`time` falls on `day` or later, in the project's timezone."""
     if isinstance(data_type, T.DateType):
@@ -125,6 +135,7 @@ def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date
     require_columns(df, name, [source.key] + ([source.time] if source.time else []))
     if id_map is not None:
         df = map_ids(df, source.key, id_map, project.key)
+    df = in_session_timezone(df)
     if source.time:
         df = as_of(normalize_time(df, name, source.time), source.time, run_date, project.timezone)
     steps = source.clean

@@ -3,6 +3,7 @@
 Each test breaks one thing in a small valid config (BASE) and checks the one problem it
 causes: its YAML path, its line number and what its message names. Faulty lines carry a
 trailing `# <-` comment; `line_of` finds them by text, independently of the YAML loader.
+Problems inside a rule tree are located at their leaf (`...when.all[1]`), as in test_rule_errors.
 """
 from __future__ import annotations
 
@@ -244,7 +245,26 @@ def test_unknown_source_in_an_indicator(write_config):
 def test_unknown_indicator_in_a_label_rule(write_config):
     text = edit(BASE, ("{field: orders_recent, op: gte, value: 3}}", "{field: orders_7d, op: gte, value: 3}}  # <-"))
     error = config_error(write_config, text)
-    assert_only_problem(error, "labels[0].values[1].when.field", line_of(text, "# <-"), says=("orders_7d",))
+    assert_only_problem(error, "labels[0].values[1].when", line_of(text, "# <-"), says=("orders_7d",))
+
+
+def test_unknown_indicator_in_a_nested_block_rule_gives_the_leaf_line(write_config):
+    text = edit(BASE, ("segments:\n", """\
+  - id: loyal
+    type: boolean
+    method: rules
+    values:
+      - value: true
+        when:
+          all:
+            - {field: orders_recent, op: gte, value: 3}
+            - field: visits_7d  # <-
+              op: gte
+              value: 1
+segments:
+"""))
+    error = config_error(write_config, text)
+    assert_only_problem(error, "labels[2].values[0].when.all[1]", line_of(text, "# <-"), says=("visits_7d",))
 
 
 def test_unknown_indicator_in_a_metric_label(write_config):
@@ -256,7 +276,7 @@ def test_unknown_indicator_in_a_metric_label(write_config):
 def test_unknown_label_in_a_segment_rule(write_config):
     text = edit(BASE, ("{label: spend_90d, op: gte, value: 1000}}", "{label: spend_30d, op: gte, value: 1000}}  # <-"))
     error = config_error(write_config, text)
-    assert_only_problem(error, "segments[0].when.label", line_of(text, "# <-"), says=("spend_30d",))
+    assert_only_problem(error, "segments[0].when", line_of(text, "# <-"), says=("spend_30d",))
 
 
 def test_disabled_label_in_a_segment_rule(write_config):
@@ -266,7 +286,7 @@ def test_disabled_label_in_a_segment_rule(write_config):
         ("{label: spend_90d, op: gte, value: 1000}}", "{label: spend_90d, op: gte, value: 1000}}  # <-"),
     )
     error = config_error(write_config, text)
-    problem = assert_only_problem(error, "segments[0].when.label", line_of(text, "# <-"), says=("spend_90d",))
+    problem = assert_only_problem(error, "segments[0].when", line_of(text, "# <-"), says=("spend_90d",))
     assert re.search(r"(en|dis)abled", problem.message), problem.message
 
 
@@ -276,13 +296,13 @@ def test_disabled_label_in_a_segment_rule(write_config):
 def test_operator_that_does_not_fit_the_indicator_type(write_config):
     text = edit(BASE, ("{field: orders_recent, op: gte, value: 3}}", "{field: orders_recent, op: contains, value: '3'}}  # <-"))
     error = config_error(write_config, text)
-    assert_only_problem(error, "labels[0].values[1].when.op", line_of(text, "# <-"), says=("contains", "orders_recent", "number"))
+    assert_only_problem(error, "labels[0].values[1].when", line_of(text, "# <-"), says=("contains", "orders_recent", "number"))
 
 
 def test_rule_value_of_the_wrong_type(write_config):
     text = edit(BASE, ("{field: orders_recent, op: gte, value: 3}}", "{field: orders_recent, op: gte, value: many}}  # <-"))
     error = config_error(write_config, text)
-    assert_only_problem(error, "labels[0].values[1].when.value", line_of(text, "# <-"), says=("many", "number"))
+    assert_only_problem(error, "labels[0].values[1].when", line_of(text, "# <-"), says=("many", "number"))
 
 
 def test_rule_output_value_of_the_wrong_type_for_the_label(write_config):
@@ -445,9 +465,9 @@ def test_type_problems_are_reported_alongside_other_problems(write_config):
     assert len(error.problems) == 3, listing(error)
     assert the_problem(error, "timezone").line == line_of(text, "timezone:")
     assert the_problem(error, "labels[1].indicator").line == line_of(text, "# <- metric")
-    rule = [p for p in error.problems if p.path.startswith("labels[0].values[1].when")]
-    assert len(rule) == 1 and "contains" in rule[0].message, listing(error)
-    assert rule[0].line == line_of(text, "# <- rule")
+    rule = the_problem(error, "labels[0].values[1].when")
+    assert "contains" in rule.message
+    assert rule.line == line_of(text, "# <- rule")
 
 
 @pytest.mark.parametrize(

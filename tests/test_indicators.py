@@ -142,6 +142,29 @@ def test_as_of_cut_ignores_rows_after_the_end_of_the_run_date_in_the_config_time
     assert_rows(indicators_of(project, day), expected)
 
 
+def test_a_text_time_is_a_wall_clock_time_in_the_config_timezone(spark, tmp_path, project_of, indicators_of):
+    text_times = pa.schema([("member_id", pa.string()), ("ordered_at", pa.string()), ("amount", pa.float64())])
+    write_parquet(tmp_path, "orders", text_times, [
+        ("m1", "2026-03-31 23:59:59", 1.0),  # the last second of D, local
+        ("m1", "2026-04-01 00:00:00", 2.0),  # the first second after D, local
+        ("m2", "2026-03-02 00:00:00", 4.0),  # D-29: inside 30d
+        ("m2", "2026-03-01 23:59:59", 8.0),  # D-30: outside
+    ])
+    project = project_of(f"""\
+        sources:
+        {ORDERS_SOURCE}
+        indicators:
+          spend: {{source: orders, agg: sum, of: amount}}
+          spend_30d: {{source: orders, agg: sum, of: amount, window: 30d}}
+        """)
+    expected = expected_frame(
+        spark,
+        [("member_id", T.StringType()), ("spend", T.DoubleType()), ("spend_30d", T.DoubleType())],
+        [("m1", 1.0, 1.0), ("m2", 12.0, 4.0)],
+    )
+    assert_rows(indicators_of(project), expected)
+
+
 # -- windows ------------------------------------------------------------------------------
 
 
@@ -449,8 +472,8 @@ def test_expr_indicators_read_other_indicators_run_date_and_other_exprs(spark, t
         {ORDERS_SOURCE}
           members: {{format: parquet, path: data/members, key: member_id, time: updated_at}}
         indicators:
-          per_order_x2: {{expr: "per_order * 2"}}
-          per_order: {{expr: "spend / orders"}}
+          score_x2: {{expr: "score * 2"}}
+          score: {{expr: "spend + orders * 10"}}
           spend: {{source: orders, agg: sum, of: amount}}
           orders: {{source: orders, agg: count}}
           last_order_day: {{source: orders, agg: max, of: order_day}}
@@ -458,23 +481,42 @@ def test_expr_indicators_read_other_indicators_run_date_and_other_exprs(spark, t
           birthday: {{source: members, column: birthday}}
           age: {{expr: "floor(months_between(run_date, birthday) / 12)"}}
         """)
-    # m1: 80 / 2 = 40; 2026-03-31 - 2026-03-25 = 6 days; months_between(2026-03-31, 2000-04-01)
-    # = 311 + 30/31, so 25 years; m2: exactly 312 months, 26 years. m2 has no orders.
+    # m1: 80 + 2 * 10 = 100; 2026-03-31 - 2026-03-25 = 6 days; months_between(2026-03-31,
+    # 2000-04-01) = 311 + 30/31, so 25 years; m2: exactly 312 months, 26 years; no orders, so
+    # spend is null and so is everything computed from it.
     expected = expected_frame(
         spark,
         [
             ("member_id", T.StringType()),
-            ("per_order", T.DoubleType()),
-            ("per_order_x2", T.DoubleType()),
+            ("score", T.DoubleType()),
+            ("score_x2", T.DoubleType()),
             ("days_since_order", T.DoubleType()),
             ("age", T.DoubleType()),
         ],
-        [("m1", 40.0, 80.0, 6.0, 25.0), ("m2", None, None, None, 26.0)],
+        [("m1", 100.0, 200.0, 6.0, 25.0), ("m2", None, None, None, 26.0)],
     )
     # an expr's integer width is the engine's (datediff: int on Spark, bigint on Sail);
     # numbers are one kind to labels, so compare them as doubles
     actual = indicators_of(project)
     assert_rows(actual.select("member_id", *(F.col(c).cast("double").alias(c) for c in expected.columns[1:])), expected)
+
+
+def test_expr_ratio_is_null_for_an_entity_without_rows(spark, tmp_path, project_of, indicators_of):
+    # m2 is only in members: its count is 0 and its sum null. Ratios guard the divisor with
+    # nullif (README): Sail raises on `null / 0` where Spark gives null.
+    write_parquet(tmp_path, "orders", ORDERS, [("m1", local("2026-03-20 10:00:00"), 30.0), ("m1", local("2026-03-21 10:00:00"), 50.0)])
+    write_parquet(tmp_path, "members", MEMBERS, [("m2", local("2026-03-20 10:00:00"), "Wuhan", 1)])
+    project = project_of(f"""\
+        sources:
+        {ORDERS_SOURCE}
+        {MEMBERS_SOURCE}
+        indicators:
+          per_order: {{expr: "spend / nullif(orders, 0)"}}
+          spend: {{source: orders, agg: sum, of: amount}}
+          orders: {{source: orders, agg: count}}
+        """)
+    expected = expected_frame(spark, [("member_id", T.StringType()), ("per_order", T.DoubleType())], [("m1", 40.0), ("m2", None)])
+    assert_rows(indicators_of(project), expected)
 
 
 def test_expr_indicators_are_computed_when_only_they_are_asked_for(spark, tmp_path, project_of, indicators_of):

@@ -76,26 +76,29 @@ class Project:
 
     def kind_problems(self, indicator_kinds: Mapping[str, Kind | None], labels=None) -> list[Problem]:
         """Checks of `labels` (default: all) that depend on indicator kinds (static, or read from data)."""
-        problems: list[Problem] = []
-        for i, label in enumerate(self.labels):
-            if labels is not None and label not in labels:
-                continue
-            path = f"labels[{i}]"
-            if isinstance(label, RulesLabel):
-                for tree in self.label_rules.get(label.id, ()):
-                    problems += checks.rule_problems(tree, indicator_kinds, "indicator")
-                continue
-            indicator = getattr(label, "indicator", None)
-            if indicator is None:
-                continue
-            if indicator not in indicator_kinds:
-                problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
-                continue
-            kind = indicator_kinds[indicator]
-            wanted = "number" if isinstance(label, DistributionLabel) else label.type
-            if not checks.fits(wanted, kind):
-                problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
-        return problems
+        located = [(f"labels[{i}]", label) for i, label in enumerate(self.labels) if labels is None or label in labels]
+        return label_kind_problems(located, self.label_rules, indicator_kinds)
+
+
+def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], indicator_kinds: Mapping[str, Kind | None]) -> list[Problem]:
+    """Rule and indicator checks of (path, label) pairs against indicator kinds."""
+    problems: list[Problem] = []
+    for path, label in labels:
+        if isinstance(label, RulesLabel):
+            for tree in label_rules.get(label.id, ()):
+                problems += checks.rule_problems(tree, indicator_kinds, "indicator")
+            continue
+        indicator = getattr(label, "indicator", None)
+        if indicator is None:
+            continue
+        if indicator not in indicator_kinds:
+            problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
+            continue
+        kind = indicator_kinds[indicator]
+        wanted = "number" if isinstance(label, DistributionLabel) else label.type
+        if not checks.fits(wanted, kind):
+            problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
+    return problems
 
 
 def load_project(file: str | Path) -> Project:
@@ -106,9 +109,10 @@ def load_project(file: str | Path) -> Project:
     except OSError as exc:
         raise ConfigError(file, [Problem("", f"cannot read the config: {exc.strerror or exc}")]) from None
     data, locator, problems = load_yaml(text)
-    if data is not None and not isinstance(data, dict):
-        problems.append(Problem("", "the config must be a YAML mapping of sections"))
-    if problems:
+    if not isinstance(data, dict):
+        if not problems:
+            found = "nothing" if data is None else type(data).__name__
+            problems.append(Problem("", f"the config must be a YAML mapping of sections, found {found}"))
         raise ConfigError(file, locator.locate(problems))
     builder = _Builder(data, problems)
     project = builder.build(file, locator)
@@ -142,6 +146,10 @@ class _Builder:
         where_rules, expr_refs, order = self.check_indicators(indicators.parsed, names, set(indicators.parsed) | set(indicators.broken))
         label_rules = self.check_labels(labels, entity)
         segment_rules = self.check_segments(segments, labels)
+        static_kinds = {name: ind.static_kind for name, ind in indicators.parsed.items()}
+        static_kinds.update({name: None for name in indicators.broken})
+        located = [(labels.paths[label_id], label) for label_id, label in labels.parsed.items()]
+        self.problems += label_kind_problems(located, label_rules, static_kinds)
         if self.problems or None in (header, entity, outputs):
             return None
         project = Project(
@@ -161,8 +169,6 @@ class _Builder:
             expression_inputs={name: frozenset(refs) for name, refs in expr_refs.items()},
             locator=locator,
         )
-        static_kinds = {name: ind.static_kind for name, ind in project.indicators.items()}
-        self.problems += project.kind_problems(static_kinds)
         return project
 
     # -- parsing ---------------------------------------------------------------------------
@@ -176,7 +182,7 @@ class _Builder:
             return adapter.validate_python(raw)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
-                where = _path_of(path, error["loc"], raw)
+                where = _path_of(path, error["loc"], raw, missing=error["type"] == "missing")
                 self.problems.append(Problem(where, _message(error)))
             return None
 
@@ -306,15 +312,16 @@ def _is_identifier(name: str) -> bool:
     return re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None
 
 
-def _path_of(base: str, loc: tuple, raw: Any) -> str:
-    """A pydantic error location as a YAML path, skipping union tags that are not in the data."""
+def _path_of(base: str, loc: tuple, raw: Any, missing: bool) -> str:
+    """A pydantic error location as a YAML path; union tags (not in the data) are skipped,
+    a missing key is named."""
     path, current = base, raw
     for i, part in enumerate(loc):
         if isinstance(current, dict) and part in current:
             path, current = join(path, part), current[part]
         elif isinstance(current, list) and isinstance(part, int) and part < len(current):
             path, current = join(path, part), current[part]
-        elif i == len(loc) - 1 and isinstance(part, (str, int)):
+        elif missing and i == len(loc) - 1:
             path = join(path, part)
     return path
 
@@ -330,5 +337,5 @@ def _message(error: dict) -> str:
     if kind == "union_tag_not_found":
         return "needs `method`"
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return message
+        return message[len("Value error, "):]
+    return f"{message}, got {error['input']!r}"[:300]

@@ -123,7 +123,8 @@ def resolve(leaf: Leaf, kind: Kind | None) -> Any:
         return coerce_scalar(value, element_kind, text)
     if op.shape == "pair":
         low, high = (coerce_scalar(v, element_kind, text) for v in _items(value, text, exactly=2))
-        if type(low) is type(high) and low > high:
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        if (numbers or type(low) is type(high)) and low > high:
             raise BadValue(f"between takes [low, high] with low <= high, got {value!r}")
         return (low, high)
     if op.shape == "list":
