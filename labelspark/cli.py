@@ -88,12 +88,16 @@ def _validate(args) -> int:
 def _plan(args) -> int:
     from labelspark.config import load_project
     from labelspark.plan import make_plan
+    from labelspark.storage.snapshot import local_snapshot_columns
     from labelspark.timeutil import yesterday
 
     project = load_project(args.config)
     day = args.date or yesterday(project.timezone)
-    plan = make_plan(project, day)
+    computed = local_snapshot_columns(project)
+    plan = make_plan(project, day, computed=computed)
     print(f"{project.name} on {day}: {len(plan.due)} labels due, {len(plan.carried)} kept from the last snapshot")
+    if computed is None:
+        print("  (the warehouse is not local: labels never computed are shown by schedule only)")
     for i, source_pass in enumerate(plan.passes, 1):
         print(f"  pass {i}: source {source_pass.source}")
         print(f"    indicators: {', '.join(source_pass.indicators) or '-'}")
@@ -117,8 +121,8 @@ def _run(args) -> int:
     day = args.date or yesterday(project.timezone)
     with open_session(args.engine, args.remote) as spark:
         result = run(spark, project, day, only=args.labels)
-    print(f"{project.name} {day}: {len(result.labels)} labels computed, {len(result.carried)} kept, "
-          f"{result.rows} entities -> {result.snapshot_path}")
+    print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
+          f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}")
     return 0
 
 

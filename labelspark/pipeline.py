@@ -16,34 +16,105 @@ from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
-from labelspark.storage.delta import table_path
+from labelspark.storage import runs
+from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
+from labelspark.storage.delta import replace_partition, table_path
+from labelspark.storage.history import HISTORY_TABLE, advance_history
+from labelspark.storage.runs import RUNS_TABLE, RunRecord
+from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
 from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
+from labelspark.storage.stats import STATS_TABLE, label_stats
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RunResult:
+    run_id: str
     run_date: dt.date
     labels: list[str]  # computed on this date
     carried: list[str]  # kept from the previous snapshot
     rows: int
-    snapshot_path: str
+    warehouse: str
 
 
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None) -> RunResult:
-    """Computes the labels due on `run_date` and writes that date's label_snapshot partition."""
+    """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log.
+
+    History and catalog advance only with runs in date order: a back-fill of an earlier date
+    rewrites that date's snapshot, stats and segments and leaves them as they are.
+    """
     _check_requested(project, only)
-    path = table_path(project.warehouse, SNAPSHOT_TABLE)
-    plan = make_plan(project, run_date, computed=snapshot_columns(spark, path), only=only)
-    log.info("run %s for %s: %d labels due, %d carried over", project.name, run_date, len(plan.due), len(plan.carried))
-    previous = latest_snapshot(spark, path, run_date) if plan.carried else None
-    snapshot = compute_snapshot(spark, project, plan, previous)
-    log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
-    write_snapshot(spark, snapshot, path, run_date, project.key)
-    rows = spark.read.format("delta").load(path).where(F.col("snapshot_date") == F.lit(run_date)).count()
-    log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, rows)
-    return RunResult(run_date, [label.id for label in plan.due], [label.id for label in plan.carried], rows, path)
+    tables = Tables(project.warehouse)
+    record = RunRecord(run_date)
+    runs.record(spark, tables.runs, record)
+    try:
+        latest = runs.latest_succeeded_date(spark, tables.runs)
+        plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
+        log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
+        previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
+        snapshot = compute_snapshot(spark, project, plan, previous)
+        log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
+        write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
+        written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+        record.rows = written.count()
+        log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
+        record.details = _unknown_import_ids(spark, project, plan, written)
+        labels = [label for label in project.enabled_labels if label.id in written.columns]
+        replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, "snapshot_date", run_date)
+        log.info("%s %s: %d labels", STATS_TABLE, run_date, len(labels))
+        if project.segments:
+            replace_partition(spark, segment_members(written, project, run_date), tables.segments, "snapshot_date", run_date)
+            log.info("%s %s: %d segments", SEGMENTS_TABLE, run_date, len(project.segments))
+        if latest is None or run_date >= latest:
+            advance_history(spark, written, project, labels, tables.history, run_date, rerun=run_date == latest)
+            advance_catalog(spark, project, tables.catalog, run_date, rerun=run_date == latest)
+            log.info("%s and %s advanced to %s", HISTORY_TABLE, CATALOG_TABLE, run_date)
+        else:
+            log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)
+        record.labels = [label.id for label in plan.due]
+        record.status = "succeeded"
+        return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows, project.warehouse)
+    except Exception as exc:
+        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
+        raise
+    finally:
+        record.finished_at = dt.datetime.now(dt.timezone.utc)
+        runs.record(spark, tables.runs, record)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where each output table lives under the warehouse."""
+
+    warehouse: str
+
+    def _path(self, table: str) -> str:
+        return table_path(self.warehouse, table)
+
+    @property
+    def snapshot(self) -> str:
+        return self._path(SNAPSHOT_TABLE)
+
+    @property
+    def stats(self) -> str:
+        return self._path(STATS_TABLE)
+
+    @property
+    def segments(self) -> str:
+        return self._path(SEGMENTS_TABLE)
+
+    @property
+    def history(self) -> str:
+        return self._path(HISTORY_TABLE)
+
+    @property
+    def catalog(self) -> str:
+        return self._path(CATALOG_TABLE)
+
+    @property
+    def runs(self) -> str:
+        return self._path(RUNS_TABLE)
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None) -> DataFrame:
@@ -91,7 +162,7 @@ def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -
 
 
 def read_import(spark: SparkSession, project: Project, label: ImportLabel, entities: DataFrame) -> DataFrame:
-    """(entity key, value) of an import file, one row per known entity; unknown ids are counted."""
+    """(entity key, value) of an import file, one row per id (ids that are no entity join nothing)."""
     name = f"import of label '{label.id}'"
     as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
     raw = read_source(spark, replace(project, sources={**project.sources, name: as_source}), name)
@@ -102,10 +173,19 @@ def read_import(spark: SparkSession, project: Project, label: ImportLabel, entit
         .groupBy(F.col(label.key).cast(key_type).alias(project.key))
         .agg(F.max(label.value).alias("value"))
     )
-    unknown = values.join(entities.select(project.key), on=project.key, how="left_anti").count()
-    if unknown:
-        log.warning("%s: %d ids are not entities and were ignored", name, unknown)
     return values
+
+
+def _unknown_import_ids(spark: SparkSession, project: Project, plan: Plan, written: DataFrame) -> dict:
+    """Ids of each import file that are no entity of the written snapshot: counted, not fatal."""
+    details = {}
+    for label_id in plan.imports:
+        values = read_import(spark, project, project.label(label_id), written)
+        unknown = values.join(written.select(project.key), on=project.key, how="left_anti").count()
+        if unknown:
+            log.warning("import of label '%s': %d ids are not entities and were ignored", label_id, unknown)
+            details[label_id] = {"unknown_ids": unknown}
+    return details
 
 
 def _check_requested(project: Project, only: list[str] | None) -> None:

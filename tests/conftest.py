@@ -36,6 +36,13 @@ def spark():
         yield session
 
 
+@pytest.fixture(autouse=True)
+def _utc_session(request):
+    """Each test starts in UTC: runs set the session timezone to their project's."""
+    if "spark" in request.fixturenames:
+        request.getfixturevalue("spark").conf.set("spark.sql.session.timeZone", "UTC")
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Writes YAML text (dedented) to a config file in tmp_path and returns its path."""

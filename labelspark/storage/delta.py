@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from pyspark.errors import AnalysisException, PySparkException
 from pyspark.sql import DataFrame, SparkSession
@@ -45,3 +46,33 @@ def _explain(exc: Exception) -> Exception:
             "package) or use --engine sail"
         )
     return exc
+
+
+def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:
+    """Writes `df` as the partition `column = day` in one commit, creating the table if needed."""
+    writer = df.write.format("delta").mode("overwrite")
+    if read_table(spark, path) is None:
+        writer.partitionBy(column).save(path)
+    else:
+        writer.option("replaceWhere", f"{column} = {date_literal(day)}").save(path)
+
+
+def merge(spark: SparkSession, source: DataFrame, path: str, statement: str) -> None:
+    """Runs a Delta MERGE of `source` into the table at `path`.
+
+    `statement` is the MERGE text after `MERGE INTO <target> AS t USING <source> AS s`:
+    values travel in `source` (a temporary view), never in the SQL text.
+    """
+    view = f"labelspark_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    target = "delta.`" + path.replace("`", "``") + "`"
+    try:
+        spark.sql(f"MERGE INTO {target} AS t USING {view} AS s {statement}").collect()
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def run_sql_on(spark: SparkSession, path: str, statement: str) -> None:
+    """Runs `statement` with `{table}` standing for the Delta table at `path` (DELETE, UPDATE)."""
+    target = "delta.`" + path.replace("`", "``") + "`"
+    spark.sql(statement.format(table=target)).collect()

@@ -4,6 +4,8 @@ Every helper here works unchanged on classic Spark and on Spark Connect servers 
 included); none is a Python UDF, so none leaves the JVM/engine on a hot path.
 """
 from labelspark.udfs.columns import (
+    as_text,
+    bucket_name,
     earliest_value,
     latest_value,
     mode_value,
@@ -16,6 +18,8 @@ from labelspark.udfs.columns import (
 )
 
 __all__ = [
+    "as_text",
+    "bucket_name",
     "earliest_value",
     "latest_value",
     "mode_value",

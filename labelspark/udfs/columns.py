@@ -72,3 +72,27 @@ def within_last(day: Column, run_date: dt.date, days: int) -> Column:
     """True where `day` is one of the `days` calendar days ending with `run_date`, inclusive."""
     start = run_date - dt.timedelta(days=days - 1)
     return day.between(F.lit(start), F.lit(run_date))
+
+
+def as_text(value: Column, kind: str) -> Column:
+    """A label value's stable string form: lists as sorted JSON arrays, whole numbers without
+    a fraction (`3`, not `3.0`; engines disagree on `1.0E7`), others cast to string."""
+    if kind == "list":
+        return F.to_json(F.array_sort(value))
+    if kind == "number":
+        whole = (value == F.floor(value)) & (F.abs(value) < F.lit(1e15))
+        return F.when(whole, value.cast("bigint").cast("string")).otherwise(value.cast("string"))
+    return value.cast("string")
+
+
+def bucket_name(value: Column, edges: list[float]) -> Column:
+    """The bucket of a number: `(-inf,e0)`, `[e0,e1)`, …, `[en,+inf)`; null stays null."""
+    names = [_edge(e) for e in edges]
+    column = F.when(value.isNull(), F.lit(None)).when(value < F.lit(edges[0]), F.lit(f"(-inf,{names[0]})"))
+    for low, high, edge in zip(names, names[1:], edges[1:]):
+        column = column.when(value < F.lit(edge), F.lit(f"[{low},{high})"))
+    return column.otherwise(F.lit(f"[{names[-1]},+inf)"))
+
+
+def _edge(edge: float) -> str:
+    return str(int(edge)) if float(edge).is_integer() else repr(float(edge))

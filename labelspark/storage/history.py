@@ -1,0 +1,56 @@
+"""label_history: SCD type 2 versions of every entity's label values, advanced by one MERGE per run.
+
+A value that changes on D closes the current version (valid_to = D, exclusive) and opens one
+from D; a value or entity that disappears closes its version. Only labels present in the
+day's snapshot are touched: a disabled label's history stays as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from labelspark.config import Project
+from labelspark.storage.delta import date_literal, merge, read_table, run_sql_on
+from labelspark.udfs import as_text
+
+HISTORY_TABLE = "label_history"
+
+
+def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
+    """(entity key, label_id, value) of the day's non-null label values, values as text."""
+    pairs = F.array(
+        *(F.struct(F.lit(label.id).alias("label_id"), as_text(F.col(label.id), label.type).alias("value")) for label in labels)
+    )
+    return (
+        snapshot.select(project.key, F.explode(pairs).alias("pair"))
+        .select(project.key, "pair.label_id", "pair.value")
+        .where(F.col("value").isNotNull())
+    )
+
+
+def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date, rerun: bool) -> None:
+    """Advances history to `run_date`; `rerun` first undoes what an earlier run of that date did."""
+    today = current_values(snapshot, project, labels)
+    day = date_literal(run_date)
+    key = project.key
+    if read_table(spark, path) is None:
+        today.select(
+            key, "label_id", "value", F.lit(run_date).alias("valid_from"),
+            F.lit(None).cast("date").alias("valid_to"), F.lit(True).alias("is_current"),
+        ).write.format("delta").save(path)
+        return
+    if rerun:
+        run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")
+        run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL, is_current = true WHERE valid_to = {day}")
+    # label ids are validated identifiers ([a-z][a-z0-9_]*), safe as SQL string literals
+    touched = ", ".join(f"'{label.id}'" for label in labels)
+    merge(
+        spark, today, path,
+        f"ON t.`{key}` = s.`{key}` AND t.label_id = s.label_id AND t.value = s.value AND t.is_current "
+        f"WHEN NOT MATCHED THEN INSERT (`{key}`, label_id, value, valid_from, valid_to, is_current) "
+        f"VALUES (s.`{key}`, s.label_id, s.value, {day}, NULL, true) "
+        f"WHEN NOT MATCHED BY SOURCE AND t.is_current AND t.label_id IN ({touched}) "
+        f"THEN UPDATE SET valid_to = {day}, is_current = false",
+    )
