@@ -21,6 +21,7 @@ setup(
         "deltalake>=1.0,<2",
         "sqlglot>=25,<31",
         "rich>=13,<16",
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "dev": [

@@ -70,6 +70,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
     run.set_defaults(handler=_run)
 
+    stats = commands.add_parser("stats", help="value distribution of one label (reads the Delta tables, no Spark)")
+    stats.add_argument("config", type=Path)
+    stats.add_argument("--label", required=True)
+    stats.add_argument("--date", type=_date, help="snapshot date (default: the latest with stats)")
+    stats.add_argument("--top", type=int, help="only the N most frequent values")
+    stats.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
+    stats.add_argument("--chart", type=Path, metavar="F.png", help="draw the distribution as PNG")
+    stats.add_argument("--chart-type", choices=["bar", "column", "donut"], default="bar")
+    stats.set_defaults(handler=_stats)
+
+    history = commands.add_parser("history", help="how a label's values changed over time (reads the Delta tables)")
+    history.add_argument("config", type=Path)
+    history.add_argument("--label", required=True)
+    history.add_argument("--value", help="only this value (as shown by `stats`)")
+    history.add_argument("--from", dest="start", type=_date, metavar="D1")
+    history.add_argument("--to", dest="end", type=_date, metavar="D2")
+    history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
+    history.set_defaults(handler=_history)
+
     demo = commands.add_parser("demo", help="write a small example project into DIR")
     demo.add_argument("directory", type=Path)
     demo.set_defaults(handler=_demo)
@@ -123,6 +142,45 @@ def _run(args) -> int:
         result = run(spark, project, day, only=args.labels)
     print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
           f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}")
+    return 0
+
+
+def _reported_label(project, label_id: str) -> None:
+    from labelspark.errors import ConfigError, Problem
+
+    if label_id not in {label.id for label in project.labels}:
+        known = ", ".join(label.id for label in project.labels)
+        raise ConfigError(project.file, [Problem("labels", f"--label names '{label_id}', which is no label (labels: {known})")])
+
+
+def _stats(args) -> int:
+    from labelspark import report
+    from labelspark.config import load_project
+
+    project = load_project(args.config)
+    _reported_label(project, args.label)
+    day, rows = report.stats_rows(project, args.label, args.date, args.top)
+    report.print_table(rows, report.STATS_COLUMNS, f"{args.label} on {day}")
+    if args.export:
+        report.write_csv(rows, args.export, ["label_id", "snapshot_date", *report.STATS_COLUMNS])
+        print(f"wrote {args.export}")
+    if args.chart:
+        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}")
+        print(f"wrote {args.chart}")
+    return 0
+
+
+def _history(args) -> int:
+    from labelspark import report
+    from labelspark.config import load_project
+
+    project = load_project(args.config)
+    _reported_label(project, args.label)
+    rows = report.history_rows(project, args.label, args.value, args.start, args.end)
+    report.print_table(rows, report.HISTORY_COLUMNS, f"{args.label} over time")
+    if args.export:
+        report.write_csv(rows, args.export, report.HISTORY_COLUMNS)
+        print(f"wrote {args.export}")
     return 0
 
 

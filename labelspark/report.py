@@ -1,0 +1,159 @@
+"""`stats` and `history`: answers read straight from the Delta tables with delta-rs, no Spark.
+
+History is scanned batch by batch (counts per date and value), so memory stays flat
+however many versions the table holds.
+"""
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from labelspark.config import Project
+from labelspark.config.models import MetricLabel
+from labelspark.errors import LabelsparkError
+from labelspark.storage.delta import table_path
+from labelspark.storage.history import HISTORY_TABLE
+from labelspark.storage.stats import STATS_TABLE
+
+STATS_COLUMNS = ["rank", "value", "users", "proportion"]
+HISTORY_COLUMNS = ["snapshot_date", "value", "users", "proportion", "entered", "left"]
+CHART_TYPES = ("bar", "column", "donut")
+
+
+class NoResults(LabelsparkError):
+    """Nothing to show: the tables are missing or hold no row for the request."""
+
+
+def _dataset(project: Project, table: str) -> ds.Dataset:
+    try:
+        return DeltaTable(table_path(project.warehouse, table)).to_pyarrow_dataset()
+    except TableNotFoundError:
+        raise NoResults(f"no {table} table under {project.warehouse}: run `labelspark run` first") from None
+
+
+def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:
+    """The value distribution of a label on `day` (default: the latest date with stats), by rank."""
+    project.label(label_id)  # an unknown id is a KeyError the CLI reports
+    table = _dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
+    if table.num_rows == 0:
+        raise NoResults(f"no stats for label '{label_id}' yet")
+    days = table.column("snapshot_date").to_pylist()
+    day = day or max(days)
+    rows = [row for row in table.to_pylist() if row["snapshot_date"] == day]
+    if not rows:
+        raise NoResults(f"no stats for label '{label_id}' on {day} (dates with stats: {min(days)} .. {max(days)})")
+    rows.sort(key=lambda row: row["rank"])
+    return day, rows[:top] if top else rows
+
+
+def history_rows(project: Project, label_id: str, value: str | None = None, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+    """Per date and value: users and proportion (from label_stats), versions entered and left (label_history)."""
+    label = project.label(label_id)
+    condition = pc.field("label_id") == label_id
+    if start:
+        condition &= pc.field("snapshot_date") >= start
+    if end:
+        condition &= pc.field("snapshot_date") <= end
+    stats = _dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
+    if value is not None:
+        stats = [row for row in stats if row["value"] == value]
+    entered, left = _changes(project, label_id) if _history_matches_stats(label) else ({}, {})
+    rows = [
+        {
+            "snapshot_date": row["snapshot_date"],
+            "value": row["value"],
+            "users": row["users"],
+            "proportion": row["proportion"],
+            "entered": entered.get((row["snapshot_date"], row["value"]), 0) if entered or left else None,
+            "left": left.get((row["snapshot_date"], row["value"]), 0) if entered or left else None,
+        }
+        for row in stats
+    ]
+    if not rows:
+        raise NoResults(f"no history for label '{label_id}'" + (f" with value {value!r}" if value is not None else ""))
+    rows.sort(key=lambda row: (row["snapshot_date"], -row["users"], row["value"] is None, row["value"] or ""))
+    return rows
+
+
+def _history_matches_stats(label) -> bool:
+    """History holds whole values; stats split lists into elements and numbers into buckets."""
+    return label.type != "list" and not (isinstance(label, MetricLabel) and label.buckets)
+
+
+def _changes(project: Project, label_id: str) -> tuple[dict, dict]:
+    """Versions opened and closed per (date, value), counted batch by batch."""
+    entered: collections.Counter = collections.Counter()
+    left: collections.Counter = collections.Counter()
+    try:
+        history = _dataset(project, HISTORY_TABLE)
+    except NoResults:
+        return {}, {}
+    scanner = history.scanner(columns=["value", "valid_from", "valid_to"], filter=pc.field("label_id") == label_id)
+    for batch in scanner.to_batches():
+        for column, counter in (("valid_from", entered), ("valid_to", left)):
+            counts = batch.select([column, "value"]).to_pandas().value_counts(dropna=True)
+            for (day, value), n in counts.items():
+                counter[(day, value)] += int(n)
+    return dict(entered), dict(left)
+
+
+def write_csv(rows: list[dict], path: Path, columns: list[str]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def draw_chart(rows: list[dict], path: Path, kind: str, title: str) -> None:
+    """A bar (horizontal), column (vertical) or donut chart of users per value, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["(null)" if row["value"] is None else str(row["value"]) for row in rows]
+    users = [row["users"] for row in rows]
+    figure, axes = plt.subplots(figsize=(8, max(3.0, 0.4 * len(rows) + 1.5)) if kind == "bar" else (8, 5))
+    if kind == "bar":
+        axes.barh(labels[::-1], users[::-1], color="#4C72B0")
+        axes.set_xlabel("users")
+    elif kind == "column":
+        axes.bar(labels, users, color="#4C72B0")
+        axes.set_ylabel("users")
+        axes.tick_params(axis="x", labelrotation=30)
+    else:
+        axes.pie(users, labels=labels, autopct="%1.1f%%", pctdistance=0.8, startangle=90, counterclock=False, wedgeprops={"width": 0.4})
+        axes.axis("equal")
+    axes.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def print_table(rows: list[dict], columns: list[str], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("rank", "users", "proportion", "entered", "left") else "left")
+    for row in rows:
+        table.add_row(*(_cell(column, row.get(column)) for column in columns))
+    Console().print(table)
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return "(null)" if column == "value" else "-"
+    if column == "proportion":
+        return f"{value:.2%}"
+    if column in ("users", "entered", "left"):
+        return f"{value:,}"
+    return str(value)
