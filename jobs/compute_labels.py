@@ -1,16 +1,18 @@
-"""spark-submit entry point of the main job: compute the labels due on a date.
+"""spark-submit entry point of the main job: compute the labels due on a date and write the tables.
 
     scripts/submit.sh jobs/compute_labels.py conf/retail_members.yaml --date 2026-03-02
 
-or directly:
+which runs, with the Delta and ES-Hadoop packages and the settings of conf/spark-defaults.conf:
 
     spark-submit --py-files dist/labelspark.zip jobs/compute_labels.py CONFIG --date D [--labels a,b]
 
-Uses the session spark-submit made; exits 2 on a bad config, 1 on a failure at run time.
+Runs on the session spark-submit made (`--engine spark`, unless another engine is given);
+exits 2 on a bad config or arguments, 1 on a failure at run time (logged with its trace).
 """
 import sys
 
 from labelspark.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["run", *sys.argv[1:], "--engine", "spark"]))
+    arguments = sys.argv[1:]
+    sys.exit(main(["run", *arguments] if "--engine" in arguments else ["run", *arguments, "--engine", "spark"]))

@@ -67,8 +67,8 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
             replace_partition(spark, segment_members(written, project, run_date), tables.segments, "snapshot_date", run_date)
             log.info("%s %s: %d segments", SEGMENTS_TABLE, run_date, len(project.segments))
         if latest is None or run_date >= latest:
-            advance_history(spark, written, project, labels, tables.history, run_date, rerun=run_date == latest)
-            advance_catalog(spark, project, tables.catalog, run_date, rerun=run_date == latest)
+            advance_history(spark, written, project, labels, tables.history, run_date)
+            advance_catalog(spark, project, tables.catalog, run_date)
             log.info("%s and %s advanced to %s", HISTORY_TABLE, CATALOG_TABLE, run_date)
         else:
             log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.storage.delta import date_literal, merge, read_table, run_sql_on
+from labelspark.storage.history import changed_on
 
 CATALOG_TABLE = "label_catalog"
 SCHEMA = (
@@ -28,14 +29,15 @@ def catalog_rows(project: Project) -> list[tuple]:
     return rows
 
 
-def advance_catalog(spark: SparkSession, project: Project, path: str, run_date: dt.date, rerun: bool) -> None:
-    """Opens a version for each new or changed definition and closes the one it replaces."""
+def advance_catalog(spark: SparkSession, project: Project, path: str, run_date: dt.date) -> None:
+    """Opens a version for each new or changed definition and closes the one it replaces
+    (first undoing what an earlier run of that date did)."""
     current = spark.createDataFrame(catalog_rows(project), SCHEMA)
     day = date_literal(run_date)
     if read_table(spark, path) is None:
         current.select("*", F.lit(run_date).alias("valid_from"), F.lit(None).cast("date").alias("valid_to")).write.format("delta").save(path)
         return
-    if rerun:
+    if changed_on(spark, path, run_date):
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")
         run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL WHERE valid_to = {day}")
     merge(

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pyspark.errors import AnalysisException, PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from labelspark.errors import EngineError
@@ -19,33 +18,28 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
     try:
         df = spark.read.format("delta").load(path)
         df.schema  # noqa: B018 - forces the lookup, so a missing table fails here
-    except AnalysisException as exc:
-        if _missing_table(exc):
+    except Exception as exc:  # engines raise different classes: AnalysisException, Py4JJavaError, ...
+        text = str(exc)
+        if "DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text:
+            raise EngineError(
+                "this Spark session has no Delta Lake: submit with scripts/submit.sh (it adds the delta-spark "
+                "package) or use --engine sail"
+            ) from None
+        if any(marker in text for marker in _MISSING_TABLE):
             return None
-        raise _explain(exc) from None
-    except PySparkException as exc:
-        raise _explain(exc) from None
+        raise
     return df
+
+
+_MISSING_TABLE = (
+    "PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "is not a Delta table",
+    "No commit files found", "doesn't exist", "does not exist",
+)
 
 
 def date_literal(day: dt.date) -> str:
     """A date as SQL text for Delta's `replaceWhere` (which takes only text)."""
     return f"DATE'{day.isoformat()}'"
-
-
-def _missing_table(exc: Exception) -> bool:
-    text = str(exc)
-    return any(marker in text for marker in ("PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "is not a Delta table", "No commit files found", "doesn't exist", "does not exist"))
-
-
-def _explain(exc: Exception) -> Exception:
-    text = str(exc)
-    if "delta" in text.lower() and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text):
-        return EngineError(
-            "this Spark session has no Delta Lake: submit with scripts/submit.sh (it adds the delta-spark "
-            "package) or use --engine sail"
-        )
-    return exc
 
 
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:

@@ -30,8 +30,8 @@ def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataF
     )
 
 
-def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date, rerun: bool) -> None:
-    """Advances history to `run_date`; `rerun` first undoes what an earlier run of that date did."""
+def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
+    """Advances history to `run_date`, first undoing what an earlier (or failed) run of that date did."""
     today = current_values(snapshot, project, labels)
     day = date_literal(run_date)
     key = project.key
@@ -41,7 +41,7 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
             F.lit(None).cast("date").alias("valid_to"), F.lit(True).alias("is_current"),
         ).write.format("delta").save(path)
         return
-    if rerun:
+    if changed_on(spark, path, run_date):
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")
         run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL, is_current = true WHERE valid_to = {day}")
     # label ids are validated identifiers ([a-z][a-z0-9_]*), safe as SQL string literals
@@ -54,3 +54,9 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
         f"WHEN NOT MATCHED BY SOURCE AND t.is_current AND t.label_id IN ({touched}) "
         f"THEN UPDATE SET valid_to = {day}, is_current = false",
     )
+
+
+def changed_on(spark: SparkSession, path: str, day: dt.date) -> bool:
+    """Whether a version of the table at `path` was opened or closed on `day`."""
+    touched = (F.col("valid_from") == F.lit(day)) | (F.col("valid_to") == F.lit(day))
+    return bool(spark.read.format("delta").load(path).where(touched).limit(1).count())
