@@ -19,8 +19,8 @@ STATS_TABLE = "label_stats"
 
 def label_values(label, column: Column) -> Column:
     """The label's values of one entity as an array of strings (one element unless a list)."""
-    if label.type == "list":
-        return F.coalesce(column, F.array(F.lit(None).cast("string")))
+    if label.type == "list":  # each element once per entity; an empty list counts with the nulls
+        return F.when(F.size(column) > 0, F.array_distinct(column)).otherwise(F.array(F.lit(None).cast("string")))
     if isinstance(label, MetricLabel) and label.buckets:
         return F.array(bucket_name(column, label.buckets))
     return F.array(as_text(column, label.type))

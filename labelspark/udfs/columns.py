@@ -75,13 +75,15 @@ def within_last(day: Column, run_date: dt.date, days: int) -> Column:
 
 
 def as_text(value: Column, kind: str) -> Column:
-    """A label value's stable string form: lists as sorted JSON arrays, whole numbers without
-    a fraction (`3`, not `3.0`; engines disagree on `1.0E7`), others cast to string."""
+    """A label value's stable string form, the same on every engine (their casts of doubles
+    differ: `1.0E7` or `10000000.0`): lists as sorted JSON arrays, numbers in plain decimals
+    (`3`, `848.56`, at most 9 places), others cast to string."""
     if kind == "list":
         return F.to_json(F.array_sort(value))
     if kind == "number":
         whole = (value == F.floor(value)) & (F.abs(value) < F.lit(1e15))
-        return F.when(whole, value.cast("bigint").cast("string")).otherwise(value.cast("string"))
+        fraction = F.regexp_replace(F.format_string("%.9f", value), r"\.?0+$", "")
+        return F.when(whole, value.cast("bigint").cast("string")).when(value.isNotNull(), fraction)
     return value.cast("string")
 
 
