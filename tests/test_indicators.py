@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.indicators import extract, needed_indicators
 from labelspark.pipeline import prepared_sources
+from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable
 
@@ -75,26 +75,6 @@ def indicators_of(spark):
 
     yield compute
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-
-
-def expected_frame(spark, fields: list[tuple[str, T.DataType]], rows: list[tuple]):
-    schema = T.StructType([T.StructField(name, data_type, True) for name, data_type in fields])
-    return spark.createDataFrame(rows, schema=schema)
-
-
-def assert_rows(actual, expected) -> None:
-    """Same rows and column types (the columns the expectation names, in its order).
-
-    chispa's `ignore_row_order` sorts array columns by `hash()`, which Sail does not support
-    for arrays; frames with arrays are sorted by their first column, the entity key, instead
-    (one row per entity, so the order is total and duplicate rows still show).
-    """
-    actual = actual.select(*expected.columns)
-    if any(isinstance(field.dataType, (T.ArrayType, T.MapType, T.StructType)) for field in expected.schema.fields):
-        key = expected.columns[0]
-        assert_df_equality(actual.orderBy(key), expected.orderBy(key), ignore_nullable=True)
-    else:
-        assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 ORDERS = pa.schema([("member_id", pa.string()), ("ordered_at", TS), ("amount", pa.float64())])
