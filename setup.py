@@ -22,12 +22,18 @@ setup(
         "sqlglot>=25,<31",
         "rich>=13,<16",
         "matplotlib>=3.8,<4",
+        "opensearch-py>=2.4,<4",  # bulk client of the python writer (OpenSearch; Elasticsearch without the extra)
+        "requests>=2.31,<3",  # index administration and the callback
+        "urllib3>=2,<3",  # Retry with backoff for both
     ],
     extras_require={
+        # elasticsearch-py 9 sends compatible-with=9, which Elasticsearch 8 refuses: match the server's major
+        "elasticsearch": ["elasticsearch>=8,<9"],
         "dev": [
             "pytest>=8,<10",
             "chispa>=0.10,<0.13",
             "duckdb>=1.1,<3",
+            "osmem-server>=0.1.6,<0.2",
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},

@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
     run.set_defaults(handler=_run)
 
+    publish = commands.add_parser("publish", help="(re)publish the snapshot of a date to Elasticsearch")
+    publish.add_argument("config", type=Path)
+    publish.add_argument("--date", type=_date, help="snapshot date (default: yesterday in the config's timezone)")
+    publish.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
+    publish.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
+    publish.set_defaults(handler=_publish)
+
     stats = commands.add_parser("stats", help="value distribution of one label (reads the Delta tables, no Spark)")
     stats.add_argument("config", type=Path)
     stats.add_argument("--label", required=True)
@@ -139,9 +146,25 @@ def _run(args) -> int:
     project = load_project(args.config)
     day = args.date or yesterday(project.timezone)
     with open_session(args.engine, args.remote) as spark:
-        result = run(spark, project, day, only=args.labels)
+        result = run(spark, project, day, only=args.labels, publish=not args.no_publish)
+    published = f", published as {result.index}" if result.index else ""
     print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
-          f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}")
+          f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}{published}")
+    return 0
+
+
+def _publish(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engines import open_session
+    from labelspark.pipeline import publish_date
+    from labelspark.timeutil import yesterday
+
+    project = load_project(args.config)
+    day = args.date or yesterday(project.timezone)
+    with open_session(args.engine, args.remote) as spark:
+        result = publish_date(spark, project, day)
+    print(f"{project.name} {day} (run {result.run_id}): {result.rows} documents, alias "
+          f"{project.outputs.elasticsearch.alias} -> {result.index}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from typing import Iterator
 
 from pyspark.sql import SparkSession
@@ -82,5 +83,7 @@ def _classic_spark() -> SparkSession:
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
             .config("spark.sql.adaptive.enabled", "true")
+            # local Python workers (the Elasticsearch writer) use this interpreter and its packages
+            .config("spark.pyspark.python", sys.executable)
         )
     return builder.getOrCreate()

@@ -11,14 +11,15 @@ from pyspark.sql import functions as F
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.config.models import ImportLabel, Source
-from labelspark.errors import ConfigError, Problem
+from labelspark.errors import ConfigError, LabelsparkError, Problem
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
+from labelspark.publish import callback_payload, search, send_callback
 from labelspark.storage import runs
 from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
-from labelspark.storage.delta import replace_partition, table_path
+from labelspark.storage.delta import read_table, replace_partition, table_path
 from labelspark.storage.history import HISTORY_TABLE, advance_history
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
@@ -36,10 +37,16 @@ class RunResult:
     carried: list[str]  # kept from the previous snapshot
     rows: int
     warehouse: str
+    index: str | None = None  # the Elasticsearch index now behind the alias
 
 
-def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None) -> RunResult:
-    """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log.
+class SnapshotMissing(LabelsparkError):
+    """Nothing to publish: the date was never computed."""
+
+
+def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True) -> RunResult:
+    """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log;
+    publishes the snapshot to Elasticsearch and calls the business back (unless `publish` is off).
 
     History and catalog advance only with runs in date order: a back-fill of an earlier date
     rewrites that date's snapshot, stats and segments and leaves them as they are.
@@ -73,14 +80,61 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
         else:
             log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)
         record.labels = [label.id for label in plan.due]
+        if publish and project.outputs.elasticsearch:
+            record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
         record.status = "succeeded"
-        return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows, project.warehouse)
+        return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows,
+                         project.warehouse, record.index)
     except Exception as exc:
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
         raise
     finally:
         record.finished_at = dt.datetime.now(dt.timezone.utc)
+        if publish:
+            call_back(project, record)
         runs.record(spark, tables.runs, record)
+
+
+def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> RunResult:
+    """(Re)publishes the snapshot of `run_date` to Elasticsearch; recorded in label_runs like a run."""
+    if project.outputs.elasticsearch is None:
+        raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
+    tables = Tables(project.warehouse)
+    record = RunRecord(run_date)
+    try:
+        snapshot = read_table(spark, tables.snapshot)
+        written = None if snapshot is None else snapshot.where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+        record.rows = 0 if written is None else written.count()
+        if not record.rows:
+            raise SnapshotMissing(f"no {SNAPSHOT_TABLE} partition for {run_date} under {project.warehouse}: run that date first")
+        record.labels = [c for c in written.columns if c != project.key]
+        record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
+        record.status = "succeeded"
+        return RunResult(record.run_id, run_date, [], [], record.rows, project.warehouse, record.index)
+    except Exception as exc:
+        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
+        raise
+    finally:
+        record.finished_at = dt.datetime.now(dt.timezone.utc)
+        call_back(project, record)
+        runs.record(spark, tables.runs, record)
+
+
+def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
+    log.info("publishing %s to %s", run_date, project.outputs.elasticsearch.alias)
+    index = search.publish(spark, project, written, run_date, run_id)
+    log.info("alias %s -> %s", project.outputs.elasticsearch.alias, index)
+    return index
+
+
+def call_back(project: Project, record: RunRecord) -> None:
+    """Tells the business system how the run ended; a failure is recorded, never fatal."""
+    if project.outputs.callback is None:
+        return
+    error = send_callback(project.outputs.callback, callback_payload(project.name, record))
+    if error:
+        log.warning("%s (recorded in %s; the data stands)", error, RUNS_TABLE)
+        record.details = {**record.details, "callback_error": error}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from labelspark.config import Project
 from labelspark.publish.errors import PublishError
 
 DATE_FIELD = "snapshot_date"
@@ -39,12 +40,12 @@ def index_pattern(alias: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(alias.lower())}-\d{{8}}-[a-z0-9_-]+$")
 
 
-def published_labels(project) -> tuple:
+def published_labels(project: Project) -> tuple:
     """The labels a publish carries: the enabled ones, in config order."""
     return project.enabled_labels
 
 
-def index_body(project) -> dict:
+def index_body(project: Project) -> dict:
     """Settings for loading and a strict mapping: entity key, snapshot_date, one field per enabled label."""
     properties = {project.key: {"type": "keyword"}, DATE_FIELD: {"type": "date"}}
     for label in published_labels(project):

@@ -1,0 +1,14 @@
+"""spark-submit entry point: (re)publish the label snapshot of a date to Elasticsearch.
+
+    scripts/submit.sh jobs/publish_labels.py conf/retail_members.yaml --date 2026-03-02
+
+Runs on the session spark-submit made (`--engine spark`, unless another engine is given);
+exits 2 on a bad config or arguments, 1 on a failure (the alias then stays where it was).
+"""
+import sys
+
+from labelspark.cli import main
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(main(["publish", *arguments] if "--engine" in arguments else ["publish", *arguments, "--engine", "spark"]))
