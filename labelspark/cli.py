@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
     run.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
     run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
+    run.add_argument("--snapshot-to", metavar="DIR",
+                     help="compute every enabled label and write only the snapshot as parquet under DIR "
+                          "(no Delta Lake needed: trials, benchmarks); nothing else is written or published")
     run.set_defaults(handler=_run)
 
     publish = commands.add_parser("publish", help="(re)publish the snapshot of a date to Elasticsearch")
@@ -140,11 +143,16 @@ def _plan(args) -> int:
 def _run(args) -> int:
     from labelspark.config import load_project
     from labelspark.engines import open_session
-    from labelspark.pipeline import run
+    from labelspark.pipeline import compute_to_parquet, run
     from labelspark.timeutil import yesterday
 
     project = load_project(args.config)
     day = args.date or yesterday(project.timezone)
+    if args.snapshot_to:
+        with open_session(args.engine, args.remote) as spark:
+            rows = compute_to_parquet(spark, project, day, args.snapshot_to, only=args.labels)
+        print(f"{project.name} {day}: {rows} entities -> {args.snapshot_to}")
+        return 0
     with open_session(args.engine, args.remote) as spark:
         result = run(spark, project, day, only=args.labels, publish=not args.no_publish)
     published = f", published as {result.index}" if result.index else ""

@@ -74,6 +74,10 @@ def _under_spark_submit() -> bool:
 
 def _classic_spark() -> SparkSession:
     """The classic session of spark-submit (its master and conf), else a `local[*]` one."""
+    # a Connect flag inherited from a parent process (one that used Spark Connect) would make
+    # the builder refuse a classic session
+    for variable in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE"):
+        os.environ.pop(variable, None)
     builder = SparkSession.builder.config("spark.api.mode", "classic").appName("labelspark")
     if not _under_spark_submit():
         cores = os.cpu_count() or 2

@@ -95,6 +95,20 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
         runs.record(spark, tables.runs, record)
 
 
+def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date, directory: str, only: list[str] | None = None) -> int:
+    """Computes every enabled label (or `only` those) for `run_date` and writes the snapshot as
+    parquet under `directory/snapshot_date=D`: no Delta, no other table. For trials on engines
+    without Delta Lake and for benchmarks. Returns the rows written."""
+    _check_requested(project, only)
+    plan = make_plan(project, run_date, computed=set(), only=only)
+    snapshot = compute_snapshot(spark, project, plan)
+    target = f"{directory.rstrip('/')}/snapshot_date={run_date.isoformat()}"
+    snapshot.write.mode("overwrite").parquet(target)
+    rows = spark.read.parquet(target).count()
+    log.info("%d entities -> %s", rows, target)
+    return rows
+
+
 def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> RunResult:
     """(Re)publishes the snapshot of `run_date` to Elasticsearch; recorded in label_runs like a run."""
     if project.outputs.elasticsearch is None:

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -96,9 +97,13 @@ def test_compute_job_exit_codes(tmp_path):
     assert "source 'orders'" in failing.stderr
 
 
-def test_compute_job_on_classic_spark_without_delta_explains_the_missing_jars(tmp_path):
-    # classic local Spark computes (see test_differential); writing Delta needs the jars submit.sh adds
+def test_compute_job_on_classic_spark(tmp_path):
     config = write_demo(tmp_path / "demo")
+    # the compute part, end to end on the session the job makes (classic local Spark)
+    done = job(str(config), "--date", "2026-03-31", "--snapshot-to", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert pq.read_table(tmp_path / "out" / "snapshot_date=2026-03-31").num_rows == 500
+    # writing Delta needs the jars submit.sh adds: a clear error, exit 1
     done = job(str(config), "--date", "2026-03-31", cwd=tmp_path)
     assert done.returncode == 1
     assert "no Delta Lake" in done.stderr and "scripts/submit.sh" in done.stderr

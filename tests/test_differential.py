@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _compute(engine: str, config: Path, date: str, out: Path) -> pd.DataFrame:
-    subprocess.run(
-        [sys.executable, "-m", "tests.support.compute_snapshot", engine, str(config), date, str(out)],
-        cwd=ROOT, check=True, capture_output=True, text=True, timeout=600,
+    """`labelspark run --snapshot-to` in a process of its own (classic and Connect cannot share one)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "labelspark", "run", str(config), "--date", date, "--engine", engine, "--snapshot-to", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
-    frame = pq.read_table(out).to_pandas()
+    assert done.returncode == 0, done.stderr
+    frame = pq.read_table(out / f"snapshot_date={date}").to_pandas()
     return frame.sort_values("member_id").reset_index(drop=True)
 
 
