@@ -15,4 +15,5 @@ from labelspark.cli import main
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    sys.exit(main(["run", *arguments] if "--engine" in arguments else ["run", *arguments, "--engine", "spark"]))
+    command = ["--verbose", "run", *arguments]  # cluster logs keep the trace of a failure
+    sys.exit(main(command if "--engine" in arguments else [*command, "--engine", "spark"]))

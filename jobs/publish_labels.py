@@ -11,4 +11,5 @@ from labelspark.cli import main
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    sys.exit(main(["publish", *arguments] if "--engine" in arguments else ["publish", *arguments, "--engine", "spark"]))
+    command = ["--verbose", "publish", *arguments]  # cluster logs keep the trace of a failure
+    sys.exit(main(command if "--engine" in arguments else [*command, "--engine", "spark"]))

@@ -18,12 +18,9 @@ log = logging.getLogger("labelspark")
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    if args.verbose:
+        log.setLevel(logging.DEBUG)
     try:
         return args.handler(args) or 0
     except LabelsparkError as exc:
@@ -31,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
             log.exception("failed")
         print(f"labelspark: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception:  # a bug or an engine failure: keep the trace for the operator
-        log.exception("run failed")
+    except Exception as exc:  # an engine or storage failure: one line, the trace with --verbose
+        if args.verbose:
+            log.exception("failed")
+        first = (str(exc).strip().splitlines() or [""])[0][:500]
+        print(f"labelspark: failed: {type(exc).__name__}: {first}" + ("" if args.verbose else " (--verbose shows the trace)"),
+              file=sys.stderr)
         return 1
 
 
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--to", dest="end", type=_date, metavar="D2")
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
     history.set_defaults(handler=_history)
+
+    unlock = commands.add_parser("unlock", help="clear the run lock of a warehouse whose run is gone")
+    unlock.add_argument("config", type=Path)
+    unlock.set_defaults(handler=_unlock)
 
     demo = commands.add_parser("demo", help="write a small example project into DIR")
     demo.add_argument("directory", type=Path)
@@ -212,6 +217,16 @@ def _history(args) -> int:
     if args.export:
         report.write_csv(rows, args.export, report.HISTORY_COLUMNS)
         print(f"wrote {args.export}")
+    return 0
+
+
+def _unlock(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.storage.lock import clear_lock
+
+    project = load_project(args.config)
+    holder = clear_lock(project.warehouse)
+    print(f"cleared the lock of {holder.describe()}" if holder else f"{project.warehouse} was not locked")
     return 0
 
 

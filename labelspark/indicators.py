@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.config.models import Indicator
+from labelspark.errors import SourceError
 from labelspark.kinds import kind_of
 from labelspark.rules import Field, RuleCompiler, leaves
 from labelspark.sources import on_or_after, require_columns
@@ -43,12 +44,20 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
         if definition not in computed_as:
             computed_as[definition] = indicator_name
             require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
+            _require_number(df, name, indicator)
             keep = _keep_condition(df, name, indicator_name, indicator, project, run_date, time, time_type)
             aggregates.append(_aggregate(indicator, keep, time, indicator_name).alias(indicator_name))
         computed = computed_as[definition]
         output = picked(F.col(computed), computed) if _is_pick(indicator, time) else F.col(computed)
         outputs.append(output.alias(indicator_name))
     return df.groupBy(entity).agg(*aggregates).select(project.key, *outputs)
+
+
+def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
+    """sum and avg of text would be cast silently by some engines and fail on others: refuse it here."""
+    if indicator.agg in ("sum", "avg") and kind_of(df.schema[indicator.of].dataType) != "number":
+        found = df.schema[indicator.of].dataType.simpleString()
+        raise SourceError(source, f"agg {indicator.agg} needs a number column, found {found}", indicator.of)
 
 
 def _is_pick(indicator: Indicator, time: Column | None) -> bool:

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.config.models import ImportLabel, Source
-from labelspark.errors import ConfigError, LabelsparkError, Problem
+from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
@@ -21,6 +21,7 @@ from labelspark.storage import runs
 from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
 from labelspark.storage.delta import read_table, replace_partition, table_path
 from labelspark.storage.history import HISTORY_TABLE, advance_history
+from labelspark.storage.lock import warehouse_lock
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
 from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
@@ -52,8 +53,13 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
-    tables = Tables(project.warehouse)
     record = RunRecord(run_date)
+    with warehouse_lock(project.warehouse, record.run_id, project.file):
+        return _run(spark, project, run_date, only, publish, record)
+
+
+def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
+    tables = Tables(project.warehouse)
     runs.record(spark, tables.runs, record)
     try:
         latest = runs.latest_succeeded_date(spark, tables.runs)
@@ -113,8 +119,13 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
     """(Re)publishes the snapshot of `run_date` to Elasticsearch; recorded in label_runs like a run."""
     if project.outputs.elasticsearch is None:
         raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
-    tables = Tables(project.warehouse)
     record = RunRecord(run_date)
+    with warehouse_lock(project.warehouse, record.run_id, project.file):
+        return _publish(spark, project, run_date, record)
+
+
+def _publish(spark: SparkSession, project: Project, run_date: dt.date, record: RunRecord) -> RunResult:
+    tables = Tables(project.warehouse)
     try:
         snapshot = read_table(spark, tables.snapshot)
         written = None if snapshot is None else snapshot.where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
@@ -233,8 +244,10 @@ def read_import(spark: SparkSession, project: Project, label: ImportLabel, entit
     """(entity key, value) of an import file, one row per id (ids that are no entity join nothing)."""
     name = f"import of label '{label.id}'"
     as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
-    raw = read_source(spark, replace(project, sources={**project.sources, name: as_source}), name)
+    # an empty file is a label nobody holds this time, not a broken source
+    raw = read_source(spark, replace(project, sources={**project.sources, name: as_source}), name, allow_empty=True)
     require_columns(raw, name, [label.key, label.value])
+    _refuse_bad_values(raw, name, label)
     key_type = entities.schema[project.key].dataType
     values = (
         raw.where(F.col(label.key).isNotNull())
@@ -242,6 +255,17 @@ def read_import(spark: SparkSession, project: Project, label: ImportLabel, entit
         .agg(F.max(label.value).alias("value"))
     )
     return values
+
+
+def _refuse_bad_values(raw: DataFrame, name: str, label: ImportLabel) -> None:
+    """Values that do not read as the label's type fail the run, naming the file, column and a sample."""
+    wanted = SPARK_TYPE_OF_KIND[label.type]
+    value = F.col(label.value)
+    bad = raw.where(value.isNotNull() & value.cast("string").isNotNull() & value.try_cast(wanted).isNull())
+    sample = bad.select(F.col(label.key).cast("string"), value.cast("string")).limit(3).collect()
+    if sample:
+        shown = ", ".join(f"{key}={text!r}" for key, text in sample)
+        raise SourceError(name, f"values of '{label.path}' that are not {label.type}: {shown}", label.value)
 
 
 def _unknown_import_ids(spark: SparkSession, project: Project, plan: Plan, written: DataFrame) -> dict:

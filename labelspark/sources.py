@@ -22,7 +22,8 @@ from labelspark.udfs import order_key, strip_whitespace
 _MAPPED_ID = "__labelspark_mapped_id"
 
 
-def read_source(spark: SparkSession, project: Project, name: str) -> DataFrame:
+def read_source(spark: SparkSession, project: Project, name: str, allow_empty: bool = False) -> DataFrame:
+    """The source as read; an empty one fails (it would null its labels for every entity) unless allowed."""
     source = project.sources[name]
     options = {k: str(v) for k, v in source.options.items()}
     if source.format == "csv":
@@ -41,6 +42,8 @@ def read_source(spark: SparkSession, project: Project, name: str) -> DataFrame:
         raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}") from None
     if not columns:  # Sail answers a missing path with an empty schema, not an error
         raise SourceError(name, f"no data at '{location}'")
+    if not allow_empty and df.limit(1).count() == 0:
+        raise SourceError(name, f"'{location}' holds no rows: an empty source would empty or null its labels for every entity")
     return df
 
 
