@@ -22,6 +22,7 @@ from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
 from labelspark.storage.delta import read_table, replace_partition, table_path
 from labelspark.storage.history import HISTORY_TABLE, advance_history
 from labelspark.storage.lock import warehouse_lock
+from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
 from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
@@ -60,6 +61,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
 
 def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
     tables = Tables(project.warehouse)
+    checkpoint = Checkpoint.take(tables.read_by_users)
     runs.record(spark, tables.runs, record)
     try:
         latest = runs.latest_succeeded_date(spark, tables.runs)
@@ -91,8 +93,9 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         record.status = "succeeded"
         return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows,
                          project.warehouse, record.index)
-    except Exception as exc:
+    except BaseException as exc:  # a failure or an interrupt: users keep reading the tables as they were
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
+        checkpoint.restore()
         raise
     finally:
         record.finished_at = dt.datetime.now(dt.timezone.utc)
@@ -194,6 +197,11 @@ class Tables:
     @property
     def runs(self) -> str:
         return self._path(RUNS_TABLE)
+
+    @property
+    def read_by_users(self) -> list[str]:
+        """The tables a failed run must leave as they were (label_runs records the failure)."""
+        return [self.snapshot, self.stats, self.segments, self.history, self.catalog]
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None) -> DataFrame:
