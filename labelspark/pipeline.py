@@ -1,4 +1,5 @@
-"""The main job: sources -> indicators -> labels -> label_snapshot, for one business date."""
+"""The main job for one business date: sources -> indicators -> labels -> label_snapshot, then the
+tables derived from it (stats, segments, history, catalog), Elasticsearch and the callback."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,8 @@ from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
-from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.publish import callback_payload, search, send_callback
+from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
 from labelspark.storage.delta import read_table, replace_partition, table_path
@@ -75,18 +76,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         record.rows = written.count()
         log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
         record.details = _unknown_import_ids(spark, project, plan, written)
-        labels = [label for label in project.enabled_labels if label.id in written.columns]
-        replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, "snapshot_date", run_date)
-        log.info("%s %s: %d labels", STATS_TABLE, run_date, len(labels))
-        if project.segments:
-            replace_partition(spark, segment_members(written, project, run_date), tables.segments, "snapshot_date", run_date)
-            log.info("%s %s: %d segments", SEGMENTS_TABLE, run_date, len(project.segments))
-        if latest is None or run_date >= latest:
-            advance_history(spark, written, project, labels, tables.history, run_date)
-            advance_catalog(spark, project, tables.catalog, run_date)
-            log.info("%s and %s advanced to %s", HISTORY_TABLE, CATALOG_TABLE, run_date)
-        else:
-            log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)
+        _write_derived_tables(spark, project, tables, written, run_date, latest)
         record.labels = [label.id for label in plan.due]
         if publish and project.outputs.elasticsearch:
             record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
@@ -102,6 +92,22 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         if publish:
             call_back(project, record)
         runs.record(spark, tables.runs, record)
+
+
+def _write_derived_tables(spark: SparkSession, project: Project, tables: "Tables", written: DataFrame, run_date: dt.date, latest: dt.date | None) -> None:
+    """Stats and segments of the date; history and catalog when the date is not a back-fill."""
+    labels = [label for label in project.enabled_labels if label.id in written.columns]
+    replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, "snapshot_date", run_date)
+    log.info("%s %s: %d labels", STATS_TABLE, run_date, len(labels))
+    if project.segments:
+        replace_partition(spark, segment_members(written, project, run_date), tables.segments, "snapshot_date", run_date)
+        log.info("%s %s: %d segments", SEGMENTS_TABLE, run_date, len(project.segments))
+    if latest is None or run_date >= latest:
+        advance_history(spark, written, project, labels, tables.history, run_date)
+        advance_catalog(spark, project, tables.catalog, run_date)
+        log.info("%s and %s advanced to %s", HISTORY_TABLE, CATALOG_TABLE, run_date)
+    else:
+        log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)
 
 
 def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date, directory: str, only: list[str] | None = None) -> int:
