@@ -119,14 +119,20 @@ def _validate(args) -> int:
     return 0
 
 
-def _plan(args) -> int:
+def _project_and_day(args):
+    """The validated config and the business date (default: yesterday in its timezone)."""
     from labelspark.config import load_project
-    from labelspark.plan import make_plan
-    from labelspark.storage.snapshot import local_snapshot_columns
     from labelspark.timeutil import yesterday
 
     project = load_project(args.config)
-    day = args.date or yesterday(project.timezone)
+    return project, args.date or yesterday(project.timezone)
+
+
+def _plan(args) -> int:
+    from labelspark.plan import make_plan
+    from labelspark.storage.snapshot import local_snapshot_columns
+
+    project, day = _project_and_day(args)
     computed = local_snapshot_columns(project)
     plan = make_plan(project, day, computed=computed)
     print(f"{project.name} on {day}: {len(plan.due)} labels due, {len(plan.carried)} kept from the last snapshot")
@@ -146,13 +152,10 @@ def _plan(args) -> int:
 
 
 def _run(args) -> int:
-    from labelspark.config import load_project
     from labelspark.engines import open_session
     from labelspark.pipeline import compute_to_parquet, run
-    from labelspark.timeutil import yesterday
 
-    project = load_project(args.config)
-    day = args.date or yesterday(project.timezone)
+    project, day = _project_and_day(args)
     if args.snapshot_to:
         with open_session(args.engine, args.remote) as spark:
             rows = compute_to_parquet(spark, project, day, args.snapshot_to, only=args.labels)
@@ -167,13 +170,10 @@ def _run(args) -> int:
 
 
 def _publish(args) -> int:
-    from labelspark.config import load_project
     from labelspark.engines import open_session
     from labelspark.pipeline import publish_date
-    from labelspark.timeutil import yesterday
 
-    project = load_project(args.config)
-    day = args.date or yesterday(project.timezone)
+    project, day = _project_and_day(args)
     with open_session(args.engine, args.remote) as spark:
         result = publish_date(spark, project, day)
     print(f"{project.name} {day} (run {result.run_id}): {result.rows} documents, alias "
