@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from labelspark.errors import LabelsparkError
+from labelspark.errors import ConfigError, LabelsparkError
 
 log = logging.getLogger("labelspark")
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args) or 0
     except LabelsparkError as exc:
-        if args.verbose:
+        if args.verbose and not isinstance(exc, ConfigError):  # a config problem's trace helps no one
             log.exception("failed")
         print(f"labelspark: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -88,8 +88,8 @@ def test_a_failed_publish_fails_the_run_and_leaves_the_alias(spark, demo, search
     last = runs_of(project)[-1]
     assert last["status"] == "failed" and "PublishError" in last["error"]
     assert json.loads(business.requests[-1][1])["status"] == "failed"
-    # the data stands: Tuesday's snapshot was written before publishing
-    assert {r["snapshot_date"] for r in DeltaTable(f"{project.warehouse}/label_snapshot").to_pyarrow_table().to_pylist()} == {MONDAY, TUESDAY}
+    # a failed step undoes the run: Tuesday's snapshot, written before publishing, is rolled back
+    assert {r["snapshot_date"] for r in DeltaTable(f"{project.warehouse}/label_snapshot").to_pyarrow_table().to_pylist()} == {MONDAY}
 
 
 def test_a_failed_callback_is_recorded_and_the_run_succeeds(spark, tmp_path, search_url, receiver, monkeypatch):
