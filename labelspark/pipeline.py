@@ -22,7 +22,7 @@ from labelspark.storage import runs
 from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
 from labelspark.storage.delta import read_table, replace_partition, table_path
 from labelspark.storage.history import HISTORY_TABLE, advance_history
-from labelspark.storage.lock import warehouse_lock
+from labelspark.storage.lock import Held, warehouse_lock
 from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
@@ -56,13 +56,17 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     """
     _check_requested(project, only)
     record = RunRecord(run_date)
-    with warehouse_lock(project.warehouse, record.run_id, project.file):
-        return _run(spark, project, run_date, only, publish, record)
+    with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
+        return _run(spark, project, run_date, only, publish, record, held)
 
 
-def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
+def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord, held: Held) -> RunResult:
     tables = Tables(project.warehouse)
+    if held.abandoned:
+        log.warning("undoing the writes of the run that died holding the lock")
+        Checkpoint(held.abandoned).restore()
     checkpoint = Checkpoint.take(tables.read_by_users)
+    held.note(checkpoint.versions)
     runs.record(spark, tables.runs, record)
     try:
         latest = runs.latest_succeeded_date(spark, tables.runs)
@@ -129,7 +133,10 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
     if project.outputs.elasticsearch is None:
         raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
     record = RunRecord(run_date)
-    with warehouse_lock(project.warehouse, record.run_id, project.file):
+    with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
+        if held.abandoned:
+            log.warning("undoing the writes of the run that died holding the lock")
+            Checkpoint(held.abandoned).restore()
         return _publish(spark, project, run_date, record)
 
 

@@ -1,5 +1,9 @@
 """A failed run changes nothing users read: every table is as it was before the run."""
 import datetime as dt
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from deltalake import DeltaTable
@@ -8,6 +12,7 @@ from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.publish import PublishError
+from labelspark.storage.lock import LOCK_FILE
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 DEAD_CLUSTER = "outputs:\n  warehouse: warehouse\n  elasticsearch: {nodes: \"http://127.0.0.1:9\", alias: demo_labels}\n"
@@ -57,3 +62,25 @@ def test_a_failed_first_run_leaves_no_table_but_the_run_log(spark, tmp_path):
         run(spark, project, TUESDAY)
     assert set(contents(project).values()) == {None}
     assert statuses(project) == ["failed"]
+
+
+def test_a_killed_run_is_undone_by_the_next_run(spark, tmp_path):
+    config = write_demo(tmp_path / "demo")
+    project = load_project(config)
+    run(spark, project, MONDAY)
+    after_monday = contents(project)
+    snapshot = Tables(project.warehouse).snapshot
+    before = DeltaTable(snapshot).version()
+
+    tuesday = subprocess.Popen([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31"],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while tuesday.poll() is None and time.monotonic() < deadline and DeltaTable(snapshot).version() == before:
+        time.sleep(0.005)
+    tuesday.send_signal(signal.SIGKILL)  # between table writes: the snapshot is written, the rest is not
+    tuesday.wait()
+    assert DeltaTable(snapshot).version() > before
+    assert (tmp_path / "demo" / "warehouse" / LOCK_FILE).exists()  # left behind by the dead run
+
+    run(spark, project, MONDAY)  # takes over the stale lock, undoes Tuesday's writes, re-runs Monday
+    assert contents(project) == after_monday

@@ -3,7 +3,8 @@
 On a local or mounted filesystem the lock is taken with an exclusive create (O_EXCL), which
 is atomic: of two runs that race, exactly one gets it. A lock whose process is gone (same
 host, pid not alive) or that is older than its time-to-live is stale and taken over with a
-warning. Object stores (s3a://, gs://, abfs://) have no atomic create-if-absent through
+warning; the run that takes it over first undoes the dead run's writes, from the table
+versions that run noted in the lock. Object stores (s3a://, gs://, abfs://) have no atomic create-if-absent through
 pyarrow: there the lock is advisory (check, then write), a race of milliseconds remains, and
 the orchestrator's one-run-at-a-time setting (`max_active_runs=1`) is the hard guarantee.
 """
@@ -56,14 +57,29 @@ class Holder:
         return False
 
 
+@dataclass
+class Held:
+    """The lock of a running run. `abandoned` holds what a dead run it took over had noted
+    (its table versions), so its writes can be undone before anything else."""
+
+    lock: "_LockFile"
+    holder: Holder
+    config: Path
+    abandoned: dict | None = None
+
+    def note(self, versions: dict) -> None:
+        """Writes the run's table versions into the lock, for whoever takes over if this process dies."""
+        self.lock.write(self.holder, self.config, versions)
+
+
 @contextlib.contextmanager
-def warehouse_lock(warehouse: str, run_id: str, config: Path) -> Iterator[None]:
+def warehouse_lock(warehouse: str, run_id: str, config: Path) -> Iterator[Held]:
     """Holds the warehouse for one run; raises WarehouseLocked while another live run holds it."""
     lock = _LockFile(warehouse)
     holder = Holder(run_id, os.getpid(), socket.gethostname(), dt.datetime.now(dt.timezone.utc))
-    lock.acquire(holder, config)
+    abandoned = lock.acquire(holder, config)
     try:
-        yield
+        yield Held(lock, holder, config, abandoned)
     finally:
         lock.release(holder)
 
@@ -86,12 +102,13 @@ class _LockFile:
             self.filesystem, base = pafs.FileSystem.from_uri(warehouse)
             self.path = f"{base.rstrip('/')}/{LOCK_FILE}"
 
-    def acquire(self, holder: Holder, config: Path) -> None:
-        body = json.dumps({"run_id": holder.run_id, "pid": holder.pid, "host": holder.host,
-                           "since": holder.since.isoformat(), "config": str(config)}).encode()
+    def acquire(self, holder: Holder, config: Path) -> dict | None:
+        """Takes the lock; returns the versions a dead holder had noted, if it took one over."""
+        body = _body(holder, config, None)
+        abandoned = None
         for _ in range(2):  # a second try after taking over a stale lock
             if self._create(body):
-                return
+                return abandoned
             current = self.read()
             if current is None:
                 continue  # released in between
@@ -101,6 +118,7 @@ class _LockFile:
                     f"(killed, machine lost), clear the lock with `labelspark unlock CONFIG` or delete {self.path}"
                 )
             log.warning("taking over the stale lock of %s", current.describe())
+            abandoned = self.noted()
             self.remove()
         raise WarehouseLocked(f"could not take the lock {self.path}: another run keeps taking it")
 
@@ -111,17 +129,32 @@ class _LockFile:
 
     def read(self) -> Holder | None:
         try:
-            if self.local:
-                text = Path(self.path).read_text()
-            else:
-                with self.filesystem.open_input_stream(self.path) as stream:
-                    text = stream.read().decode()
-            data = json.loads(text)
+            data = json.loads(self._text())
             return Holder(data["run_id"], int(data["pid"]), data["host"], dt.datetime.fromisoformat(data["since"]))
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, OSError):  # unreadable: treat as held since long ago, so it can be taken over
             return Holder("unknown", -1, "unknown", dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+
+    def noted(self) -> dict | None:
+        try:
+            return json.loads(self._text()).get("versions")
+        except (FileNotFoundError, ValueError, OSError):
+            return None
+
+    def write(self, holder: Holder, config: Path, versions: dict) -> None:
+        """Rewrites the lock's content (the lock is already ours)."""
+        if self.local:
+            Path(self.path).write_bytes(_body(holder, config, versions))
+        else:
+            with self.filesystem.open_output_stream(self.path) as out:
+                out.write(_body(holder, config, versions))
+
+    def _text(self) -> str:
+        if self.local:
+            return Path(self.path).read_text()
+        with self.filesystem.open_input_stream(self.path) as stream:
+            return stream.read().decode()
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -145,3 +178,8 @@ class _LockFile:
         with self.filesystem.open_output_stream(self.path) as out:
             out.write(body)
         return True
+
+
+def _body(holder: Holder, config: Path, versions: dict | None) -> bytes:
+    return json.dumps({"run_id": holder.run_id, "pid": holder.pid, "host": holder.host, "since": holder.since.isoformat(),
+                       "config": str(config), "versions": versions}).encode()
