@@ -223,9 +223,12 @@ def _history(args) -> int:
 def _unlock(args) -> int:
     from labelspark.config import load_project
     from labelspark.storage.lock import clear_lock
+    from labelspark.storage.rollback import Checkpoint
 
     project = load_project(args.config)
-    holder = clear_lock(project.warehouse)
+    holder, versions = clear_lock(project.warehouse)
+    if versions:  # the run died mid-way: its writes are undone, as a run taking over would
+        Checkpoint(versions).restore()
     print(f"cleared the lock of {holder.describe()}" if holder else f"{project.warehouse} was not locked")
     return 0
 

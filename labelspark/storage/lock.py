@@ -84,12 +84,12 @@ def warehouse_lock(warehouse: str, run_id: str, config: Path) -> Iterator[Held]:
         lock.release(holder)
 
 
-def clear_lock(warehouse: str) -> Holder | None:
-    """Removes the lock (for a run known to be gone); returns who held it."""
+def clear_lock(warehouse: str) -> tuple[Holder | None, dict | None]:
+    """Removes the lock (for a run known to be gone); returns who held it and the versions it noted."""
     lock = _LockFile(warehouse)
-    holder = lock.read()
+    holder, versions = lock.read(), lock.noted()
     lock.remove()
-    return holder
+    return holder, versions
 
 
 class _LockFile:
