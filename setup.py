@@ -34,6 +34,7 @@ setup(
             "chispa>=0.10,<0.13",
             "duckdb>=1.1,<3",
             "osmem-server>=0.1.6,<0.2",
+            "hypothesis>=6.100,<7",
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},

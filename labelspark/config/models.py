@@ -290,6 +290,6 @@ class Header(Strict):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name like 'Asia' is a directory
             raise ValueError(f"unknown timezone {value!r} (use an IANA name like 'Asia/Shanghai')") from None
         return value

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -108,6 +109,8 @@ def load_project(file: str | Path) -> Project:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, [Problem("", f"cannot read the config: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file, [Problem("", f"the config is not UTF-8 text (byte {exc.start}: {exc.reason})")]) from None
     data, locator, problems = load_yaml(text)
     if not isinstance(data, dict):
         if not problems:
@@ -131,7 +134,7 @@ class _Builder:
     def build(self, file: Path, locator: Locator) -> Project | None:
         data = self.data
         for key in data:
-            if key not in SECTIONS:
+            if not isinstance(key, str) or key not in SECTIONS:
                 self.problems.append(Problem(str(key), f"unknown section '{key}' (sections: {', '.join(SECTIONS)})"))
         header = self.parse(Header, {k: data[k] for k in ("version", "name", "timezone") if k in data}, "")
         entity = self.parse(Entity, data.get("entity"), "entity")
@@ -199,7 +202,8 @@ class _Builder:
         for name, item in raw.items():
             path = join(section, name)
             if not isinstance(name, str) or not _is_identifier(name):
-                self.problems.append(Problem(path, f"name {name!r} must match [a-z][a-z0-9_]*"))
+                self.problems.append(Problem(path, f"name {reprlib.repr(name)} must match [a-z][a-z0-9_]*"))
+                continue
             if name in checks.RESERVED_NAMES:
                 self.problems.append(Problem(path, f"'{name}' is reserved"))
             parsed = self.parse(model, item, path)
@@ -338,4 +342,4 @@ def _message(error: dict) -> str:
         return "needs `method`"
     if message.startswith("Value error, "):
         return message[len("Value error, "):]
-    return f"{message}, got {error['input']!r}"[:300]
+    return f"{message}, got {reprlib.repr(error['input'])}"

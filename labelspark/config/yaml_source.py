@@ -45,14 +45,28 @@ def load_yaml(text: str) -> tuple[Any, Locator, list[Problem]]:
         return None, Locator(), [Problem("", f"not valid YAML: {exc.problem or exc}", line)]
     except yaml.YAMLError as exc:
         return None, Locator(), [Problem("", f"not valid YAML: {exc}")]
+    except RecursionError:
+        return None, Locator(), [Problem("", "the YAML is nested too deeply")]
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        return None, Locator(), [Problem("", f"not valid YAML: {exc}")]
     locator, problems = Locator(), []
+    try:
+        data = _paired_surrogates(data, {})
+    except UnicodeError:
+        return None, Locator(), [Problem("", "the config holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)")]
     if node is not None:
-        _walk(node, "", locator, problems)
+        try:
+            _walk(node, "", locator, problems, set())
+        except RecursionError:
+            return None, Locator(), [Problem("", "the YAML is nested too deeply")]
     return data, locator, problems
 
 
-def _walk(node: yaml.Node, path: str, locator: Locator, problems: list[Problem]) -> None:
+def _walk(node: yaml.Node, path: str, locator: Locator, problems: list[Problem], seen_nodes: set[int]) -> None:
     locator.lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen_nodes:  # an alias: its node was walked where it was anchored (no exponential walk)
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
@@ -62,7 +76,27 @@ def _walk(node: yaml.Node, path: str, locator: Locator, problems: list[Problem])
                 problems.append(Problem(child, f"duplicate key '{key}'", key_node.start_mark.line + 1))
             seen.add(key)
             locator.lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, locator, problems)
+            _walk(value_node, child, locator, problems, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, join(path, i), locator, problems)
+            _walk(item, join(path, i), locator, problems, seen_nodes)
+
+
+def _paired_surrogates(value: Any, done: dict) -> Any:
+    """Joins the UTF-16 surrogate pairs of `\\ud83d\\ude00`-style escapes, which YAML leaves split
+    (JSON joins them: query-builder rules arrive so). Shared nodes (aliases) are fixed once."""
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        return value
+    if isinstance(value, (dict, list)):
+        if id(value) in done:
+            return done[id(value)]
+        done[id(value)] = value
+        if isinstance(value, list):
+            value[:] = [_paired_surrogates(item, done) for item in value]
+        else:
+            items = [(_paired_surrogates(k, done), _paired_surrogates(v, done)) for k, v in value.items()]
+            value.clear()
+            value.update(items)
+    return value

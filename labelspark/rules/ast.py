@@ -73,8 +73,19 @@ class RuleParser:
 
     ref_key: str = "field"
     problems: list[Problem] = field(default_factory=list)
+    max_depth: int = 64  # a YAML alias can make a rule contain itself
+    _depth: int = 0
 
     def parse(self, raw: Any, path: str) -> Node | None:
+        if self._depth >= self.max_depth:
+            return self._fail(path, f"a rule nests more than {self.max_depth} levels deep (or contains itself)")
+        self._depth += 1
+        try:
+            return self._parse(raw, path)
+        finally:
+            self._depth -= 1
+
+    def _parse(self, raw: Any, path: str) -> Node | None:
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
@@ -87,7 +98,7 @@ class RuleParser:
         groups = [k for k in ("all", "any", "not") if k in raw]
         if groups:
             if len(raw) != 1:
-                return self._fail(path, f"a group has exactly one key ({'/'.join(groups)}), got {sorted(raw)}")
+                return self._fail(path, f"a group has exactly one key ({'/'.join(groups)}), got {sorted(map(str, raw))}")
             return self._parse_group(groups[0], raw[groups[0]], f"{path}.{groups[0]}")
         return self._parse_leaf(raw, path)
 
@@ -104,7 +115,7 @@ class RuleParser:
 
     def _parse_leaf(self, raw: dict, path: str) -> Node | None:
         found_before = len(self.problems)
-        unknown = sorted(set(raw) - {self.ref_key, "op", "value"})
+        unknown = sorted(map(str, set(raw) - {self.ref_key, "op", "value"}))
         if unknown:
             self._fail(path, f"unknown key(s) {unknown} in a rule leaf (expected {self.ref_key}, op, value)")
         ref = raw.get(self.ref_key)
@@ -118,7 +129,7 @@ class RuleParser:
         return Leaf(ref, op, raw.get("value"), path)
 
     def _parse_query_builder(self, raw: dict, path: str) -> Node | None:
-        unknown = sorted(set(raw) - {"combinator", "not", "rules", "id"})
+        unknown = sorted(map(str, set(raw) - {"combinator", "not", "rules", "id"}))
         if unknown:
             return self._fail(path, f"unknown key(s) {unknown} in a query-builder group")
         combinator = str(raw.get("combinator", "and")).lower()
@@ -143,7 +154,7 @@ class RuleParser:
         return Not(node, path) if negate else node
 
     def _parse_query_builder_leaf(self, raw: dict, path: str) -> Node | None:
-        unknown = sorted(set(raw) - {"field", "operator", "value", "id", "valueSource"})
+        unknown = sorted(map(str, set(raw) - {"field", "operator", "value", "id", "valueSource"}))
         if unknown:
             return self._fail(path, f"unknown key(s) {unknown} in a query-builder rule")
         if raw.get("valueSource", "value") != "value":
@@ -152,7 +163,7 @@ class RuleParser:
         if not isinstance(ref, str) or not ref:
             return self._fail(f"{path}.field", "a query-builder rule needs `field`")
         operator = raw["operator"]
-        if operator in QUERY_BUILDER_OPERATORS:
+        if isinstance(operator, str) and operator in QUERY_BUILDER_OPERATORS:
             op, negated = QUERY_BUILDER_OPERATORS[operator]
         elif isinstance(operator, str):
             op, negated = operator, False

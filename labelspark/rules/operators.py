@@ -139,6 +139,10 @@ def resolve(leaf: Leaf, kind: Kind | None) -> Any:
                 re.compile(value)
             except re.error as exc:
                 raise BadValue(f"invalid regular expression {value!r}: {exc}") from None
+            unportable = unportable_regex(value)
+            if unportable:
+                raise BadValue(f"regular expression {value!r} uses {unportable}, which not every engine runs "
+                               "(Sail: Rust regex, Spark: java.util.regex)")
         return value
     if op.shape == "days":
         days = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else parse_days(value)
@@ -148,6 +152,32 @@ def resolve(leaf: Leaf, kind: Kind | None) -> Any:
     # day_or_days
     days = parse_days(value)
     return days if days is not None else coerce_scalar(value, "date", text)
+
+
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_UNPORTABLE_ESCAPES = {"1": "a backreference", "2": "a backreference", "3": "a backreference", "4": "a backreference",
+                       "5": "a backreference", "6": "a backreference", "7": "a backreference", "8": "a backreference",
+                       "9": "a backreference", "Z": "\\Z (write $)", "N": "\\N{...} (write the character)"}
+_UNPORTABLE_SYNTAX = [
+    (re.compile(r"\(\?<?[=!]"), "a lookaround"),
+    (re.compile(r"\(\?>"), "an atomic group"),
+    (re.compile(r"\(\?P="), "a backreference"),
+    (re.compile(r"\(\?P<"), "a Python-style named group (write a plain group)"),
+    (re.compile(r"\{,"), "{,n} (write {0,n})"),
+    (re.compile(r"[*+?}]\+"), "a possessive quantifier"),
+]
+
+
+def unportable_regex(pattern: str) -> str | None:
+    """The first construct of `pattern` outside what Java and Rust regexes share, or None."""
+    for escaped in _ESCAPE.findall(pattern):
+        if escaped in _UNPORTABLE_ESCAPES:
+            return _UNPORTABLE_ESCAPES[escaped]
+    plain = _ESCAPE.sub("", pattern)
+    for syntax, name in _UNPORTABLE_SYNTAX:
+        if syntax.search(plain):
+            return name
+    return None
 
 
 def _items(value: Any, text: bool, exactly: int | None = None) -> list:
