@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
@@ -592,3 +590,89 @@ def test_a_regex_that_validates_runs_on_the_engine(spark, write_config, name):
     df = spark.createDataFrame(rows, "x string, expected boolean")
     result = df.withColumn("result", RuleCompiler(fields(), RUN_DATE, str(config)).compile(tree))
     assert [(r.x, r.result) for r in result.collect()] == rows
+
+
+# -- values that are not text: numbers and dates from a UI ------------------------------------------
+
+TYPED_CONFIG = """\
+version: 1
+name: typed
+entity:
+  key: member_id
+sources:
+  s: {{format: parquet, path: data/s, key: member_id}}
+indicators:
+  n: {{source: s, column: n, type: number}}
+  d: {{source: s, column: d, type: date}}
+labels:
+  - id: probe
+    type: boolean
+    method: rules
+    values:
+      - value: true
+        when: {rule}
+outputs:
+  warehouse: warehouse
+"""
+TYPED_RULE_LINE = 16
+
+
+def qb_text(field: str, operator: str, value: str) -> str:
+    return json.dumps({"combinator": "and", "rules": [{"field": field, "operator": operator, "value": value}]})
+
+
+@pytest.mark.parametrize(
+    "rule, path",
+    [
+        (qb_text("n", "=", "1 OR 1=1"), "labels[0].values[0].when.rules[0]"),
+        (qb_text("n", "in", "1, 2) OR (1=1"), "labels[0].values[0].when.rules[0]"),
+        (qb_text("n", "between", "0, 1e3; DROP TABLE x"), "labels[0].values[0].when.rules[0]"),
+        (qb_text("d", "<", "2026-01-01' OR '1'='1"), "labels[0].values[0].when.rules[0]"),
+        (qb_text("d", "within_last", "30d OR 1=1"), "labels[0].values[0].when.rules[0]"),
+        ({"field": "n", "op": "gte", "value": "18 OR 1=1"}, "labels[0].values[0].when"),
+        ({"field": "d", "op": "before", "value": "current_date()"}, "labels[0].values[0].when"),
+        ({"field": "d", "op": "eq", "value": "2026-01-01; --"}, "labels[0].values[0].when"),
+    ],
+    ids=["qb-number-eq", "qb-number-in", "qb-number-between", "qb-date-lt", "qb-within_last",
+         "yaml-number-gte", "yaml-date-function", "yaml-date-comment"],
+)
+def test_text_in_a_number_or_date_rule_is_a_config_error(write_config, rule, path):
+    config = write_config(TYPED_CONFIG.format(rule=json.dumps(rule)))  # JSON text goes as a YAML string
+    with pytest.raises(ConfigError) as caught:
+        load_project(config)
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line) == (path, TYPED_RULE_LINE)
+
+
+# Numbers a UI may send that no 64-bit integer holds: either a config error up front, or a
+# comparison by value. Never an exception while the rule is compiled or run.
+NUMBER_ROWS = [(1.0, None), (1e30, None), (None, None)]
+DATE_ROWS = [(None, dt.date(2026, 3, 1)), (None, dt.date(1900, 1, 1)), (None, dt.date(2026, 3, 16)), (None, None)]
+BIG_NUMBER_CASES = {
+    "yaml-eq-1e30": ({"field": "n", "op": "eq", "value": 10**30}, NUMBER_ROWS, [False, True, False]),
+    "yaml-lt-2**63": ({"field": "n", "op": "lt", "value": 2**63}, NUMBER_ROWS, [True, False, False]),
+    "yaml-in-2**64": ({"field": "n", "op": "in", "value": [2**64, 1]}, NUMBER_ROWS, [True, False, False]),
+    "yaml-between-huge": ({"field": "n", "op": "between", "value": [-(10**40), 10**40]}, NUMBER_ROWS, [True, True, False]),
+    "qb-eq-1e30-as-text": (qb_text("n", "=", "1" + "0" * 30), NUMBER_ROWS, [False, True, False]),
+    "qb-lt-1e999-as-text": (qb_text("n", "<", "1e999"), NUMBER_ROWS, [True, True, False]),
+    "yaml-eq-1e400": ({"field": "n", "op": "eq", "value": 10**400}, NUMBER_ROWS, [False, False, False]),  # no double holds it
+    "qb-eq-1e400-as-text": (qb_text("n", "=", "1" + "0" * 400), NUMBER_ROWS, [False, False, False]),
+    "yaml-within_last-a-million-days": ({"field": "d", "op": "within_last", "value": 10**6}, DATE_ROWS, [True, True, False, False]),
+    "yaml-within_last-1e30-days": ({"field": "d", "op": "within_last", "value": 10**30}, DATE_ROWS, [True, True, False, False]),
+}
+
+
+@pytest.mark.parametrize("name", list(BIG_NUMBER_CASES))
+def test_numbers_out_of_range_are_config_errors_or_compare_by_value(spark, write_config, name):
+    rule, rows, want = BIG_NUMBER_CASES[name]
+    config = write_config(TYPED_CONFIG.format(rule=json.dumps(rule)))
+    try:
+        project = load_project(config)
+    except ConfigError as exc:  # rejected up front, with its location: fine
+        [problem] = exc.problems
+        assert problem.line == TYPED_RULE_LINE and problem.path.startswith("labels[0].values[0].when")
+        return
+    typed = {"n": Field(F.col("n"), "number"), "d": Field(F.col("d"), "date")}
+    result = RuleCompiler(typed, RUN_DATE, str(config)).compile(project.label_rules["probe"][0])
+    df = spark.createDataFrame(rows, "n double, d date")
+    assert [r[0] for r in df.select(result).collect()] == want

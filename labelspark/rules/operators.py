@@ -7,6 +7,7 @@ never as SQL text; `contains`, `starts_with` and `ends_with` match literally, on
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -18,6 +19,9 @@ from labelspark.kinds import Kind
 from labelspark.rules.ast import Leaf
 from labelspark.timeutil import parse_days
 from labelspark.udfs import within_last
+
+
+MAX_DAYS = 99999  # what `Nd` allows: further back than that, dates overflow
 
 
 class BadValue(ValueError):
@@ -145,9 +149,9 @@ def resolve(leaf: Leaf, kind: Kind | None) -> Any:
                                "(Sail: Rust regex, Spark: java.util.regex)")
         return value
     if op.shape == "days":
-        days = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else parse_days(value)
+        days = value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DAYS else parse_days(value)
         if days is None:
-            raise BadValue(f"operator '{leaf.op}' takes a number of days like '30d', got {value!r}")
+            raise BadValue(f"operator '{leaf.op}' takes a number of days like '30d', got {value!r}"[:300])
         return days
     # day_or_days
     days = parse_days(value)
@@ -196,13 +200,17 @@ def coerce_scalar(value: Any, kind: Kind | None, text: bool) -> Any:
             return value
         raise BadValue(f"expected a single value, got {_describe(value)}")
     if kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
         if text and isinstance(value, str):
             try:
-                return float(value) if any(ch in value for ch in ".eE") else int(value)
+                value = float(value) if any(ch in value for ch in ".eE") else int(value)
             except ValueError:
                 pass
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            value = float(value) if abs(value) < 2**1023 else math.inf  # beyond a 64-bit integer: a double
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadValue(f"expected a finite number, got {_describe(value)}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
     elif kind == "string":
         if isinstance(value, str):
             return value
