@@ -446,6 +446,9 @@ def test_segment_rule_trees_parse_and_check_without_exceptions(raw, kinds):
 @example(raw={"rules": [{"field": "age", "operator": "=", "value": "1"}], 0: 1}, kinds={"age": "number"})
 @example(raw={"rules": [{"field": "age", "operator": "=", "value": "1", None: 1}]}, kinds={"age": "number"})
 @example(raw={"rules": [{"field": "age", "operator": ["="], "value": "1"}]}, kinds={"age": "number"})
+@example(raw={"field": "age", "op": "eq", "value": 10**400}, kinds={"age": "number"})
+@example(raw={"rules": [{"field": "age", "operator": "in", "value": "1, 1" + "0" * 400}]}, kinds={"age": "number"})
+@example(raw={"field": "joined", "op": "within_last", "value": 10**30}, kinds={"joined": "date"})
 @example(raw={"rules": [{"field": "age", "operator": {"=": 1}, "value": "1"}]}, kinds={"age": "number"})
 @given(raw=any_rule, kinds=field_kinds)
 def test_rule_objects_with_odd_keys_and_operators_are_problems_not_exceptions(raw, kinds):
