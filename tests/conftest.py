@@ -17,6 +17,9 @@ from labelspark.engines import open_session
 
 ENGINE = os.environ.get("LABELSPARK_TEST_ENGINE", "sail")
 
+# fixtures of real servers: an in-memory OpenSearch (publishing) and an HTTP receiver (callbacks)
+pytest_plugins = ["tests.support.search", "tests.support.receiver"]
+
 
 def pytest_collection_modifyitems(config, items):
     if ENGINE == "sail":

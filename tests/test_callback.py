@@ -13,7 +13,6 @@ import pytest
 from labelspark.config.models import CallbackOutput
 from labelspark.publish import callback_payload, send_callback
 from labelspark.storage.runs import RunRecord
-from tests.support.receiver import receiver  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.portable
 

@@ -18,18 +18,7 @@ from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.publish import PublishError, publish
-from tests.support.search import (  # noqa: F401 - fixtures
-    ROWS,
-    SCHEMA,
-    alias_targets,
-    documents,
-    expected_documents,
-    get,
-    indices,
-    osmem_base,
-    search_url,
-    shop,
-)
+from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
 MONDAY, TUESDAY, WEDNESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31), dt.date(2026, 4, 1)
 FIELD_TYPE = {"string": "keyword", "number": "double", "boolean": "boolean", "date": "date", "list": "keyword"}

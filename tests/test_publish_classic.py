@@ -13,18 +13,7 @@ import pytest
 
 from labelspark.publish import PublishError, publish
 from labelspark.publish.search import choose_writer
-from tests.support.search import (  # noqa: F401 - fixtures
-    ROWS,
-    SCHEMA,
-    alias_targets,
-    documents,
-    expected_documents,
-    get,
-    indices,
-    osmem_base,
-    search_url,
-    shop,
-)
+from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
 pytestmark = pytest.mark.portable
 

@@ -17,7 +17,7 @@ from labelspark.publish.bulk import BulkJob, to_action, write_partition
 from labelspark.publish.connection import Connection, redact
 from labelspark.publish.eshadoop import es_hadoop_options
 from labelspark.publish.mapping import index_pattern, load_settings, serving_settings
-from tests.support.search import CONFIG, documents, osmem_base, search_url  # noqa: F401 - fixtures
+from tests.support.search import CONFIG, documents
 
 pytestmark = pytest.mark.portable
 

@@ -11,8 +11,7 @@ from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import publish_date, run
 from labelspark.publish import PublishError
-from tests.support.receiver import receiver  # noqa: F401 - a fixture
-from tests.support.search import alias_targets, documents, indices, osmem_base, search_url  # noqa: F401 - fixtures
+from tests.support.search import alias_targets, documents, indices
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 SECRET_ENV = "LS_TEST_RUN_SECRET"
