@@ -35,6 +35,7 @@ setup(
             "duckdb>=1.1,<3",
             "osmem-server>=0.1.6,<0.2",
             "hypothesis>=6.100,<7",
+            "psutil>=5.9,<8",  # the benchmark samples peak memory of each process tree
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},

@@ -1,0 +1,253 @@
+"""labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
+
+    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling]
+
+Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
+labels, then times each of these end to end in a fresh process, sampling the peak resident
+memory of its whole process tree:
+
+  sail    `labelspark run` on the embedded default engine, Delta writes included
+  spark   `labelspark run --engine spark --snapshot-to DIR`: classic local Spark, computing the
+          same snapshot into parquet (no Delta jars can be loaded here)
+  duckdb  the same indicators and labels in hand-written DuckDB SQL, into parquet: the floor
+
+The label values of sail and spark are compared with DuckDB's on a sample of entities; any
+difference fails the benchmark (exit 1). `--scaling` adds Sail runs with 20 and 200 labels.
+The last line is `bench: sail/duckdb=X.XX spark/sail=Y.YY labels200/labels20=Z.ZZ`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psutil
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import RUN_DATE, data_set  # noqa: E402
+from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
+
+SCALING = (20, 200)
+
+
+@dataclass
+class Timing:
+    name: str
+    engine: str
+    labels: int
+    seconds: float
+    peak_rss: int  # bytes, summed over the process tree
+    log: Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    work = Path(args.work_dir).resolve()
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data = data_set(work, args.users, args.orders_per_user, args.seed)
+    rows = data.rows()
+    input_rows = rows["members"] + rows["orders"]
+    print(f"data: {rows['members']:,} member rows, {rows['orders']:,} orders ({time.perf_counter() - started:.1f} s) in {data.directory}", flush=True)
+
+    timings: list[Timing] = []
+    main_run = _prepare(work, data, args.labels)
+    timings.append(_time_sail(main_run, logs))
+    if not args.no_spark:
+        timings.append(_time(f"spark-{args.labels}", "spark", args.labels, logs, _labelspark(main_run.config, "--engine", "spark", "--snapshot-to", str(main_run.parquet)), _spark_env(args.spark_driver_memory), main_run.parquet))
+    timings.append(_time(f"duckdb-{args.labels}", "duckdb", args.labels, logs, [sys.executable, "-c", DUCKDB_RUNNER, str(main_run.sql)], os.environ, main_run.duckdb_output))
+    if args.scaling:
+        for count in SCALING:
+            timings.append(_time_sail(_prepare(work, data, count), logs))
+
+    differences = _compare(main_run, args.sample, spark=not args.no_spark)
+    _report(timings, input_rows, args)
+    if differences:
+        print(f"label values differ from DuckDB's on {differences} sampled entity-labels: see above", file=sys.stderr)
+    print(_bench_line(timings, args.labels), flush=True)
+    return 1 if differences else 0
+
+
+DUCKDB_RUNNER = "import sys, duckdb; duckdb.connect().execute(open(sys.argv[1]).read())"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--orders-per-user", type=int, default=20)
+    parser.add_argument("--labels", type=int, default=50)
+    parser.add_argument("--scaling", action="store_true", help=f"also time Sail with {SCALING[0]} and {SCALING[1]} labels")
+    parser.add_argument("--sample", type=int, default=20_000, help="entities whose labels are compared with DuckDB's")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work-dir", default=str(Path(__file__).resolve().parent / ".work"), help="data, configs, outputs and logs")
+    parser.add_argument("--spark-driver-memory", default="8g", help="heap of the classic Spark driver (local mode runs in it)")
+    parser.add_argument("--no-spark", action="store_true", help="skip the classic Spark run")
+    return parser
+
+
+@dataclass(frozen=True)
+class Run:
+    labels: int
+    config: Path
+    warehouse: Path
+    parquet: Path  # classic Spark's snapshot
+    sql: Path
+    duckdb_output: Path
+
+
+def _prepare(work: Path, data, count: int) -> Run:
+    """Config and SQL of `count` labels, with empty outputs."""
+    directory = work / f"labels-{count}"
+    run = Run(count, directory / "labelspark.yaml", directory / "warehouse", directory / "spark-snapshot", directory / "labels.sql", directory / "duckdb-labels.parquet")
+    load = workload(count, data)
+    write_config(load, data, directory, run.warehouse)
+    run.sql.write_text(duckdb_sql(load, data, run.duckdb_output))
+    for output in (run.warehouse, run.parquet):
+        shutil.rmtree(output, ignore_errors=True)
+    run.duckdb_output.unlink(missing_ok=True)
+    print(f"labels-{count}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {run.config}", flush=True)
+    return run
+
+
+def _labelspark(config: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "labelspark", "run", str(config), "--date", RUN_DATE.isoformat(), "--no-publish", *extra]
+
+
+def _spark_env(driver_memory: str) -> dict:
+    return {**os.environ, "PYSPARK_SUBMIT_ARGS": f"--driver-memory {driver_memory} pyspark-shell"}
+
+
+def _time_sail(run: Run, logs: Path) -> Timing:
+    return _time(f"sail-{run.labels}", "sail", run.labels, logs, _labelspark(run.config), os.environ, run.warehouse)
+
+
+def _time(name: str, engine: str, labels: int, logs: Path, command: list[str], env, output: Path) -> Timing:
+    """Runs `command` in a fresh process, timing it and sampling its tree's memory."""
+    log = logs / f"{name}.log"
+    print(f"{name}: running ...", end=" ", flush=True)
+    with log.open("w") as out:
+        start = time.perf_counter()
+        process = psutil.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        peak = _PeakMemory(process)
+        code = process.wait()
+        seconds = time.perf_counter() - start
+        peak.stop()
+    if code != 0:
+        print("failed")
+        print(log.read_text()[-4000:], file=sys.stderr)
+        raise SystemExit(f"{name} exited {code}: see {log}")
+    print(f"{seconds:.1f} s", flush=True)
+    return Timing(name, engine, labels, seconds, peak.peak, log)
+
+
+class _PeakMemory:
+    """Samples the resident memory of a process and all its descendants (the JVM of classic
+    Spark is a child of its Python driver) every 50 ms."""
+
+    def __init__(self, process: psutil.Process):
+        self.process, self.peak, self._done = process, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for member in tree:
+                try:
+                    total += member.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _compare(run: Run, sample: int, spark: bool) -> int:
+    """Differences between labelspark's label values and DuckDB's on a sample of entities."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW expected AS SELECT * FROM read_parquet('{run.duckdb_output}')")
+    entities = con.execute("SELECT count(*) FROM expected").fetchall()[0][0]
+    step = max(1, entities // max(1, sample))
+    snapshot = DeltaTable(str(run.warehouse / "label_snapshot")).to_pyarrow_table(filters=[("snapshot_date", "=", RUN_DATE)])
+    candidates = {"sail": snapshot.drop_columns(["snapshot_date"])}
+    if spark:
+        candidates["spark"] = pq.read_table(run.parquet / f"snapshot_date={RUN_DATE.isoformat()}")
+    total = 0
+    for engine, actual in candidates.items():
+        total += _differences(con, engine, actual, step)
+    return total
+
+
+def _differences(con, engine: str, actual, step: int) -> int:
+    con.register("actual", actual)
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE expected)").fetchall())
+    labels = [c for c in types if c != KEY]
+    checks = []
+    for label in labels:
+        a, e = f"a.{label}", f"e.{label}"
+        if types[label] in ("DOUBLE", "BIGINT", "INTEGER", "HUGEINT") or types[label].startswith("DECIMAL"):
+            same = f"({a} IS NULL AND {e} IS NULL) OR abs({a} - {e}) <= 1e-6 * greatest(1, abs({e}))"
+        else:
+            same = f"{a}::VARCHAR IS NOT DISTINCT FROM {e}::VARCHAR"
+        checks.append(f"count(*) FILTER (WHERE a.{KEY} IS NOT NULL AND e.{KEY} IS NOT NULL AND NOT ({same})) AS {label}")
+    query = f"""
+        SELECT count(*) AS compared,
+               count(*) FILTER (WHERE a.{KEY} IS NULL) AS missing,
+               count(*) FILTER (WHERE e.{KEY} IS NULL) AS extra,
+               {', '.join(checks)}
+        FROM (SELECT * FROM actual WHERE {KEY} % {step} = 0) a
+        FULL OUTER JOIN (SELECT * FROM expected WHERE {KEY} % {step} = 0) e ON a.{KEY} = e.{KEY}"""
+    row = dict(zip(["compared", "missing", "extra", *labels], con.execute(query).fetchall()[0]))
+    wrong = {label: row[label] for label in labels if row[label]}
+    print(f"compare {engine} with duckdb: {row['compared']:,} sampled entities x {len(labels)} labels, "
+          f"{row['missing']} missing, {row['extra']} extra, {sum(wrong.values())} values differ", flush=True)
+    for label, count in sorted(wrong.items()):
+        print(f"  {label}: {count} differ", flush=True)
+    con.unregister("actual")
+    return row["missing"] + row["extra"] + sum(wrong.values())
+
+
+def _report(timings: list[Timing], input_rows: int, args) -> None:
+    memory = psutil.virtual_memory().total / 2**30
+    print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB; python {platform.python_version()}; "
+          f"{args.users:,} users x {args.orders_per_user} orders; run date {RUN_DATE}")
+    print(f"{'run':<12} {'engine':<7} {'labels':>6} {'seconds':>8} {'rows/s':>12} {'peak RSS':>10}")
+    for t in timings:
+        print(f"{t.name:<12} {t.engine:<7} {t.labels:>6} {t.seconds:>8.2f} {input_rows / t.seconds:>12,.0f} {t.peak_rss / 2**20:>7,.0f} MB")
+    print()
+
+
+def _bench_line(timings: list[Timing], labels: int) -> str:
+    seconds = {t.name: t.seconds for t in timings}
+
+    def ratio(top: str, bottom: str) -> str:
+        return f"{seconds[top] / seconds[bottom]:.2f}" if top in seconds and bottom in seconds else "n/a"
+
+    return (
+        f"bench: sail/duckdb={ratio(f'sail-{labels}', f'duckdb-{labels}')} "
+        f"spark/sail={ratio(f'spark-{labels}', f'sail-{labels}')} "
+        f"labels200/labels20={ratio(f'sail-{SCALING[1]}', f'sail-{SCALING[0]}')}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
