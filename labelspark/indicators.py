@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Callable, Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -19,38 +20,44 @@ from labelspark.errors import SourceError
 from labelspark.kinds import kind_of
 from labelspark.rules import Field, RuleCompiler, leaves
 from labelspark.sources import on_or_after, require_columns
-from labelspark.udfs import earliest_value, latest_value, mode_value, picked, sorted_distinct
+from labelspark.udfs import distinct_count_of, mode_of, pick, sorted_distinct_of
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate of a source's `groupBy`, and how the indicator's value is read from it."""
+
+    definition: str  # aggregates with equal definitions are computed once
+    column: Column
+    read: Callable[[Column], Column] = lambda result: result
 
 
 def aggregate_source(df: DataFrame, name: str, project: Project, indicators: list[str], run_date: dt.date, key_type: str) -> DataFrame:
     """One row per entity of the prepared source `name` with its `indicators`: one `groupBy`.
 
-    Indicators with the same definition share one aggregate.
+    Equal aggregates are computed once: `mode`, `collect_set` and `count_distinct` of one
+    column and window all read one `collect_list`.
     """
     source = project.sources[name]
     entity = F.col(source.key).cast(key_type).alias(project.key)
     if not indicators:
         return df.select(entity).distinct()
-    time = F.col(source.time) if source.time else None
-    time_type = df.schema[source.time].dataType if source.time else None
-    aggregates: list[Column] = []
-    computed_as: dict[str, str] = {}  # definition -> the indicator whose aggregate computes it
-    outputs = []
+    aliases: dict[str, str] = {}  # definition -> alias of its aggregate
+    columns: list[Column] = []
+    outputs: list[Column] = []
     for indicator_name in indicators:
         indicator = project.indicators[indicator_name]
-        definition = json.dumps(indicator.model_dump(exclude={"type"}), sort_keys=True, default=str)
-        if definition not in computed_as:
-            computed_as[definition] = indicator_name
-            require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
-            _require_number(df, name, indicator)
-            keep = _keep_condition(df, name, indicator_name, indicator, project, run_date, time, time_type)
-            aggregates.append(_aggregate(indicator, keep, time, indicator_name).alias(indicator_name))
-        computed = computed_as[definition]
-        output = picked(F.col(computed), computed) if _is_pick(indicator, time) else F.col(computed)
-        outputs.append(output.alias(indicator_name))
-    return df.groupBy(entity).agg(*aggregates).select(project.key, *outputs)
+        require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
+        _require_number(df, name, indicator)
+        keep = _keep_condition(df, name, indicator_name, indicator, project, run_date)
+        aggregate = _aggregate(df, source.time, indicator, keep, f"__agg{len(columns)}")
+        if aggregate.definition not in aliases:
+            aliases[aggregate.definition] = f"__agg{len(columns)}"
+            columns.append(aggregate.column.alias(aliases[aggregate.definition]))
+        outputs.append(aggregate.read(F.col(aliases[aggregate.definition])).alias(indicator_name))
+    return df.groupBy(entity).agg(*columns).select(project.key, *outputs)
 
 
 def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
@@ -60,50 +67,45 @@ def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
         raise SourceError(source, f"agg {indicator.agg} needs a number column, found {found}", indicator.of)
 
 
-def _is_pick(indicator: Indicator, time: Column | None) -> bool:
-    return indicator.agg in ("first", "last") or (indicator.agg is None and time is not None)
-
-
-def _keep_condition(df, name, indicator_name, indicator: Indicator, project, run_date, time, time_type) -> Column | None:
+def _keep_condition(df, name, indicator_name, indicator: Indicator, project, run_date) -> tuple[str, Column | None]:
+    """Which rows the indicator reads: its definition (window and `where`) and its Column."""
+    source = project.sources[name]
     conditions = []
     if indicator.window_days:
         first_day = run_date - dt.timedelta(days=indicator.window_days - 1)
-        conditions.append(on_or_after(time, time_type, first_day, project.timezone))
+        conditions.append(on_or_after(F.col(source.time), df.schema[source.time].dataType, first_day, project.timezone))
     where = project.where_rules.get(indicator_name)
     if where is not None:
         refs = sorted({leaf.ref for leaf in leaves(where)})
         require_columns(df, name, refs)
         fields = {ref: Field(F.col(ref), kind_of(df.schema[ref].dataType)) for ref in refs}
         conditions.append(RuleCompiler(fields, run_date, str(project.file)).compile(where))
+    definition = json.dumps([indicator.window_days, indicator.where], sort_keys=True, default=str)
     if not conditions:
-        return None
+        return definition, None
     keep = conditions[0]
     for condition in conditions[1:]:
         keep = keep & condition
-    return keep
+    return definition, keep
 
 
-def _aggregate(indicator: Indicator, keep: Column | None, time: Column | None, name: str) -> Column:
+def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, keep: tuple[str, Column | None], name: str) -> Aggregate:
+    rows, condition = keep
     agg = indicator.agg
     if agg == "count" and indicator.of is None:
-        return F.count(F.lit(1) if keep is None else F.when(keep, F.lit(1)))
-    value = F.col(indicator.of or indicator.column)
-    kept = value if keep is None else F.when(keep, value)
-    if agg is None:
-        return latest_value(value, time, keep, name) if time is not None else F.max(kept)
-    if agg in ("first", "last"):
-        return earliest_value(value, time, keep, last=agg == "last", name=name)
-    simple = {
-        "count": F.count,
-        "count_distinct": F.count_distinct,
-        "sum": F.sum,
-        "avg": F.avg,
-        "min": F.min,
-        "max": F.max,
-        "mode": mode_value,
-        "collect_set": sorted_distinct,
-    }
-    return simple[agg](kept)
+        return Aggregate(f"count rows {rows}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
+    of = indicator.of or indicator.column
+    value = F.col(of)
+    kept = value if condition is None else F.when(condition, value)
+    if (agg is None and time_column) or agg in ("first", "last"):
+        how = agg or "latest"
+        picked = pick(value, df.schema[of].dataType, F.col(time_column), df.schema[time_column].dataType, condition, how, name)
+        return Aggregate(f"{how} {of} {rows}", picked.aggregate, picked.read)
+    if agg in ("mode", "collect_set", "count_distinct"):
+        read = {"mode": mode_of, "collect_set": sorted_distinct_of, "count_distinct": distinct_count_of}[agg]
+        return Aggregate(f"collect_list {of} {rows}", F.collect_list(kept), read)
+    simple = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max, None: F.max}
+    return Aggregate(f"{agg} {of} {rows}", simple[agg](kept))
 
 
 def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:

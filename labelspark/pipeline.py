@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.models import ImportLabel, Source
+from labelspark.config.models import DistributionLabel, ImportLabel, Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
@@ -27,6 +27,7 @@ from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
 from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
+from labelspark.storage.staging import Staging, staging_area
 from labelspark.storage.stats import STATS_TABLE, label_stats
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
         log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
         previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
-        snapshot = compute_snapshot(spark, project, plan, previous)
-        log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
-        write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
+        with staging_area(project.warehouse, record.run_id) as staging:
+            snapshot = compute_snapshot(spark, project, plan, previous, staging)
+            log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
+            write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
         written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
         record.rows = written.count()
         log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
@@ -120,9 +122,9 @@ def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date,
     without Delta Lake and for benchmarks. Returns the rows written."""
     _check_requested(project, only)
     plan = make_plan(project, run_date, computed=set(), only=only)
-    snapshot = compute_snapshot(spark, project, plan)
     target = f"{directory.rstrip('/')}/snapshot_date={run_date.isoformat()}"
-    snapshot.write.mode("overwrite").parquet(target)
+    with staging_area(directory, RunRecord(run_date).run_id) as staging:
+        compute_snapshot(spark, project, plan, staging=staging).write.mode("overwrite").parquet(target)
     rows = spark.read.parquet(target).count()
     log.info("%d entities -> %s", rows, target)
     return rows
@@ -217,10 +219,13 @@ class Tables:
         return [self.snapshot, self.stats, self.segments, self.history, self.catalog]
 
 
-def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None) -> DataFrame:
-    """Entity key plus one typed column per enabled label (in config order). Writes nothing.
+def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None,
+                     staging: Staging | None = None) -> DataFrame:
+    """Entity key plus one typed column per enabled label (in config order).
 
     Labels not due come from `previous` (the latest snapshot up to the date), null without it.
+    With distribution labels due, the indicators are written to `staging` once, so their
+    quantiles and the labels read the copy instead of computing the sources twice.
     """
     # days of timestamps (windows, date rules) are days in the project's timezone
     spark.conf.set("spark.sql.session.timeZone", project.timezone)
@@ -231,6 +236,9 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
             i, len(plan.passes), source_pass.source, len(source_pass.indicators), len(source_pass.labels),
         )
     entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date)
+    if staging is not None and any(isinstance(label, DistributionLabel) for label in plan.due):
+        log.info("computing indicators once for the quantiles of distribution labels")
+        entities = staging.keep(entities, "indicators")
     imports = {label_id: read_import(spark, project, project.label(label_id), entities) for label_id in plan.imports}
     labels = evaluate(entities, project, plan.due, plan.run_date, imports)
     carried = [label.id for label in plan.carried if previous is not None and label.id in previous.columns]

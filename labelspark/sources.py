@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pyspark.errors import PySparkException
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -17,9 +17,10 @@ from labelspark.config import Project
 from labelspark.config.models import Clean, Source
 from labelspark.errors import SourceError
 from labelspark.timeutil import start_of_day
-from labelspark.udfs import order_key, strip_whitespace
+from labelspark.udfs import strip_whitespace
 
 _MAPPED_ID = "__labelspark_mapped_id"
+_RANK = "__labelspark_rank"
 
 
 def read_source(spark: SparkSession, project: Project, name: str, allow_empty: bool = False) -> DataFrame:
@@ -121,16 +122,17 @@ def clean(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
 
 
 def dedupe(df: DataFrame, by: list[str], time: str | None, latest: bool = True) -> DataFrame:
-    """One row per `by`: the latest by time, ties to the greatest row (`earliest`: the mirror image).
+    """One row per `by`: the latest by time, ties to the greatest row, nulls lowest
+    (`earliest`: the mirror image).
 
-    One aggregation of max(struct) instead of a window: a hash aggregate, no sort.
+    A window's row_number sorts within each key; `max` of a whole-row struct, the one-pass
+    alternative, is not vectorised on Sail and grew with the rows until memory ran out.
     """
     rest = [c for c in df.columns if c not in by]
     ordered = ([time] if time else []) + [c for c in rest if c != time]
-    row = F.struct(order_key(*(F.col(c) for c in ordered)).alias("key"), *(F.col(c) for c in rest))
-    pick = F.max if latest else F.min
-    picked = df.groupBy(*by).agg(pick(row).alias("__row"))
-    return picked.select(*by, *(F.col("__row").getField(c).alias(c) for c in rest))
+    order = [F.col(c).desc_nulls_last() if latest else F.col(c).asc_nulls_first() for c in ordered]
+    rank = F.row_number().over(Window.partitionBy(*by).orderBy(*order))
+    return df.withColumn(_RANK, rank).where(F.col(_RANK) == 1).drop(_RANK)
 
 
 def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date: dt.date, id_map: DataFrame | None) -> DataFrame:

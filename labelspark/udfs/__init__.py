@@ -6,27 +6,25 @@ included); none is a Python UDF, so none leaves the JVM/engine on a hot path.
 from labelspark.udfs.columns import (
     as_text,
     bucket_name,
-    earliest_value,
-    latest_value,
-    mode_value,
+    distinct_count_of,
+    mode_of,
     null_false,
-    order_key,
-    picked,
-    sorted_distinct,
+    sorted_distinct_of,
     strip_whitespace,
     within_last,
 )
+from labelspark.udfs.picks import Pick, pick, sortable
 
 __all__ = [
     "as_text",
     "bucket_name",
-    "earliest_value",
-    "latest_value",
-    "mode_value",
+    "Pick",
+    "distinct_count_of",
+    "mode_of",
     "null_false",
-    "order_key",
-    "picked",
-    "sorted_distinct",
+    "pick",
+    "sortable",
+    "sorted_distinct_of",
     "strip_whitespace",
     "within_last",
 ]

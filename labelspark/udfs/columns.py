@@ -1,9 +1,4 @@
-"""Column helpers: null-safe predicates, deterministic picks, date windows.
-
-Ordering keys put an `IS NOT NULL` flag before each nullable value because engines
-disagree on where a null struct field sorts (Spark: lowest, Sail: highest); with the flag
-a null is lowest on both.
-"""
+"""Column helpers: null-safe predicates, aggregates finished from lists, date windows, text forms."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,50 +12,29 @@ def null_false(condition: Column) -> Column:
     return F.coalesce(condition, F.lit(False))
 
 
-def order_key(*columns: Column) -> Column:
-    """A struct that orders rows by `columns` in turn, nulls lowest on every engine."""
-    fields: list[Column] = []
-    for i, column in enumerate(columns):
-        fields.append(column.isNotNull().alias(f"k{i}_set"))
-        fields.append(column.alias(f"k{i}"))
-    return F.struct(*fields)
+def mode_of(values: Column) -> Column:
+    """The most frequent element of an array (ties: the smallest), null when it is empty.
 
-
-def latest_value(value: Column, time: Column, keep: Column | None = None, name: str = "value") -> Column:
-    """Aggregate: a struct whose field `name` holds the value of the latest row (ties: greatest value).
-
-    The latest row's value is taken even when it is null: that is the latest fact. Unwrap it
-    with `picked` in a projection after the aggregation. `name` must differ between
-    aggregates of one `groupBy`: Sail confuses aggregates whose display names are equal.
+    Applied to `collect_list` after the aggregation: engines keep a hash map per group for the
+    `mode` aggregate (slow and memory-bound on Sail), while `collect_list` is vectorised.
     """
-    row = F.struct(order_key(time, value).alias(f"{name}_key"), value.alias(name))
-    return F.max(row if keep is None else F.when(keep, row))
+    counted = F.transform(
+        F.array_distinct(values),
+        lambda v: F.struct((-F.size(F.filter(values, lambda x: x == v))).alias("n"), v.alias("v")),
+    )
+    return F.get(F.array_sort(counted), 0).getField("v")
 
 
-def earliest_value(value: Column, time: Column, keep: Column | None = None, last: bool = False, name: str = "value") -> Column:
-    """Aggregate: a struct holding the first (with `last`, the last) non-null value by time, ties by value.
-
-    Unwrap it with `picked` after the aggregation, as for `latest_value`.
-    """
-    present = value.isNotNull() if keep is None else keep & value.isNotNull()
-    row = F.when(present, F.struct(order_key(time, value).alias(f"{name}_key"), value.alias(name)))
-    return F.max(row) if last else F.min(row)
+def sorted_distinct_of(values: Column) -> Column:
+    """The sorted distinct elements of an array (of `collect_list`), null when it is empty."""
+    distinct = F.array_sort(F.array_distinct(values))
+    return F.when(F.size(distinct) > 0, distinct)
 
 
-def picked(aggregated: Column, name: str = "value") -> Column:
-    """The value inside the struct of `latest_value` or `earliest_value`."""
-    return aggregated.getField(name)
-
-
-def mode_value(value: Column) -> Column:
-    """Aggregate: the most frequent non-null value; ties go to the smallest value."""
-    return F.mode(value, deterministic=True)
-
-
-def sorted_distinct(value: Column) -> Column:
-    """Aggregate: the sorted distinct non-null values, or null when there are none."""
-    values = F.array_sort(F.collect_set(value))
-    return F.when(F.size(values) > 0, values)
+def distinct_count_of(values: Column) -> Column:
+    """How many distinct elements an array (of `collect_list`) holds: `count_distinct` without
+    the per-group hash set that made it the costliest aggregate on Sail."""
+    return F.size(F.array_distinct(values)).cast("long")
 
 
 def strip_whitespace(value: Column) -> Column:
