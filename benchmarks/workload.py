@@ -27,9 +27,10 @@ class Indicator:
     name: str
     config: dict
     sql: str  # DuckDB: an aggregate over `orders`, a column of `members`, or an expression over both
-    source: str  # orders | members | expr
+    source: str  # orders | members | expr | values (an aggregate over counts per member and value, see below)
     kind: str  # number | string | date | list
     zero_when_empty: bool = False
+    counted: tuple[str, str] | None = None  # values: (column, condition) whose rows are counted per value
 
 
 def _day_start(day: dt.date) -> str:
@@ -57,13 +58,16 @@ def _order_aggregate(name: str, agg: str, of: str | None, conditions: list[str],
         sql, kind = _filtered("count(*)", conditions), "number"
     elif agg in ("sum", "avg", "min", "max"):
         sql, kind = _filtered(f"{agg}({of})", conditions), "date" if of == "order_date" else "number"
-    elif agg == "count_distinct":
-        sql, kind = _filtered(f"count(DISTINCT {of})", conditions), "number"
-    elif agg == "mode":  # most frequent, ties to the smallest value
-        counts = _filtered(f"histogram({of})", conditions)
-        sql, kind = f"list_min(list_transform(map_entries({counts}), lambda e: {{'n': -CAST(e.value AS BIGINT), 'v': e.key}})).v", "string"
-    elif agg == "collect_set":
-        sql, kind = f"list_sort(list_distinct({_filtered(f'list({of})', conditions)}))", "list"
+    elif agg in ("count_distinct", "mode", "collect_set"):
+        # over rows counted per (member, value) first: DuckDB's fastest plan for all three;
+        # `{n}` is that count under the indicator's condition. mode: ties to the smallest value.
+        sql, kind = {
+            "count_distinct": ("count(*) FILTER (WHERE {n} > 0)", "number"),
+            "mode": ("(min({{'n': -{n}, 'v': v}}) FILTER (WHERE {n} > 0)).v", "string"),
+            "collect_set": ("list(v ORDER BY v) FILTER (WHERE {n} > 0)", "list"),
+        }[agg]
+        condition = " AND ".join(conditions) or "TRUE"
+        return Indicator(name, config, sql, "values", kind, zero_when_empty=agg == "count_distinct", counted=(of, condition))
     elif agg in ("first", "last"):  # by time, ties by value
         pick = "min" if agg == "first" else "max"
         sql, kind = "(" + _filtered(f"{pick}({{'t': order_time, 'v': {of}}})", conditions + [f"{of} IS NOT NULL"]) + ").v", "string"
@@ -400,13 +404,14 @@ def _segments(work: Workload) -> list[dict]:
 def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
     """The same indicators and labels in DuckDB SQL: one aggregation per source, one select."""
     cutoff = _day_start(RUN_DATE + dt.timedelta(days=1))
-    by_source = {s: [i for i in work.indicators.values() if i.source == s] for s in ("members", "orders", "expr")}
+    by_source = {s: [i for i in work.indicators.values() if i.source == s] for s in ("members", "orders", "values", "expr")}
     member_columns = "".join(f", {i.sql} AS {i.name}" for i in by_source["members"])
     order_columns = "".join(f", {i.sql} AS {i.name}" for i in by_source["orders"])
     entity_columns = "".join(
-        f", coalesce(o.{i.name}, 0) AS {i.name}" if i.zero_when_empty else f", {i.source[0]}.{i.name}"
-        for i in by_source["members"] + by_source["orders"]
+        f", coalesce(o.{i.name}, 0) AS {i.name}" if i.zero_when_empty else f", {'m' if i.source == 'members' else 'o'}.{i.name}"
+        for i in by_source["members"] + by_source["orders"] + by_source["values"]
     )
+    value_ctes, value_joins = _counted_values(by_source["values"])
     expressions = "".join(f", {i.sql} AS {i.name}" for i in by_source["expr"])
     thresholds = [t for label in work.labels for t in label.thresholds]
     imports = [label for label in work.labels if label.config["method"] == "import"]
@@ -424,7 +429,9 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
   SELECT * FROM read_parquet('{data.orders}/*.parquet')
   WHERE order_time < {cutoff} AND {KEY} IS NOT NULL AND amount IS NOT NULL AND amount > 0)""",
         f"member_indicators AS (SELECT {KEY}{member_columns} FROM members)",
-        f"order_indicators AS (SELECT {KEY}{order_columns} FROM orders GROUP BY {KEY})",
+        f"order_aggregates AS (SELECT {KEY}{order_columns} FROM orders GROUP BY {KEY})",
+        *value_ctes,
+        f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
         f"""joined AS (
   SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entity_columns}
   FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
@@ -441,6 +448,22 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
         "SET TimeZone = 'UTC';\n"
         f"COPY (\nWITH {', '.join(ctes)}\nSELECT entities.{KEY},\n  {labels}\nFROM {' '.join(sources)}\n) TO '{output}' (FORMAT parquet);\n"
     )
+
+
+def _counted_values(indicators: list[Indicator]) -> tuple[list[str], str]:
+    """Per column: rows counted per (member, value) under each condition, then the indicators
+    of each member from those counts; and the joins that bring them to the order indicators."""
+    ctes, joins = [], ""
+    columns = sorted({i.counted[0] for i in indicators})
+    for column in columns:
+        mine = [i for i in indicators if i.counted[0] == column]
+        conditions = sorted({i.counted[1] for i in mine})
+        counts = ", ".join(f"count(*) FILTER (WHERE {c}) AS n{k}" for k, c in enumerate(conditions))
+        ctes.append(f"counts_{column} AS (SELECT {KEY}, {column} AS v, {counts} FROM orders WHERE {column} IS NOT NULL GROUP BY {KEY}, {column})")
+        aggregates = ", ".join(i.sql.format(n=f"n{conditions.index(i.counted[1])}") + f" AS {i.name}" for i in mine)
+        ctes.append(f"values_{column} AS (SELECT {KEY}, {aggregates} FROM counts_{column} GROUP BY {KEY})")
+        joins += f" LEFT JOIN values_{column} USING ({KEY})"
+    return ctes, joins
 
 
 def write_config(work: Workload, data: DataSet, directory: Path, warehouse: Path) -> Path:

@@ -1,8 +1,8 @@
 """Label evaluation: every due label as one Column, all of them in one `select`.
 
 Distribution tiers take their thresholds from one exact-percentile aggregation over the
-entities (all tiers of all distribution labels together), cross-joined as a single row:
-nothing is collected to the driver.
+entities (one array of quantiles per indicator, for all tiers of all distribution labels),
+cross-joined as a single row: nothing is collected to the driver.
 """
 from __future__ import annotations
 
@@ -25,7 +25,18 @@ from labelspark.kinds import SPARK_TYPE_OF_KIND, kind_of
 from labelspark.rules import Field, RuleCompiler
 
 _IMPORTED = "__import_{}"
-_THRESHOLD = "__tier_{}_{}"
+_QUANTILES = "__quantiles_{}"
+
+
+def _quantiles(labels: list) -> dict[str, list[float]]:
+    """The quantiles to compute per indicator: one exact-percentile aggregate each, however
+    many distribution labels and tiers read it (Sail's percentile keeps a map of every
+    value; one map per indicator instead of one per tier)."""
+    wanted: dict[str, list[float]] = {}
+    for label in labels:
+        wanted.setdefault(label.indicator, [])
+        wanted[label.indicator].extend(q for q in label.tiers.values() if q not in wanted[label.indicator])
+    return {indicator: sorted(qs) for indicator, qs in wanted.items()}
 
 
 def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt.date, imports: Mapping[str, DataFrame]) -> DataFrame:
@@ -40,21 +51,19 @@ def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt
     compiler = RuleCompiler({name: Field(F.col(name), kind) for name, kind in kinds.items()}, run_date, str(project.file))
 
     frame = indicators
-    thresholds = [
-        F.percentile(F.col(label.indicator), q).alias(_THRESHOLD.format(label.id, i))
-        for label in labels
-        if isinstance(label, DistributionLabel)
-        for i, q in enumerate(label.tiers.values())
-    ]
-    if thresholds:
-        frame = frame.crossJoin(indicators.agg(*thresholds))
+    quantiles = _quantiles([label for label in labels if isinstance(label, DistributionLabel)])
+    if quantiles:
+        thresholds = indicators.agg(*(
+            F.percentile(F.col(indicator), F.array(*map(F.lit, qs))).alias(_QUANTILES.format(indicator)) for indicator, qs in quantiles.items()
+        ))
+        frame = frame.crossJoin(thresholds)
     for label_id, values in imports.items():
         frame = frame.join(values.withColumnRenamed("value", _IMPORTED.format(label_id)), on=project.key, how="left")
-    columns = [label_column(label, project, compiler).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]
+    columns = [label_column(label, project, compiler, quantiles).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]
     return frame.select(project.key, *columns)
 
 
-def label_column(label, project: Project, compiler: RuleCompiler) -> Column:
+def label_column(label, project: Project, compiler: RuleCompiler, quantiles: dict[str, list[float]]) -> Column:
     if isinstance(label, RulesLabel):
         trees = project.label_rules[label.id]
         if label.multi:
@@ -69,8 +78,8 @@ def label_column(label, project: Project, compiler: RuleCompiler) -> Column:
         return F.col(label.indicator)
     if isinstance(label, DistributionLabel):
         value, column = F.col(label.indicator), None
-        for i, tier in enumerate(label.tiers):
-            fits = value <= F.col(_THRESHOLD.format(label.id, i))
+        for tier, q in label.tiers.items():
+            fits = value <= F.col(_QUANTILES.format(label.indicator)).getItem(quantiles[label.indicator].index(q))
             column = F.when(fits, F.lit(tier)) if column is None else column.when(fits, F.lit(tier))
         return column
     if isinstance(label, ImportLabel):

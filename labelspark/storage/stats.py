@@ -1,7 +1,10 @@
-"""label_stats: label x date x value (or bucket, or list element), in one pass over the snapshot.
+"""label_stats: label x date x value (or bucket, or list element), in two passes over the snapshot.
 
-Every label's values are unpivoted into (label_id, value) rows by one explode, then one
-`groupBy` counts them all: the cost does not grow with one job per label.
+Labels whose values are known from the config (rules values, tiers, buckets, booleans) are
+counted in one global aggregation: one `count(when(...))` per label and value, one row out
+(`count_if` is 17x slower on Sail). Only
+labels with open values (metrics, picks, imports) are unpivoted into (label, value) rows
+and grouped. Unpivoting every label made 10^8 rows at 10^6 entities and 100 labels.
 """
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.config.models import MetricLabel
-from labelspark.udfs import as_text, bucket_name
+from labelspark.config.models import DistributionLabel, MetricLabel, RulesLabel
+from labelspark.kinds import SPARK_TYPE_OF_KIND
+from labelspark.udfs import as_text, bucket_name, bucket_names
 
 STATS_TABLE = "label_stats"
 
@@ -26,19 +30,62 @@ def label_values(label, column: Column) -> Column:
     return F.array(as_text(column, label.type))
 
 
+def known_values(label) -> list | None:
+    """The values a label can take, when the config says (rules, tiers, buckets, booleans)."""
+    if label.type == "boolean":
+        return [True, False]
+    if isinstance(label, RulesLabel):
+        return list(dict.fromkeys(v.value for v in label.values))
+    if isinstance(label, DistributionLabel):
+        return list(label.tiers)
+    return None
+
+
+def _known_counts(snapshot: DataFrame, labels: list) -> DataFrame:
+    """(label_id, value, users) of labels with known values (and buckets): one aggregation."""
+    counts: list[tuple[str, Column, Column]] = []  # label id, value text, count
+    for label in labels:
+        column = F.col(label.id)
+        if label.type == "list":
+            missing = column.isNull() | (F.size(column) == 0)
+            cases = [(as_text(F.lit(v), "string"), F.array_contains(column, F.lit(str(v)))) for v in known_values(label)]
+        elif isinstance(label, MetricLabel) and label.buckets:
+            missing, bucket = column.isNull(), bucket_name(column, label.buckets)
+            cases = [(F.lit(name), bucket == F.lit(name)) for name in bucket_names(label.buckets)]
+        else:
+            missing, typed = column.isNull(), SPARK_TYPE_OF_KIND[label.type]
+            cases = [(as_text(F.lit(v).cast(typed), label.type), column == F.lit(v).cast(typed)) for v in known_values(label)]
+        counts.append((label.id, F.lit(None).cast("string"), F.count(F.when(missing, F.lit(1)))))
+        counts.extend((label.id, text, F.count(F.when(condition, F.lit(1)))) for text, condition in cases)
+    row = snapshot.agg(*(count.alias(f"c{i}") for i, (_, _, count) in enumerate(counts)))
+    unpivoted = F.array(*(
+        F.struct(F.lit(label_id).alias("label_id"), text.alias("value"), F.col(f"c{i}").alias("users"))
+        for i, (label_id, text, _) in enumerate(counts)
+    ))
+    return row.select(F.inline(unpivoted)).where(F.col("users") > 0)
+
+
+def _open_counts(snapshot: DataFrame, labels: list) -> DataFrame:
+    """(label_id, value, users) of labels with open values: unpivoted, then one groupBy."""
+    pairs = F.array(*(F.struct(F.lit(label.id).alias("label_id"), label_values(label, F.col(label.id)).alias("values")) for label in labels))
+    return (
+        snapshot.select(F.explode(pairs).alias("pair"))
+        .select(F.col("pair.label_id").alias("label_id"), F.explode(F.col("pair.values")).alias("value"))
+        .groupBy("label_id", "value")
+        .agg(F.count(F.lit(1)).alias("users"))
+    )
+
+
 def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: dt.date) -> DataFrame:
     """(label_id, snapshot_date, value, users, proportion, rank) of one date's snapshot.
 
     `proportion` is over all entities of the date; nulls are a row of their own (value null);
     list labels count each element; `rank` orders by users descending, then value.
     """
-    pairs = F.array(*(F.struct(F.lit(label.id).alias("label_id"), label_values(label, F.col(label.id)).alias("values")) for label in labels))
-    counted = (
-        snapshot.select(F.explode(pairs).alias("pair"))
-        .select(F.col("pair.label_id").alias("label_id"), F.explode(F.col("pair.values")).alias("value"))
-        .groupBy("label_id", "value")
-        .agg(F.count(F.lit(1)).alias("users"))
-    )
+    known = [label for label in labels if known_values(label) is not None or (isinstance(label, MetricLabel) and label.buckets)]
+    opened = [label for label in labels if label not in known]
+    parts = ([_known_counts(snapshot, known)] if known else []) + ([_open_counts(snapshot, opened)] if opened else [])
+    counted = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
     total = snapshot.agg(F.count(F.lit(1)).alias("entities"))
     order = Window.partitionBy("label_id").orderBy(F.col("users").desc(), F.col("value").asc_nulls_last())
     return counted.crossJoin(total).select(

@@ -6,6 +6,7 @@ included); none is a Python UDF, so none leaves the JVM/engine on a hot path.
 from labelspark.udfs.columns import (
     as_text,
     bucket_name,
+    bucket_names,
     distinct_count_of,
     mode_of,
     null_false,
@@ -18,6 +19,7 @@ from labelspark.udfs.picks import Pick, pick, sortable
 __all__ = [
     "as_text",
     "bucket_name",
+    "bucket_names",
     "Pick",
     "distinct_count_of",
     "mode_of",

@@ -61,13 +61,20 @@ def as_text(value: Column, kind: str) -> Column:
     return value.cast("string")
 
 
-def bucket_name(value: Column, edges: list[float]) -> Column:
-    """The bucket of a number: `(-inf,e0)`, `[e0,e1)`, …, `[en,+inf)`; null stays null."""
+def bucket_names(edges: list[float]) -> list[str]:
+    """The buckets of `edges` in order: `(-inf,e0)`, `[e0,e1)`, …, `[en,+inf)`."""
     names = [_edge(e) for e in edges]
-    column = F.when(value.isNull(), F.lit(None)).when(value < F.lit(edges[0]), F.lit(f"(-inf,{names[0]})"))
-    for low, high, edge in zip(names, names[1:], edges[1:]):
-        column = column.when(value < F.lit(edge), F.lit(f"[{low},{high})"))
-    return column.otherwise(F.lit(f"[{names[-1]},+inf)"))
+    inner = [f"[{low},{high})" for low, high in zip(names, names[1:])]
+    return [f"(-inf,{names[0]})"] + inner + [f"[{names[-1]},+inf)"]
+
+
+def bucket_name(value: Column, edges: list[float]) -> Column:
+    """The bucket a number falls in (see `bucket_names`); null stays null."""
+    names = bucket_names(edges)
+    column = F.when(value.isNull(), F.lit(None)).when(value < F.lit(edges[0]), F.lit(names[0]))
+    for name, edge in zip(names[1:], edges[1:]):
+        column = column.when(value < F.lit(edge), F.lit(name))
+    return column.otherwise(F.lit(names[-1]))
 
 
 def _edge(edge: float) -> str:
