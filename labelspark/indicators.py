@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Indicator
@@ -38,7 +39,7 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
     """One row per entity of the prepared source `name` with its `indicators`: one `groupBy`.
 
     Equal aggregates are computed once: `mode`, `collect_set` and `count_distinct` of one
-    column and window all read one `collect_list`.
+    column (and `where`) all read one `collect_list`, whatever their windows.
     """
     source = project.sources[name]
     entity = F.col(source.key).cast(key_type).alias(project.key)
@@ -51,8 +52,8 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
         indicator = project.indicators[indicator_name]
         require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
         _require_number(df, name, indicator)
-        keep = _keep_condition(df, name, indicator_name, indicator, project, run_date)
-        aggregate = _aggregate(df, source.time, indicator, keep, f"__agg{len(columns)}")
+        rows = _rows(df, name, indicator_name, indicator, project, run_date)
+        aggregate = _aggregate(df, source.time, indicator, rows, run_date, f"__agg{len(columns)}")
         if aggregate.definition not in aliases:
             aliases[aggregate.definition] = f"__agg{len(columns)}"
             columns.append(aggregate.column.alias(aliases[aggregate.definition]))
@@ -67,45 +68,86 @@ def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
         raise SourceError(source, f"agg {indicator.agg} needs a number column, found {found}", indicator.of)
 
 
-def _keep_condition(df, name, indicator_name, indicator: Indicator, project, run_date) -> tuple[str, Column | None]:
-    """Which rows the indicator reads: its definition (window and `where`) and its Column."""
+@dataclass(frozen=True)
+class Rows:
+    """The rows an indicator reads: those in its window and matching its `where`."""
+
+    window_days: int | None
+    window: Column | None
+    where: Column | None
+    where_definition: str
+
+    @property
+    def condition(self) -> Column | None:
+        parts = [c for c in (self.window, self.where) if c is not None]
+        return parts[0] & parts[1] if len(parts) == 2 else (parts[0] if parts else None)
+
+    @property
+    def definition(self) -> str:
+        return f"{self.window_days} {self.where_definition}"
+
+
+def _rows(df, name, indicator_name, indicator: Indicator, project, run_date) -> Rows:
     source = project.sources[name]
-    conditions = []
+    window = None
     if indicator.window_days:
         first_day = run_date - dt.timedelta(days=indicator.window_days - 1)
-        conditions.append(on_or_after(F.col(source.time), df.schema[source.time].dataType, first_day, project.timezone))
-    where = project.where_rules.get(indicator_name)
-    if where is not None:
-        refs = sorted({leaf.ref for leaf in leaves(where)})
+        window = on_or_after(F.col(source.time), df.schema[source.time].dataType, first_day, project.timezone)
+    where_rule, where = project.where_rules.get(indicator_name), None
+    if where_rule is not None:
+        refs = sorted({leaf.ref for leaf in leaves(where_rule)})
         require_columns(df, name, refs)
         fields = {ref: Field(F.col(ref), kind_of(df.schema[ref].dataType)) for ref in refs}
-        conditions.append(RuleCompiler(fields, run_date, str(project.file)).compile(where))
-    definition = json.dumps([indicator.window_days, indicator.where], sort_keys=True, default=str)
-    if not conditions:
-        return definition, None
-    keep = conditions[0]
-    for condition in conditions[1:]:
-        keep = keep & condition
-    return definition, keep
+        where = RuleCompiler(fields, run_date, str(project.file)).compile(where_rule)
+    return Rows(indicator.window_days, window, where, json.dumps(indicator.where, sort_keys=True, default=str))
 
 
-def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, keep: tuple[str, Column | None], name: str) -> Aggregate:
-    rows, condition = keep
-    agg = indicator.agg
+_LISTED = ("mode", "collect_set", "count_distinct")
+_DAYS_WIDTH = 6  # days before the run date, as the fixed-width head of a dated list element
+_TEXT_ROUND_TRIP = (T.StringType, T.NumericType, T.BooleanType, T.DateType)
+
+
+def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date, name: str) -> Aggregate:
+    agg, condition = indicator.agg, rows.condition
     if agg == "count" and indicator.of is None:
-        return Aggregate(f"count rows {rows}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
+        return Aggregate(f"count rows {rows.definition}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
     of = indicator.of or indicator.column
     value = F.col(of)
     kept = value if condition is None else F.when(condition, value)
     if (agg is None and time_column) or agg in ("first", "last"):
         how = agg or "latest"
         picked = pick(value, df.schema[of].dataType, F.col(time_column), df.schema[time_column].dataType, condition, how, name)
-        return Aggregate(f"{how} {of} {rows}", picked.aggregate, picked.read)
-    if agg in ("mode", "collect_set", "count_distinct"):
-        read = {"mode": mode_of, "collect_set": sorted_distinct_of, "count_distinct": distinct_count_of}[agg]
-        return Aggregate(f"collect_list {of} {rows}", F.collect_list(kept), read)
+        return Aggregate(f"{how} {of} {rows.definition}", picked.aggregate, picked.read)
+    if agg in _LISTED:
+        finish = {"mode": mode_of, "collect_set": sorted_distinct_of, "count_distinct": distinct_count_of}[agg]
+        if time_column and isinstance(df.schema[of].dataType, _TEXT_ROUND_TRIP):
+            return _dated_list(df, time_column, of, rows, run_date, finish)
+        return Aggregate(f"collect_list {of} {rows.definition}", F.collect_list(kept), finish)
     simple = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max, None: F.max}
-    return Aggregate(f"{agg} {of} {rows}", simple[agg](kept))
+    return Aggregate(f"{agg} {of} {rows.definition}", simple[agg](kept))
+
+
+def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: dt.date, finish: Callable[[Column], Column]) -> Aggregate:
+    """One `collect_list` of a column for all windows: each element is the row's age in days
+    (fixed width) and its value as text; a window keeps the elements young enough.
+
+    Lists are the dearest aggregates (a few seconds per 10^7 rows each); labels over one column
+    in several windows (favourite category this week, this month, this year) share one.
+    """
+    day = F.col(time_column) if isinstance(df.schema[time_column].dataType, T.DateType) else F.to_date(F.col(time_column))
+    age = F.least(F.datediff(F.lit(run_date), day), F.lit(10**_DAYS_WIDTH - 1))
+    value_type = df.schema[of].dataType
+    element = F.concat(F.lpad(age.cast("string"), _DAYS_WIDTH, "0"), F.col(of).cast("string"))
+    listed = F.collect_list(element if rows.where is None else F.when(rows.where, element))
+
+    def read(elements: Column) -> Column:
+        if rows.window_days:
+            oldest = F.lit(f"{rows.window_days - 1:0{_DAYS_WIDTH}d}")
+            elements = F.filter(elements, lambda e: F.substring(e, 1, _DAYS_WIDTH) <= oldest)
+        values = F.transform(elements, lambda e: F.substring(e, _DAYS_WIDTH + 1, 1 << 30))
+        return finish(values if isinstance(value_type, T.StringType) else F.transform(values, lambda v: v.cast(value_type)))
+
+    return Aggregate(f"dated list {of} {rows.where_definition}", listed, read)
 
 
 def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:

@@ -316,6 +316,43 @@ def test_collect_set_is_sorted_distinct_and_null_without_matching_rows(spark, tm
     assert_rows(indicators_of(project), expected)
 
 
+def test_list_aggregates_of_numbers_and_dates_keep_their_order_in_every_window(spark, tmp_path, project_of, indicators_of):
+    """mode, collect_set and count_distinct of one column share one list across windows and
+    `where`s: values that sort differently as text (9 < 10, 2026-01-09 < 2026-01-10) must come
+    back typed and in value order; a window's edge (local days) must hold."""
+    schema = pa.schema([("member_id", pa.string()), ("ordered_at", TS), ("amount", pa.float64()), ("due", pa.date32())])
+    edge = local("2026-03-25 00:00:00")  # first moment of the 7-day window
+    before = local("2026-03-24 23:59:59")
+    jan9, jan10 = dt.date(2026, 1, 9), dt.date(2026, 1, 10)
+    write_parquet(tmp_path, "orders", schema, [
+        ("m1", edge, 10.0, jan10), ("m1", edge, 9.0, jan9), ("m1", before, 9.0, jan9), ("m1", before, 100.0, jan9),
+        ("m2", before, 5.0, None), ("m2", before, None, jan10),
+    ])
+    project = project_of(f"""\
+        sources:
+        {ORDERS_SOURCE}
+        indicators:
+          top_amount:     {{source: orders, agg: mode, of: amount}}
+          top_amount_7d:  {{source: orders, agg: mode, of: amount, window: 7d}}
+          amounts:        {{source: orders, agg: collect_set, of: amount}}
+          amounts_7d:     {{source: orders, agg: collect_set, of: amount, window: 7d}}
+          small_amounts:  {{source: orders, agg: collect_set, of: amount, where: {{field: amount, op: lt, value: 50}}}}
+          dues:           {{source: orders, agg: collect_set, of: due}}
+          due_count_7d:   {{source: orders, agg: count_distinct, of: due, window: 7d}}
+        """)
+    expected = expected_frame(
+        spark,
+        [("member_id", T.StringType()), ("top_amount", T.DoubleType()), ("top_amount_7d", T.DoubleType()),
+         ("amounts", T.ArrayType(T.DoubleType())), ("amounts_7d", T.ArrayType(T.DoubleType())),
+         ("small_amounts", T.ArrayType(T.DoubleType())), ("dues", T.ArrayType(T.DateType())), ("due_count_7d", T.LongType())],
+        [
+            ("m1", 9.0, 9.0, [9.0, 10.0, 100.0], [9.0, 10.0], [9.0, 10.0], [jan9, jan10], 2),
+            ("m2", 5.0, None, [5.0], None, [5.0], [jan10], 0),
+        ],
+    )
+    assert_rows(indicators_of(project), expected)
+
+
 # -- counts, conditional aggregates, shared definitions --------------------------------------
 
 
