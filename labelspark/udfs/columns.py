@@ -15,14 +15,25 @@ def null_false(condition: Column) -> Column:
 def mode_of(values: Column) -> Column:
     """The most frequent element of an array (ties: the smallest), null when it is empty.
 
-    Applied to `collect_list` after the aggregation: engines keep a hash map per group for the
-    `mode` aggregate (slow and memory-bound on Sail), while `collect_list` is vectorised.
+    Applied to `collect_list` after the aggregation (engines keep a hash map per group for the
+    `mode` aggregate: slow and memory-bound on Sail). One fold over the sorted elements counts
+    each run; a later run must be strictly longer to win, so ties go to the smaller value.
     """
-    counted = F.transform(
-        F.array_distinct(values),
-        lambda v: F.struct((-F.size(F.filter(values, lambda x: x == v))).alias("n"), v.alias("v")),
-    )
-    return F.get(F.array_sort(counted), 0).getField("v")
+    ordered = F.array_sort(values)
+    nothing = F.when(F.lit(False), F.get(ordered, 0))  # a null of the element type
+    start = F.struct(nothing.alias("value"), F.lit(0).alias("run"), nothing.alias("best"), F.lit(0).alias("best_run"))
+
+    def step(seen: Column, value: Column) -> Column:
+        run = F.when(seen["value"] == value, seen["run"] + 1).otherwise(F.lit(1))
+        longer = run > seen["best_run"]
+        return F.struct(
+            value.alias("value"),
+            run.alias("run"),
+            F.when(longer, value).otherwise(seen["best"]).alias("best"),
+            F.when(longer, run).otherwise(seen["best_run"]).alias("best_run"),
+        )
+
+    return F.aggregate(ordered, start, step)["best"]
 
 
 def sorted_distinct_of(values: Column) -> Column:
