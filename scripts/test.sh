@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: every test on the embedded Sail engine, then the engine-portable
-# tests again on classic local PySpark (a JVM, no Delta jars). Extra arguments go to pytest.
+# tests again on classic local PySpark (a JVM, no Delta jars), then the benchmark at a tiny
+# scale as a smoke test (it fails if any engine's labels differ from DuckDB's; its timings
+# mean nothing at that size). Extra arguments go to pytest and skip the smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::FutureWarning}"
@@ -16,3 +18,9 @@ echo "== tests on sail (embedded Spark Connect, no JVM)"
 LABELSPARK_TEST_ENGINE=sail run_pytest "$@"
 echo "== portable tests on classic Spark (local[*])"
 LABELSPARK_TEST_ENGINE=spark run_pytest -m portable "$@"
+if [[ $# -eq 0 ]]; then
+  echo "== benchmark smoke test (tiny scale: checks it runs and agrees with DuckDB, times nothing)"
+  bench_dir="$(mktemp -d)"
+  trap 'rm -rf "$bench_dir"' EXIT
+  python benchmarks/bench.py --users 2000 --orders-per-user 5 --scaling --work-dir "$bench_dir"
+fi
