@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -33,6 +34,9 @@ class Aggregate:
     definition: str  # aggregates with equal definitions are computed once
     column: Column
     read: Callable[[Column], Column] = lambda result: result
+    # a view of the result that several indicators read (one window of a dated list): its
+    # definition and how it is made; computed once, in a projection before `read`
+    view: tuple[str, Callable[[Column], Column]] | None = None
 
 
 def aggregate_source(df: DataFrame, name: str, project: Project, indicators: list[str], run_date: dt.date, key_type: str) -> DataFrame:
@@ -45,20 +49,39 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
     entity = F.col(source.key).cast(key_type).alias(project.key)
     if not indicators:
         return df.select(entity).distinct()
-    aliases: dict[str, str] = {}  # definition -> alias of its aggregate
-    columns: list[Column] = []
-    outputs: list[Column] = []
+    rows_of = {}
     for indicator_name in indicators:
         indicator = project.indicators[indicator_name]
         require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
         _require_number(df, name, indicator)
-        rows = _rows(df, name, indicator_name, indicator, project, run_date)
-        aggregate = _aggregate(df, source.time, indicator, rows, run_date, f"__agg{len(columns)}")
+        rows_of[indicator_name] = _rows(df, name, indicator_name, indicator, project, run_date)
+    spans: dict[str, float] = {}  # dated list -> the longest window reading it (inf: all rows)
+    for indicator_name, rows in rows_of.items():
+        if project.indicators[indicator_name].agg in _LISTED:
+            listed = f"{project.indicators[indicator_name].of} {rows.where_definition}"
+            spans[listed] = max(spans.get(listed, 0), rows.window_days or math.inf)
+    aliases: dict[str, str] = {}  # definition -> alias of its aggregate (or view)
+    columns: list[Column] = []
+    views: list[Column] = []
+    outputs: list[Column] = []
+    for indicator_name, rows in rows_of.items():
+        indicator = project.indicators[indicator_name]
+        aggregate = _aggregate(df, source.time, indicator, rows, run_date, spans, f"__agg{len(columns)}")
         if aggregate.definition not in aliases:
             aliases[aggregate.definition] = f"__agg{len(columns)}"
             columns.append(aggregate.column.alias(aliases[aggregate.definition]))
-        outputs.append(aggregate.read(F.col(aliases[aggregate.definition])).alias(indicator_name))
-    return df.groupBy(entity).agg(*columns).select(project.key, *outputs)
+        result = F.col(aliases[aggregate.definition])
+        if aggregate.view is not None:
+            definition, make = aggregate.view
+            if definition not in aliases:
+                aliases[definition] = f"__view{len(views)}"
+                views.append(make(result).alias(aliases[definition]))
+            result = F.col(aliases[definition])
+        outputs.append(aggregate.read(result).alias(indicator_name))
+    aggregated = df.groupBy(entity).agg(*columns)
+    if views:
+        aggregated = aggregated.select("*", *views)
+    return aggregated.select(project.key, *outputs)
 
 
 def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
@@ -107,7 +130,8 @@ _DAYS_WIDTH = 6  # days before the run date, as the fixed-width head of a dated 
 _TEXT_ROUND_TRIP = (T.StringType, T.NumericType, T.BooleanType, T.DateType)
 
 
-def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date, name: str) -> Aggregate:
+def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
+               spans: dict[str, float], name: str) -> Aggregate:
     agg, condition = indicator.agg, rows.condition
     if agg == "count" and indicator.of is None:
         return Aggregate(f"count rows {rows.definition}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
@@ -121,15 +145,17 @@ def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, row
     if agg in _LISTED:
         finish = {"mode": mode_of, "collect_set": sorted_distinct_of, "count_distinct": distinct_count_of}[agg]
         if time_column and isinstance(df.schema[of].dataType, _TEXT_ROUND_TRIP):
-            return _dated_list(df, time_column, of, rows, run_date, finish)
+            return _dated_list(df, time_column, of, rows, run_date, spans[f"{of} {rows.where_definition}"], finish)
         return Aggregate(f"collect_list {of} {rows.definition}", F.collect_list(kept), finish)
     simple = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max, None: F.max}
     return Aggregate(f"{agg} {of} {rows.definition}", simple[agg](kept))
 
 
-def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: dt.date, finish: Callable[[Column], Column]) -> Aggregate:
+def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: dt.date, span: float,
+                finish: Callable[[Column], Column]) -> Aggregate:
     """One `collect_list` of a column for all windows: each element is the row's age in days
-    (fixed width) and its value as text; a window keeps the elements young enough.
+    (fixed width) and its value as text; a window keeps the elements young enough. The list
+    holds only rows of the longest window reading it (`span` days).
 
     Lists are the dearest aggregates (a few seconds per 10^7 rows each); labels over one column
     in several windows (favourite category this week, this month, this year) share one.
@@ -138,16 +164,22 @@ def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: 
     age = F.least(F.datediff(F.lit(run_date), day), F.lit(10**_DAYS_WIDTH - 1))
     value_type = df.schema[of].dataType
     element = F.concat(F.lpad(age.cast("string"), _DAYS_WIDTH, "0"), F.col(of).cast("string"))
-    listed = F.collect_list(element if rows.where is None else F.when(rows.where, element))
+    keep = rows.where
+    if span != math.inf:
+        recent = age < F.lit(int(span))
+        keep = recent if keep is None else keep & recent
+    listed = F.collect_list(element if keep is None else F.when(keep, element))
 
-    def read(elements: Column) -> Column:
+    def window(elements: Column) -> Column:
+        """The values of the elements in the indicator's window, typed again."""
         if rows.window_days:
             oldest = F.lit(f"{rows.window_days - 1:0{_DAYS_WIDTH}d}")
             elements = F.filter(elements, lambda e: F.substring(e, 1, _DAYS_WIDTH) <= oldest)
         values = F.transform(elements, lambda e: F.substring(e, _DAYS_WIDTH + 1, 1 << 30))
-        return finish(values if isinstance(value_type, T.StringType) else F.transform(values, lambda v: v.cast(value_type)))
+        return values if isinstance(value_type, T.StringType) else F.transform(values, lambda v: v.cast(value_type))
 
-    return Aggregate(f"dated list {of} {rows.where_definition}", listed, read)
+    definition = f"dated list {of} {rows.where_definition}"
+    return Aggregate(definition, listed, finish, view=(f"{definition} window {rows.window_days}", window))
 
 
 def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:
