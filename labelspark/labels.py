@@ -56,7 +56,7 @@ def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt
         thresholds = indicators.agg(*(
             F.percentile(F.col(indicator), F.array(*map(F.lit, qs))).alias(_QUANTILES.format(indicator)) for indicator, qs in quantiles.items()
         ))
-        frame = frame.crossJoin(thresholds)
+        frame = thresholds.crossJoin(frame)  # the one-row side first: Sail builds a cross join's left side
     for label_id, values in imports.items():
         frame = frame.join(values.withColumnRenamed("value", _IMPORTED.format(label_id)), on=project.key, how="left")
     columns = [label_column(label, project, compiler, quantiles).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]

@@ -88,7 +88,8 @@ def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: d
     counted = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
     total = snapshot.agg(F.count(F.lit(1)).alias("entities"))
     order = Window.partitionBy("label_id").orderBy(F.col("users").desc(), F.col("value").asc_nulls_last())
-    return counted.crossJoin(total).select(
+    # the one-row side first: Sail builds a cross join's left side in memory, on one thread
+    return total.crossJoin(counted).select(
         "label_id",
         F.lit(run_date).alias("snapshot_date"),
         "value",
