@@ -44,6 +44,8 @@ def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[Sp
 @contextlib.contextmanager
 def _sail_session() -> Iterator[SparkSession]:
     os.environ.setdefault("RUST_LOG", "error")
+    # Spark's default parquet codec; Sail's zstd(3) spends more CPU on every Delta write
+    os.environ.setdefault("SAIL_PARQUET__COMPRESSION", "snappy")
     try:
         from pysail.spark import SparkConnectServer
     except ImportError as exc:  # pragma: no cover - pysail is a dependency

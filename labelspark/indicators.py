@@ -60,13 +60,15 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
         if project.indicators[indicator_name].agg in _LISTED:
             listed = f"{project.indicators[indicator_name].of} {rows.where_definition}"
             spans[listed] = max(spans.get(listed, 0), rows.window_days or math.inf)
+    # deduped by the key: each entity has one row, whose value is its latest, first and last
+    one_row_each = source.clean.dedupe is not None and source.clean.dedupe.by == [source.key]
     aliases: dict[str, str] = {}  # definition -> alias of its aggregate (or view)
     columns: list[Column] = []
     views: list[Column] = []
     outputs: list[Column] = []
     for indicator_name, rows in rows_of.items():
         indicator = project.indicators[indicator_name]
-        aggregate = _aggregate(df, source.time, indicator, rows, run_date, spans, f"__agg{len(columns)}")
+        aggregate = _aggregate(df, source.time, indicator, rows, run_date, spans, one_row_each, f"__agg{len(columns)}")
         if aggregate.definition not in aliases:
             aliases[aggregate.definition] = f"__agg{len(columns)}"
             columns.append(aggregate.column.alias(aliases[aggregate.definition]))
@@ -131,13 +133,15 @@ _TEXT_ROUND_TRIP = (T.StringType, T.NumericType, T.BooleanType, T.DateType)
 
 
 def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
-               spans: dict[str, float], name: str) -> Aggregate:
+               spans: dict[str, float], one_row_each: bool, name: str) -> Aggregate:
     agg, condition = indicator.agg, rows.condition
     if agg == "count" and indicator.of is None:
         return Aggregate(f"count rows {rows.definition}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
     of = indicator.of or indicator.column
     value = F.col(of)
     kept = value if condition is None else F.when(condition, value)
+    if one_row_each and (agg is None or agg in ("first", "last")):
+        return Aggregate(f"max {of} {rows.definition}", F.max(kept))  # the only row's value, where kept
     if (agg is None and time_column) or agg in ("first", "last"):
         how = agg or "latest"
         picked = pick(value, df.schema[of].dataType, F.col(time_column), df.schema[time_column].dataType, condition, how, name)

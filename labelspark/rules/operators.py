@@ -1,4 +1,4 @@
-"""The 21 rule operators: which kinds each applies to, the value it takes, its Column.
+"""The 20 rule operators: which kinds each applies to, the value it takes, its Column.
 
 Values are checked and converted here once, and enter Spark only as literals (`F.lit`),
 never as SQL text; `contains`, `starts_with` and `ends_with` match literally, only
