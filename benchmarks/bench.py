@@ -12,8 +12,10 @@ memory of its whole process tree:
   duckdb  the same indicators and labels in hand-written DuckDB SQL, into parquet: the floor
 
 The label values of sail and spark are compared with DuckDB's on a sample of entities; any
-difference fails the benchmark (exit 1). `--scaling` adds Sail runs with 20 and 200 labels.
-The last line is `bench: sail/duckdb=X.XX spark/sail=Y.YY labels200/labels20=Z.ZZ`.
+difference fails the benchmark (exit 1). `--scaling` adds Sail and DuckDB runs with 20 and 200
+labels, compared the same way; the line before last, `floor: duckdb200/duckdb20=W.WW`, is how
+the floor itself grows with labels. The last line is
+`bench: sail/duckdb=X.XX spark/sail=Y.YY labels200/labels20=Z.ZZ`.
 """
 from __future__ import annotations
 
@@ -64,22 +66,26 @@ def main(argv: list[str] | None = None) -> int:
     timings: list[Timing] = []
     main_run = _prepare(work, data, args.labels)
     timings.append(_time_sail(main_run, logs))
+    timings.append(_time_duckdb(main_run, logs))
     if not args.no_spark:
         timings.append(_time(f"spark-{args.labels}", "spark", args.labels, logs, _labelspark(main_run.config, "--engine", "spark", "--snapshot-to", str(main_run.parquet)), _spark_env(args.spark_driver_memory), main_run.parquet))
-    timings.append(_time(f"duckdb-{args.labels}", "duckdb", args.labels, logs, [sys.executable, "-c", DUCKDB_RUNNER, str(main_run.sql)], os.environ, main_run.duckdb_output))
-    if args.scaling:
-        for count in SCALING:
-            timings.append(_time_sail(_prepare(work, data, count), logs))
+    scaled_runs = [_prepare(work, data, count) for count in SCALING] if args.scaling else []
+    for scaled in scaled_runs:
+        timings += [_time_sail(scaled, logs), _time_duckdb(scaled, logs)]
 
     differences = _compare(main_run, args.sample, spark=not args.no_spark)
+    differences += sum(_compare(scaled, args.sample, spark=False) for scaled in scaled_runs)
     _report(timings, input_rows, args)
     if differences:
         print(f"label values differ from DuckDB's on {differences} sampled entity-labels: see above", file=sys.stderr)
+    if args.scaling:
+        # how the floor itself grows with labels: DuckDB computes the snapshot only
+        print(f"floor: duckdb{SCALING[1]}/duckdb{SCALING[0]}={_ratio(timings, f'duckdb-{SCALING[1]}', f'duckdb-{SCALING[0]}')}")
     print(_bench_line(timings, args.labels), flush=True)
     return 1 if differences else 0
 
 
-DUCKDB_RUNNER = "import sys, duckdb; duckdb.connect().execute(open(sys.argv[1]).read())"
+DUCKDB_RUNNER = "import sys, duckdb; con = duckdb.connect(); con.execute('SET enable_progress_bar = false'); con.execute(open(sys.argv[1]).read())"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--orders-per-user", type=int, default=20)
     parser.add_argument("--labels", type=int, default=50)
-    parser.add_argument("--scaling", action="store_true", help=f"also time Sail with {SCALING[0]} and {SCALING[1]} labels")
+    parser.add_argument("--scaling", action="store_true", help=f"also time Sail and DuckDB with {SCALING[0]} and {SCALING[1]} labels")
     parser.add_argument("--sample", type=int, default=20_000, help="entities whose labels are compared with DuckDB's")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", default=str(Path(__file__).resolve().parent / ".work"), help="data, configs, outputs and logs")
@@ -130,6 +136,10 @@ def _spark_env(driver_memory: str) -> dict:
 
 def _time_sail(run: Run, logs: Path) -> Timing:
     return _time(f"sail-{run.labels}", "sail", run.labels, logs, _labelspark(run.config), os.environ, run.warehouse)
+
+
+def _time_duckdb(run: Run, logs: Path) -> Timing:
+    return _time(f"duckdb-{run.labels}", "duckdb", run.labels, logs, [sys.executable, "-c", DUCKDB_RUNNER, str(run.sql)], os.environ, run.duckdb_output)
 
 
 def _time(name: str, engine: str, labels: int, logs: Path, command: list[str], env, output: Path) -> Timing:
@@ -192,7 +202,7 @@ def _compare(run: Run, sample: int, spark: bool) -> int:
         candidates["spark"] = pq.read_table(run.parquet / f"snapshot_date={RUN_DATE.isoformat()}")
     total = 0
     for engine, actual in candidates.items():
-        total += _differences(con, engine, actual, step)
+        total += _differences(con, f"{engine}-{run.labels}", actual, step)
     return total
 
 
@@ -236,16 +246,16 @@ def _report(timings: list[Timing], input_rows: int, args) -> None:
     print()
 
 
-def _bench_line(timings: list[Timing], labels: int) -> str:
+def _ratio(timings: list[Timing], top: str, bottom: str) -> str:
     seconds = {t.name: t.seconds for t in timings}
+    return f"{seconds[top] / seconds[bottom]:.2f}" if top in seconds and bottom in seconds else "n/a"
 
-    def ratio(top: str, bottom: str) -> str:
-        return f"{seconds[top] / seconds[bottom]:.2f}" if top in seconds and bottom in seconds else "n/a"
 
+def _bench_line(timings: list[Timing], labels: int) -> str:
     return (
-        f"bench: sail/duckdb={ratio(f'sail-{labels}', f'duckdb-{labels}')} "
-        f"spark/sail={ratio(f'spark-{labels}', f'sail-{labels}')} "
-        f"labels200/labels20={ratio(f'sail-{SCALING[1]}', f'sail-{SCALING[0]}')}"
+        f"bench: sail/duckdb={_ratio(timings, f'sail-{labels}', f'duckdb-{labels}')} "
+        f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')} "
+        f"labels200/labels20={_ratio(timings, f'sail-{SCALING[1]}', f'sail-{SCALING[0]}')}"
     )
 
 
