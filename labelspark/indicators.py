@@ -57,8 +57,9 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
         rows_of[indicator_name] = _rows(df, name, indicator_name, indicator, project, run_date)
     spans: dict[str, float] = {}  # dated list -> the longest window reading it (inf: all rows)
     for indicator_name, rows in rows_of.items():
-        if project.indicators[indicator_name].agg in _LISTED:
-            listed = f"{project.indicators[indicator_name].of} {rows.where_definition}"
+        indicator = project.indicators[indicator_name]
+        if indicator.agg in _LISTED:
+            listed = _list_of(indicator.of, rows)
             spans[listed] = max(spans.get(listed, 0), rows.window_days or math.inf)
     # deduped by the key: each entity has one row, whose value is its latest, first and last
     one_row_each = source.clean.dedupe is not None and source.clean.dedupe.by == [source.key]
@@ -149,10 +150,15 @@ def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, row
     if agg in _LISTED:
         finish = {"mode": mode_of, "collect_set": sorted_distinct_of, "count_distinct": distinct_count_of}[agg]
         if time_column and isinstance(df.schema[of].dataType, _TEXT_ROUND_TRIP):
-            return _dated_list(df, time_column, of, rows, run_date, spans[f"{of} {rows.where_definition}"], finish)
+            return _dated_list(df, time_column, of, rows, run_date, spans[_list_of(of, rows)], finish)
         return Aggregate(f"collect_list {of} {rows.definition}", F.collect_list(kept), finish)
     simple = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max, None: F.max}
     return Aggregate(f"{agg} {of} {rows.definition}", simple[agg](kept))
+
+
+def _list_of(column: str, rows: Rows) -> str:
+    """The dated list a list indicator reads: one per column and `where`, whatever the window."""
+    return f"dated list {column} {rows.where_definition}"
 
 
 def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: dt.date, span: float,
@@ -182,7 +188,7 @@ def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: 
         values = F.transform(elements, lambda e: F.substring(e, _DAYS_WIDTH + 1, 1 << 30))
         return values if isinstance(value_type, T.StringType) else F.transform(values, lambda v: v.cast(value_type))
 
-    definition = f"dated list {of} {rows.where_definition}"
+    definition = _list_of(of, rows)
     return Aggregate(definition, listed, finish, view=(f"{definition} window {rows.window_days}", window))
 
 

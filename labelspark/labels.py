@@ -32,10 +32,9 @@ def _quantiles(labels: list) -> dict[str, list[float]]:
     """The quantiles to compute per indicator: one exact-percentile aggregate each, however
     many distribution labels and tiers read it (Sail's percentile keeps a map of every
     value; one map per indicator instead of one per tier)."""
-    wanted: dict[str, list[float]] = {}
+    wanted: dict[str, set[float]] = {}
     for label in labels:
-        wanted.setdefault(label.indicator, [])
-        wanted[label.indicator].extend(q for q in label.tiers.values() if q not in wanted[label.indicator])
+        wanted.setdefault(label.indicator, set()).update(label.tiers.values())
     return {indicator: sorted(qs) for indicator, qs in wanted.items()}
 
 
