@@ -57,7 +57,7 @@ def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt
         ))
         frame = thresholds.crossJoin(frame)  # the one-row side first: Sail builds a cross join's left side
     for label_id, values in imports.items():
-        frame = frame.join(values.withColumnRenamed("value", _IMPORTED.format(label_id)), on=project.key, how="left")
+        frame = values.withColumnRenamed("value", _IMPORTED.format(label_id)).join(frame, on=project.key, how="right")
     columns = [label_column(label, project, compiler, quantiles).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]
     return frame.select(project.key, *columns)
 
@@ -78,7 +78,7 @@ def label_column(label, project: Project, compiler: RuleCompiler, quantiles: dic
     if isinstance(label, DistributionLabel):
         value, column = F.col(label.indicator), None
         for tier, q in label.tiers.items():
-            fits = value <= F.col(_QUANTILES.format(label.indicator)).getItem(quantiles[label.indicator].index(q))
+            fits = value <= F.get(F.col(_QUANTILES.format(label.indicator)), quantiles[label.indicator].index(q))
             column = F.when(fits, F.lit(tier)) if column is None else column.when(fits, F.lit(tier))
         return column
     if isinstance(label, ImportLabel):

@@ -66,11 +66,11 @@ def _known_counts(snapshot: DataFrame, labels: list) -> DataFrame:
 
 
 def _open_counts(snapshot: DataFrame, labels: list) -> DataFrame:
-    """(label_id, value, users) of labels with open values: unpivoted, then one groupBy."""
-    pairs = F.array(*(F.struct(F.lit(label.id).alias("label_id"), label_values(label, F.col(label.id)).alias("values")) for label in labels))
+    """(label_id, value, users) of labels with open values: unpivoted (`stack`), then one groupBy."""
+    pairs = (part for label in labels for part in (F.lit(label.id), label_values(label, F.col(label.id))))
     return (
-        snapshot.select(F.explode(pairs).alias("pair"))
-        .select(F.col("pair.label_id").alias("label_id"), F.explode(F.col("pair.values")).alias("value"))
+        snapshot.select(F.stack(F.lit(len(labels)), *pairs).alias("label_id", "values"))
+        .select("label_id", F.explode("values").alias("value"))
         .groupBy("label_id", "value")
         .agg(F.count(F.lit(1)).alias("users"))
     )
