@@ -56,6 +56,8 @@ def evaluate(indicators: DataFrame, project: Project, labels: list, run_date: dt
             F.percentile(F.col(indicator), F.array(*map(F.lit, qs))).alias(_QUANTILES.format(indicator)) for indicator, qs in quantiles.items()
         ))
         frame = thresholds.crossJoin(frame)  # the one-row side first: Sail builds a cross join's left side
+    # each import on the left: engines build a join's left side (Sail collects it whole), and an
+    # import is small where the entities are not
     for label_id, values in imports.items():
         frame = values.withColumnRenamed("value", _IMPORTED.format(label_id)).join(frame, on=project.key, how="right")
     columns = [label_column(label, project, compiler, quantiles).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels]
