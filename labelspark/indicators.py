@@ -183,8 +183,9 @@ def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: 
     def window(elements: Column) -> Column:
         """The values of the elements in the indicator's window, typed again."""
         if rows.window_days:
-            oldest = F.lit(f"{rows.window_days - 1:0{_DAYS_WIDTH}d}")
-            elements = F.filter(elements, lambda e: F.substring(e, 1, _DAYS_WIDTH) <= oldest)
+            # an element sorts below the window's length as text exactly when its age is below it
+            too_old = F.lit(f"{rows.window_days:0{_DAYS_WIDTH}d}")
+            elements = F.filter(elements, lambda e: e < too_old)
         values = F.transform(elements, lambda e: F.substring(e, _DAYS_WIDTH + 1, 1 << 30))
         return values if isinstance(value_type, T.StringType) else F.transform(values, lambda v: v.cast(value_type))
 
