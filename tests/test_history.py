@@ -22,6 +22,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.errors import SourceError
 from labelspark.pipeline import run
+from labelspark.storage.history import advance_history
 
 D1, D2, D3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 LABELS = ["level", "spend", "interests", "big_spender"]
@@ -437,6 +438,15 @@ def test_a_disabled_label_keeps_its_history_and_continues_when_enabled(spark, ws
         ("interests", "enabled", D1, D2),
         ("interests", "enabled", D3, None),
     ]
+
+
+def test_a_run_with_no_label_left_leaves_history_as_it_is(spark, ws):
+    step(spark, ws, D1, MEMBERS_1, ORDERS_1)
+    version = ws.version("label_history")
+    members_only = spark.createDataFrame([("m1",), ("m2",)], ["member_id"])
+    advance_history(spark, members_only, load_project(ws.config), [], str(ws.warehouse / "label_history"), D2)
+    assert ws.version("label_history") == version
+    assert ws.history() == HISTORY_D1
 
 
 def test_a_changed_definition_opens_a_catalog_version(spark, ws):
