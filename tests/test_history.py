@@ -22,7 +22,6 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.errors import SourceError
 from labelspark.pipeline import run
-from labelspark.storage.history import advance_history
 
 D1, D2, D3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 LABELS = ["level", "spend", "interests", "big_spender"]
@@ -52,10 +51,11 @@ labels:
     name: Level
     type: string
     method: rules
+    status: {status}
     values:
       - {{value: gold, when: {{field: tier, op: eq, value: G}}}}
       - {{value: basic, when: {{field: tier, op: eq, value: B}}}}
-  - {{id: spend, name: Spend, type: number, method: metric, indicator: spend_total}}
+  - {{id: spend, name: Spend, type: number, method: metric, indicator: spend_total, status: {status}}}
   - id: interests
     name: Interests
     type: list
@@ -69,6 +69,7 @@ labels:
     name: Big spender
     type: boolean
     method: rules
+    status: {status}
     values:
       - {{value: true, when: {{field: spend_total, op: gte, value: {threshold}}}}}
       - {{value: false, when: {{field: spend_total, op: lt, value: {threshold}}}}}
@@ -115,9 +116,11 @@ class Workspace:
     def warehouse(self) -> Path:
         return self.root / "warehouse"
 
-    def configure(self, interests_status: str = "enabled", threshold: int = 100):
+    def configure(self, interests_status: str = "enabled", threshold: int = 100, status: str = "enabled"):
         self.root.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(CONFIG.format(interests_status=interests_status, threshold=threshold), encoding="utf-8")
+        self.config.write_text(
+            CONFIG.format(interests_status=interests_status, threshold=threshold, status=status), encoding="utf-8"
+        )
         return load_project(self.config)
 
     def data(self, members: list[tuple], orders: list[tuple]) -> None:
@@ -440,12 +443,12 @@ def test_a_disabled_label_keeps_its_history_and_continues_when_enabled(spark, ws
     ]
 
 
-def test_a_run_with_no_label_left_leaves_history_as_it_is(spark, ws):
+def test_a_run_with_every_label_disabled_counts_nothing_and_leaves_history_as_it_is(spark, ws):
     step(spark, ws, D1, MEMBERS_1, ORDERS_1)
-    version = ws.version("label_history")
-    members_only = spark.createDataFrame([("m1",), ("m2",)], ["member_id"])
-    advance_history(spark, members_only, load_project(ws.config), [], str(ws.warehouse / "label_history"), D2)
-    assert ws.version("label_history") == version
+    result = step(spark, ws, D2, MEMBERS_2, ORDERS_2, interests_status="disabled", status="disabled")
+    assert result.labels == []
+    assert ws.columns("label_snapshot") == ["member_id", "snapshot_date"]
+    assert [r for r in ws.rows("label_stats") if r["snapshot_date"] == D2] == []
     assert ws.history() == HISTORY_D1
 
 

@@ -9,6 +9,7 @@ and grouped. Unpivoting every label made 10^8 rows at 10^6 entities and 100 labe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -85,7 +86,11 @@ def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: d
     known = [label for label in labels if known_values(label) is not None or (isinstance(label, MetricLabel) and label.buckets)]
     opened = [label for label in labels if label not in known]
     parts = ([_known_counts(snapshot, known)] if known else []) + ([_open_counts(snapshot, opened)] if opened else [])
-    counted = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
+    if not parts:  # every label disabled: no counts, and a re-run clears the date's old ones
+        parts = [snapshot.limit(0).select(
+            F.lit(None).cast("string").alias("label_id"), F.lit(None).cast("string").alias("value"), F.lit(0).cast("long").alias("users"),
+        )]
+    counted = functools.reduce(DataFrame.unionByName, parts)
     total = snapshot.agg(F.count(F.lit(1)).alias("entities"))
     order = Window.partitionBy("label_id").orderBy(F.col("users").desc(), F.col("value").asc_nulls_last())
     # the one-row side first: Sail builds a cross join's left side in memory, on one thread
