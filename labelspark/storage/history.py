@@ -13,21 +13,15 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.storage.delta import date_literal, merge, read_table, run_sql_on
-from labelspark.udfs import as_text
+from labelspark.udfs import as_text, stacked
 
 HISTORY_TABLE = "label_history"
 
 
 def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
-    """(entity key, label_id, value) of the day's non-null label values, values as text.
-
-    Unpivoted with `stack`: a quarter faster on Sail than exploding an array of structs.
-    """
-    pairs = (part for label in labels for part in (F.lit(label.id), as_text(F.col(label.id), label.type)))
-    return (
-        snapshot.select(project.key, F.stack(F.lit(len(labels)), *pairs).alias("label_id", "value"))
-        .where(F.col("value").isNotNull())
-    )
+    """(entity key, label_id, value) of the day's non-null label values, values as text."""
+    texts = {label.id: as_text(F.col(label.id), label.type) for label in labels}
+    return snapshot.select(project.key, stacked(texts, "value")).where(F.col("value").isNotNull())
 
 
 def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:

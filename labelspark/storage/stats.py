@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, MetricLabel, RulesLabel
 from labelspark.kinds import SPARK_TYPE_OF_KIND
-from labelspark.udfs import as_text, bucket_name, bucket_names
+from labelspark.udfs import as_text, bucket_name, bucket_names, stacked
 
 STATS_TABLE = "label_stats"
 
@@ -67,10 +67,10 @@ def _known_counts(snapshot: DataFrame, labels: list) -> DataFrame:
 
 
 def _open_counts(snapshot: DataFrame, labels: list) -> DataFrame:
-    """(label_id, value, users) of labels with open values: unpivoted (`stack`), then one groupBy."""
-    pairs = (part for label in labels for part in (F.lit(label.id), label_values(label, F.col(label.id))))
+    """(label_id, value, users) of labels with open values: unpivoted, then one groupBy."""
+    values = {label.id: label_values(label, F.col(label.id)) for label in labels}
     return (
-        snapshot.select(F.stack(F.lit(len(labels)), *pairs).alias("label_id", "values"))
+        snapshot.select(stacked(values, "values"))
         .select("label_id", F.explode("values").alias("value"))
         .groupBy("label_id", "value")
         .agg(F.count(F.lit(1)).alias("users"))

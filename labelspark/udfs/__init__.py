@@ -11,6 +11,7 @@ from labelspark.udfs.columns import (
     mode_of,
     null_false,
     sorted_distinct_of,
+    stacked,
     strip_whitespace,
     within_last,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "pick",
     "sortable",
     "sorted_distinct_of",
+    "stacked",
     "strip_whitespace",
     "within_last",
 ]
