@@ -1,16 +1,22 @@
 """The `labelspark` command: parse arguments, load the config, hand over to the library.
 
-Exit codes: 0 success, 2 bad config or arguments, 1 failure at run time.
+Exit codes, for orchestrators (README, "Exit codes"):
+  0    success
+  1    failure at run time (bad data, engine, Elasticsearch): the tables are as before; retry a few times
+  2    bad config or arguments: retrying changes nothing
+  75   the warehouse is busy with another run (EX_TEMPFAIL): retry later
+  130  interrupted by SIGINT, 143 by SIGTERM: the tables are as before, the run is recorded failed
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 
-from labelspark.errors import ConfigError, LabelsparkError
+from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError, UsageError
 
 log = logging.getLogger("labelspark")
 
@@ -23,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         log.setLevel(logging.DEBUG)
     try:
         return args.handler(args) or 0
+    except Interrupted as exc:
+        print(f"labelspark: {exc}: the tables are as they were, the run is recorded failed", file=sys.stderr)
+        _exit_now(exc.exit_code)
+    except KeyboardInterrupt:  # before any job started: nothing to undo
+        print("labelspark: interrupted", file=sys.stderr)
+        _exit_now(130)
     except LabelsparkError as exc:
         if args.verbose and not isinstance(exc, ConfigError):  # a config problem's trace helps no one
             log.exception("failed")
@@ -34,7 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         first = (str(exc).strip().splitlines() or [""])[0][:500]
         print(f"labelspark: failed: {type(exc).__name__}: {first}" + ("" if args.verbose else " (--verbose shows the trace)"),
               file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
+
+
+def _exit_now(code: int) -> None:
+    """Leaves without finalizing the interpreter. An interrupted engine may still run a Python
+    function on a thread of its own (a UDF finishing its request); finalizing under it aborts
+    the process (SIGABRT) and loses the exit code. The job has cleaned up already."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _date(text: str) -> dt.date:
@@ -69,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
     run.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
     run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
+    run.add_argument("--allow-future", action="store_true", help="accept a date after today in the config's timezone")
     run.add_argument("--snapshot-to", metavar="DIR",
                      help="compute every enabled label and write only the snapshot as parquet under DIR "
                           "(no Delta Lake needed: trials, benchmarks); nothing else is written or published")
@@ -79,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--date", type=_date, help="snapshot date (default: yesterday in the config's timezone)")
     publish.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
     publish.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
+    publish.add_argument("--allow-future", action="store_true", help="accept a date after today in the config's timezone")
     publish.set_defaults(handler=_publish)
 
     stats = commands.add_parser("stats", help="value distribution of one label (reads the Delta tables, no Spark)")
@@ -100,8 +124,10 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
     history.set_defaults(handler=_history)
 
-    unlock = commands.add_parser("unlock", help="clear the run lock of a warehouse whose run is gone")
+    unlock = commands.add_parser("unlock", help="clear the run lock of a warehouse whose run is gone, undoing its writes")
     unlock.add_argument("config", type=Path)
+    unlock.add_argument("--force", action="store_true",
+                        help="clear it even though its holder looks alive (same host: its pid exists; any host: a recent heartbeat)")
     unlock.set_defaults(handler=_unlock)
 
     demo = commands.add_parser("demo", help="write a small example project into DIR")
@@ -120,12 +146,19 @@ def _validate(args) -> int:
 
 
 def _project_and_day(args):
-    """The validated config and the business date (default: yesterday in its timezone)."""
+    """The validated config and the business date (default: yesterday in its timezone). A date
+    after today is a typo or a wrong clock, not a business day, unless `--allow-future`."""
+    from zoneinfo import ZoneInfo
+
     from labelspark.config import load_project
     from labelspark.timeutil import yesterday
 
     project = load_project(args.config)
-    return project, args.date or yesterday(project.timezone)
+    day = args.date or yesterday(project.timezone)
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    if day > today and not getattr(args, "allow_future", True):
+        raise UsageError(f"--date {day} is after today ({today} in {project.timezone}); pass --allow-future if that is meant")
+    return project, day
 
 
 def _plan(args) -> int:
@@ -222,14 +255,11 @@ def _history(args) -> int:
 
 def _unlock(args) -> int:
     from labelspark.config import load_project
-    from labelspark.storage.lock import clear_lock
-    from labelspark.storage.rollback import Checkpoint
+    from labelspark.job import unlock
 
     project = load_project(args.config)
-    holder, versions = clear_lock(project.warehouse)
-    if versions:  # the run died mid-way: its writes are undone, as a run taking over would
-        Checkpoint(versions).restore()
-    print(f"cleared the lock of {holder.describe()}" if holder else f"{project.warehouse} was not locked")
+    holder = unlock(project, force=args.force)
+    print(f"cleared the lock of {holder.describe()}; its writes are undone" if holder else f"{project.warehouse} was not locked")
     return 0
 
 

@@ -3,6 +3,10 @@
 - `sail`: LakeSail's Spark Connect server embedded in this process on 127.0.0.1 (no JVM).
 - `spark`: classic PySpark: the session spark-submit made, else `local[*]`.
 - `connect`: any Spark Connect server, `--remote sc://host:port`.
+
+Nothing here may hang a job that is stopping: calls to the embedded server give up after a
+few quick retries (it is in this process: when it does not answer, it is gone), and closing
+the session and stopping the server are bounded in time.
 """
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Iterator
+import threading
+from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
 
 from labelspark.errors import EngineError
 
 ENGINES = ("sail", "spark", "connect")
+STOP_SECONDS = 10.0  # at most this long to close the embedded session, or to stop its server
 log = logging.getLogger(__name__)
 
 
@@ -50,17 +56,42 @@ def _sail_session() -> Iterator[SparkSession]:
         from pysail.spark import SparkConnectServer
     except ImportError as exc:  # pragma: no cover - pysail is a dependency
         raise EngineError(f"the sail engine needs pysail: {exc}") from None
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
     host, port = server.listening_address
     log.debug("sail: Spark Connect server on %s:%s", host, port)
     spark = _connect(f"sc://{host}:{port}")
+    # the default retries a vanished server for ten minutes
+    spark.client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=100, max_backoff=1000)])
     try:
         yield spark
     finally:
-        with contextlib.suppress(Exception):
-            spark.stop()
-        server.stop()
+        _within(STOP_SECONDS, spark.stop, "closing the session")
+        _within(STOP_SECONDS, server.stop, "stopping the embedded Sail server")
+
+
+def interrupt(spark: SparkSession) -> None:
+    """Interrupts whatever the engine runs for `spark` now; an engine already gone runs nothing."""
+    with contextlib.suppress(Exception):
+        spark.interruptAll()
+
+
+def _within(seconds: float, action: Callable[[], None], what: str) -> None:
+    """Runs `action`, waiting for it at most `seconds` (it goes on in a daemon thread)."""
+
+    def attempt() -> None:
+        try:
+            action()
+        except Exception as exc:  # on the way out: the engine may be gone already
+            log.debug("%s: %s: %s", what, type(exc).__name__, exc)
+
+    worker = threading.Thread(target=attempt, name=f"labelspark: {what}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        log.warning("%s did not finish within %.0fs; going on without it", what, seconds)
 
 
 def _connect(url: str) -> SparkSession:

@@ -1,16 +1,21 @@
 """One exception class per kind of failure; each message names what to fix.
 
-The CLI maps `exit_code` to the process exit status: 2 for bad config or arguments,
-1 for a failure at run time.
+The CLI maps `exit_code` to the process exit status, so an orchestrator can tell "retry
+later" from "broken" (README, "Exit codes"); an interrupt exits 128 + the signal's number.
 """
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+EXIT_FAILURE = 1  # a failure at run time: worth a few retries
+EXIT_USAGE = 2  # bad config or arguments: retrying changes nothing
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse, retry later
+
 
 class LabelsparkError(Exception):
-    exit_code = 1
+    exit_code = EXIT_FAILURE
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Problem:
 class ConfigError(LabelsparkError):
     """A config that cannot run; carries every problem found, not just the first."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
     def __init__(self, file: Path | str | None, problems: list[Problem]):
         self.file = file
@@ -40,6 +45,12 @@ class ConfigError(LabelsparkError):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         lines = "\n".join("  " + p.render(file) for p in problems)
         super().__init__(f"invalid config ({count}):\n{lines}")
+
+
+class UsageError(LabelsparkError):
+    """Arguments that cannot run (the config itself is fine)."""
+
+    exit_code = EXIT_USAGE
 
 
 class SourceError(LabelsparkError):
@@ -54,3 +65,16 @@ class SourceError(LabelsparkError):
 
 class EngineError(LabelsparkError):
     """The chosen engine could not start or lacks a capability (e.g. Delta jars)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped the job: its writes are undone and the process exits 128 + the
+    signal's number (130, 143). A KeyboardInterrupt, so code that lets Ctrl-C through lets it through."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -1,5 +1,6 @@
 """The main job for one business date: sources -> indicators -> labels -> label_snapshot, then the
-tables derived from it (stats, segments, history, catalog), Elasticsearch and the callback."""
+tables derived from it (stats, segments, history, catalog) and Elasticsearch. The lock, the run
+record, undoing a failure, signals and the callback are job.py's, shared with `publish`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,14 @@ from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
-from labelspark.publish import callback_payload, search, send_callback
+from labelspark.job import Tables, job
+from labelspark.publish import search
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
-from labelspark.storage.delta import read_table, replace_partition, table_path
+from labelspark.storage.delta import read_table, replace_partition
 from labelspark.storage.history import HISTORY_TABLE, advance_history
-from labelspark.storage.lock import Held, warehouse_lock
-from labelspark.storage.rollback import Checkpoint
-from labelspark.storage.runs import RUNS_TABLE, RunRecord
+from labelspark.storage.runs import RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
 from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
@@ -56,48 +56,30 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
-    record = RunRecord(run_date)
-    with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
-        return _run(spark, project, run_date, only, publish, record, held)
+    with job(spark, project, run_date, call_back=publish) as record:
+        return _run(spark, project, run_date, only, publish, record)
 
 
-def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord, held: Held) -> RunResult:
+def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
     tables = Tables(project.warehouse)
-    if held.abandoned:
-        log.warning("undoing the writes of the run that died holding the lock")
-        Checkpoint(held.abandoned).restore()
-    checkpoint = Checkpoint.take(tables.read_by_users)
-    held.note(checkpoint.versions)
-    runs.record(spark, tables.runs, record)
-    try:
-        latest = runs.latest_succeeded_date(spark, tables.runs)
-        plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
-        log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
-        previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
-        with staging_area(project.warehouse, record.run_id) as staging:
-            snapshot = compute_snapshot(spark, project, plan, previous, staging)
-            log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
-            write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
-        written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
-        record.rows = written.count()
-        log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
-        record.details = _unknown_import_ids(spark, project, plan, written)
-        _write_derived_tables(spark, project, tables, written, run_date, latest)
-        record.labels = [label.id for label in plan.due]
-        if publish and project.outputs.elasticsearch:
-            record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
-        record.status = "succeeded"
-        return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows,
-                         project.warehouse, record.index)
-    except BaseException as exc:  # a failure or an interrupt: users keep reading the tables as they were
-        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
-        checkpoint.restore()
-        raise
-    finally:
-        record.finished_at = dt.datetime.now(dt.timezone.utc)
-        if publish:
-            call_back(project, record)
-        runs.record(spark, tables.runs, record)
+    latest = runs.latest_succeeded_date(tables.runs)
+    plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
+    log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
+    previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
+    with staging_area(project.warehouse, record.run_id) as staging:
+        snapshot = compute_snapshot(spark, project, plan, previous, staging)
+        log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
+        write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
+    written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+    record.rows = written.count()
+    log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
+    record.details = _unknown_import_ids(spark, project, plan, written)
+    _write_derived_tables(spark, project, tables, written, run_date, latest)
+    record.labels = [label.id for label in plan.due]
+    if publish and project.outputs.elasticsearch:
+        record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
+    return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows,
+                     project.warehouse, record.index)
 
 
 def _write_derived_tables(spark: SparkSession, project: Project, tables: "Tables", written: DataFrame, run_date: dt.date, latest: dt.date | None) -> None:
@@ -123,7 +105,7 @@ def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date,
     _check_requested(project, only)
     plan = make_plan(project, run_date, computed=set(), only=only)
     target = f"{directory.rstrip('/')}/snapshot_date={run_date.isoformat()}"
-    with staging_area(directory, RunRecord(run_date).run_id) as staging:
+    with staging_area(directory, runs.new_run_id()) as staging:
         compute_snapshot(spark, project, plan, staging=staging).write.mode("overwrite").parquet(target)
     rows = spark.read.parquet(target).count()
     log.info("%d entities -> %s", rows, target)
@@ -134,33 +116,15 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
     """(Re)publishes the snapshot of `run_date` to Elasticsearch; recorded in label_runs like a run."""
     if project.outputs.elasticsearch is None:
         raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
-    record = RunRecord(run_date)
-    with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
-        if held.abandoned:
-            log.warning("undoing the writes of the run that died holding the lock")
-            Checkpoint(held.abandoned).restore()
-        return _publish(spark, project, run_date, record)
-
-
-def _publish(spark: SparkSession, project: Project, run_date: dt.date, record: RunRecord) -> RunResult:
-    tables = Tables(project.warehouse)
-    try:
-        snapshot = read_table(spark, tables.snapshot)
+    with job(spark, project, run_date) as record:
+        snapshot = read_table(spark, Tables(project.warehouse).snapshot)
         written = None if snapshot is None else snapshot.where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
         record.rows = 0 if written is None else written.count()
         if not record.rows:
             raise SnapshotMissing(f"no {SNAPSHOT_TABLE} partition for {run_date} under {project.warehouse}: run that date first")
         record.labels = [c for c in written.columns if c != project.key]
         record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
-        record.status = "succeeded"
         return RunResult(record.run_id, run_date, [], [], record.rows, project.warehouse, record.index)
-    except Exception as exc:
-        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
-        raise
-    finally:
-        record.finished_at = dt.datetime.now(dt.timezone.utc)
-        call_back(project, record)
-        runs.record(spark, tables.runs, record)
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
@@ -168,55 +132,6 @@ def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, 
     index = search.publish(spark, project, written, run_date, run_id)
     log.info("alias %s -> %s", project.outputs.elasticsearch.alias, index)
     return index
-
-
-def call_back(project: Project, record: RunRecord) -> None:
-    """Tells the business system how the run ended; a failure is recorded, never fatal."""
-    if project.outputs.callback is None:
-        return
-    error = send_callback(project.outputs.callback, callback_payload(project.name, record))
-    if error:
-        log.warning("%s (recorded in %s; the data stands)", error, RUNS_TABLE)
-        record.details = {**record.details, "callback_error": error}
-
-
-@dataclass(frozen=True)
-class Tables:
-    """Where each output table lives under the warehouse."""
-
-    warehouse: str
-
-    def _path(self, table: str) -> str:
-        return table_path(self.warehouse, table)
-
-    @property
-    def snapshot(self) -> str:
-        return self._path(SNAPSHOT_TABLE)
-
-    @property
-    def stats(self) -> str:
-        return self._path(STATS_TABLE)
-
-    @property
-    def segments(self) -> str:
-        return self._path(SEGMENTS_TABLE)
-
-    @property
-    def history(self) -> str:
-        return self._path(HISTORY_TABLE)
-
-    @property
-    def catalog(self) -> str:
-        return self._path(CATALOG_TABLE)
-
-    @property
-    def runs(self) -> str:
-        return self._path(RUNS_TABLE)
-
-    @property
-    def read_by_users(self) -> list[str]:
-        """The tables a failed run must leave as they were (label_runs records the failure)."""
-        return [self.snapshot, self.stats, self.segments, self.history, self.catalog]
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None,

@@ -14,7 +14,13 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 from pyarrow import fs as pafs
 
+from labelspark.errors import LabelsparkError
+
 log = logging.getLogger(__name__)
+
+
+class RestoreIncomplete(LabelsparkError):
+    """Some table could not be put back; the warehouse lock stays until it is."""
 
 
 @dataclass
@@ -31,8 +37,9 @@ class Checkpoint:
                 log.warning("%s cannot be rolled back on failure (%s: %s)", path, type(exc).__name__, exc)
         return cls(versions)
 
-    def restore(self) -> None:
-        """Puts every table back; logs what it could not, so an operator can finish by hand."""
+    def restore(self) -> bool:
+        """Puts every table back; False when some could not be (each logged, for an operator or the next run)."""
+        restored = True
         for path, before in self.versions.items():
             try:
                 now = _version(path)
@@ -46,6 +53,8 @@ class Checkpoint:
                     log.warning("rolled back: %s restored to version %d (the failed run had left %s)", path, before, now)
             except Exception as exc:  # keep restoring the others; the run's own error is what is raised
                 log.error("could not roll back %s to version %s: %s: %s", path, before, type(exc).__name__, exc)
+                restored = False
+        return restored
 
 
 def _version(path: str) -> int | None:

@@ -1,27 +1,39 @@
-"""label_runs: one row per run, `running` when it starts, `succeeded` or `failed` when it ends."""
+"""label_runs: one row per run, `running` when it starts, `succeeded` or `failed` when it ends,
+`abandoned` when a later run finds it died holding the lock.
+
+Written with delta-rs, not the engine: a run whose engine died under it (an interrupt also
+stops the embedded Sail server) is still recorded. The table stays a plain Delta table
+(reader 1, writer 2) that Spark and Sail read.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-
-from labelspark.storage.delta import merge, read_table
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
 
 RUNS_TABLE = "label_runs"
-SCHEMA = (
-    "run_id string, snapshot_date date, status string, labels array<string>, rows bigint, "
-    "started_at timestamp, finished_at timestamp, `index` string, error string, details string"
-)
+SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("snapshot_date", pa.date32()), ("status", pa.string()),
+    ("labels", pa.list_(pa.field("element", pa.string()))), ("rows", pa.int64()),
+    ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
+    ("index", pa.string()), ("error", pa.string()), ("details", pa.string()),
+])
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
 
 
 @dataclass
 class RunRecord:
     snapshot_date: dt.date
-    run_id: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:6])
+    run_id: str = field(default_factory=new_run_id)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     status: str = "running"
     labels: list[str] = field(default_factory=list)
@@ -31,25 +43,43 @@ class RunRecord:
     error: str | None = None
     details: dict = field(default_factory=dict)
 
-    def row(self) -> tuple:
-        return (
-            self.run_id, self.snapshot_date, self.status, self.labels, self.rows, self.started_at,
-            self.finished_at, self.index, self.error, json.dumps(self.details, sort_keys=True) if self.details else None,
-        )
+    def fail(self, exc: BaseException) -> None:
+        self.status, self.error = "failed", f"{type(exc).__name__}: {exc}"[:4000]
+
+    def row(self) -> dict:
+        return {**asdict(self), "details": json.dumps(self.details, sort_keys=True) if self.details else None}
 
 
-def record(spark: SparkSession, path: str, run: RunRecord) -> None:
-    """Inserts or updates the run's row (values travel as data, never as SQL text)."""
-    row = spark.createDataFrame([run.row()], SCHEMA)
-    if read_table(spark, path) is None:
-        row.write.format("delta").save(path)
+def record(path: str, run: RunRecord) -> None:
+    """Inserts or updates the run's row."""
+    row = pa.Table.from_pylist([run.row()], schema=SCHEMA)
+    try:
+        table = DeltaTable(path)
+    except TableNotFoundError:
+        write_deltalake(path, row)
         return
-    merge(spark, row, path, "ON t.run_id = s.run_id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    (table.merge(row, predicate="t.run_id = s.run_id", source_alias="s", target_alias="t")
+     .when_matched_update_all().when_not_matched_insert_all().execute())
 
 
-def latest_succeeded_date(spark: SparkSession, path: str) -> dt.date | None:
+def mark_abandoned(path: str, run_id: str, last_seen: dt.datetime, reason: str) -> bool:
+    """Closes the row of a run that died while `running`; False when there is no such row."""
+    try:
+        table = DeltaTable(path)
+    except TableNotFoundError:
+        return False
+    closing = pa.Table.from_pylist([{"run_id": run_id, "finished_at": last_seen, "error": reason}],
+                                   schema=pa.schema([SCHEMA.field("run_id"), SCHEMA.field("finished_at"), SCHEMA.field("error")]))
+    metrics = (table.merge(closing, predicate="t.run_id = s.run_id AND t.status = 'running'", source_alias="s", target_alias="t")
+               .when_matched_update({"status": "'abandoned'", "finished_at": "s.finished_at", "error": "s.error"})
+               .execute())
+    return metrics.get("num_target_rows_updated", 0) > 0
+
+
+def latest_succeeded_date(path: str) -> dt.date | None:
     """The latest date a run succeeded for: history advances only from there on."""
-    runs = read_table(spark, path)
-    if runs is None:
+    try:
+        runs = DeltaTable(path).to_pyarrow_table(columns=["snapshot_date", "status"])
+    except TableNotFoundError:
         return None
-    return runs.where(F.col("status") == F.lit("succeeded")).agg(F.max("snapshot_date")).first()[0]
+    return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))["snapshot_date"]).as_py()

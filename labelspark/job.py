@@ -1,0 +1,213 @@
+"""What a run and a publish share: the warehouse lock, the run record, undoing a failed job's
+writes, signals and the callback. One mechanism, so both end the same way however they end.
+
+A job holds the warehouse lock; first undoes the writes of a dead run whose lock it took over
+(and marks that run `abandoned`); notes the versions of the tables users read, in the lock too;
+records itself `running` in label_runs. When its body fails or is interrupted, the tables go back
+to those versions. In every case it records how it ended, calls the business back and releases
+the lock. Nothing on that way out needs the engine: restoring and recording are delta-rs.
+
+SIGINT and SIGTERM interrupt the engine's work, so the body fails at its Spark call and takes
+the same way out as a failure, raising `Interrupted`; none of the engine's work lands after the
+restore. A signal while the job takes the lock stops it before the body starts; one while it
+cleans up changes nothing (a second Ctrl-C cannot break a restore half-way); one after the body
+succeeded is too late to matter.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Iterator
+
+from pyspark.sql import SparkSession
+
+from labelspark.config import Project
+from labelspark.engines import interrupt
+from labelspark.errors import Interrupted
+from labelspark.publish import callback_payload, send_callback
+from labelspark.storage import runs
+from labelspark.storage.catalog import CATALOG_TABLE
+from labelspark.storage.delta import table_path
+from labelspark.storage.history import HISTORY_TABLE
+from labelspark.storage.lock import Held, Holder, warehouse_lock
+from labelspark.storage.rollback import Checkpoint, RestoreIncomplete
+from labelspark.storage.runs import RUNS_TABLE, RunRecord
+from labelspark.storage.segments import SEGMENTS_TABLE
+from labelspark.storage.snapshot import SNAPSHOT_TABLE
+from labelspark.storage.stats import STATS_TABLE
+
+log = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPT_EVERY_SECONDS = 0.2  # after a signal, how soon a Spark call the body starts is interrupted
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where each output table lives under the warehouse."""
+
+    warehouse: str
+
+    def _path(self, table: str) -> str:
+        return table_path(self.warehouse, table)
+
+    @property
+    def snapshot(self) -> str:
+        return self._path(SNAPSHOT_TABLE)
+
+    @property
+    def stats(self) -> str:
+        return self._path(STATS_TABLE)
+
+    @property
+    def segments(self) -> str:
+        return self._path(SEGMENTS_TABLE)
+
+    @property
+    def history(self) -> str:
+        return self._path(HISTORY_TABLE)
+
+    @property
+    def catalog(self) -> str:
+        return self._path(CATALOG_TABLE)
+
+    @property
+    def runs(self) -> str:
+        return self._path(RUNS_TABLE)
+
+    @property
+    def read_by_users(self) -> list[str]:
+        """The tables a failed run must leave as they were (label_runs records the failure)."""
+        return [self.snapshot, self.stats, self.segments, self.history, self.catalog]
+
+
+@contextlib.contextmanager
+def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: bool = True) -> Iterator[RunRecord]:
+    """Runs the body as one job on the warehouse; the body fills in the yielded record
+    (labels, rows, index). Raises what stopped the body, after cleaning up."""
+    record = RunRecord(run_date)
+    tables = Tables(project.warehouse)
+    with _Signals(spark) as signals, warehouse_lock(project.warehouse, record.run_id, project.file) as held:
+        if held.abandoned:
+            _take_over(held, tables, record.run_id)
+        checkpoint = Checkpoint.take(tables.read_by_users)
+        held.note(checkpoint.versions)
+        runs.record(tables.runs, record)
+        held.undo_pending = True
+        try:
+            signals.check()  # received while taking the lock
+            yield record
+            record.status = "succeeded"
+            held.undo_pending = False
+        except BaseException as exc:
+            signals.cleaning()
+            stopped = Interrupted(signals.received) if signals.received and not isinstance(exc, Interrupted) else None
+            record.fail(stopped or exc)
+            held.undo_pending = not checkpoint.restore()
+            if stopped:
+                raise stopped from exc  # the engine's error is how the interrupt showed
+            raise
+        finally:
+            signals.cleaning()
+            record.finished_at = dt.datetime.now(dt.timezone.utc)
+            if call_back:
+                _call_back(project, record, hurry=signals.received is not None)
+            _record_end(tables, record)
+
+
+def unlock(project: Project, force: bool = False) -> Holder | None:
+    """Clears the lock of a run that is gone, undoing its writes as a run taking over would;
+    refuses (WarehouseLocked) while the holder is alive, unless `force`. Returns who held it."""
+    with warehouse_lock(project.warehouse, runs.new_run_id(), project.file, force=force) as held:
+        if held.abandoned:
+            _take_over(held, Tables(project.warehouse), "labelspark unlock")
+        return held.abandoned.holder if held.abandoned else None
+
+
+def _take_over(held: Held, tables: Tables, by: str) -> None:
+    """Undoes the writes of the run that died holding the lock, and marks its row `abandoned`.
+    Until that is done the lock names what to undo, should this process die too."""
+    dead, versions = held.abandoned.holder, held.abandoned.versions
+    held.note(versions)
+    held.undo_pending = True
+    if versions:
+        log.warning("undoing the writes of run %s, which died holding the lock", dead.run_id)
+        if not Checkpoint(versions).restore():
+            raise RestoreIncomplete(f"could not undo every write of run {dead.run_id} (see the errors above); the lock "
+                                    f"stays: fix the cause and run `labelspark unlock CONFIG`")
+    reason = (f"abandoned: pid {dead.pid} on {dead.host} stopped without finishing "
+              f"(its writes undone by {by} at {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')})")
+    if runs.mark_abandoned(tables.runs, dead.run_id, dead.heartbeat, reason):
+        log.warning("%s: run %s marked abandoned", RUNS_TABLE, dead.run_id)
+    held.undo_pending = False
+
+
+def _record_end(tables: Tables, record: RunRecord) -> None:
+    """A failed job's own error is what matters: failing to record it is logged, not raised over it."""
+    try:
+        runs.record(tables.runs, record)
+    except Exception as exc:
+        if record.status == "succeeded":
+            raise
+        log.error("could not record run %s as %s in %s: %s: %s", record.run_id, record.status, RUNS_TABLE, type(exc).__name__, exc)
+
+
+def _call_back(project: Project, record: RunRecord, hurry: bool) -> None:
+    """Tells the business system how the job ended; a failure is recorded, never fatal.
+    An interrupted job tries once: whoever stops it waits for its exit."""
+    if project.outputs.callback is None:
+        return
+    error = send_callback(project.outputs.callback, callback_payload(project.name, record), retries=0 if hurry else 3)
+    if error:
+        log.warning("%s (recorded in %s; the data stands)", error, RUNS_TABLE)
+        record.details = {**record.details, "callback_error": error}
+
+
+class _Signals:
+    """SIGINT/SIGTERM handlers for one job. A handler raises nothing where it lands (inside the
+    engine's client an exception would leave its locks held and hang every later call): it
+    remembers the signal and, until the job cleans up, keeps interrupting the engine's work, so
+    the body's Spark call fails where it waits and the next one fails at once. Outside the main
+    thread (where Python runs no handlers) a no-op."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        self.received: int | None = None
+        self._cleaning = threading.Event()
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._cleaning.set()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame) -> None:
+        name = signal.Signals(signum).name
+        if self.received:
+            log.warning("%s received: already stopping", name)
+            return
+        self.received = signum
+        log.warning("%s received: stopping the engine's work, then undoing this run's writes", name)
+        threading.Thread(target=self._keep_interrupting, name="labelspark-interrupt", daemon=True).start()
+
+    def _keep_interrupting(self) -> None:
+        while not self._cleaning.is_set():
+            interrupt(self.spark)
+            self._cleaning.wait(INTERRUPT_EVERY_SECONDS)
+
+    def cleaning(self) -> None:
+        """The body is over: no more interrupting."""
+        self._cleaning.set()
+
+    def check(self) -> None:
+        if self.received:
+            raise Interrupted(self.received)
