@@ -167,9 +167,10 @@ class _LockFile:
             if current.is_alive(holder.since) and not force:
                 raise WarehouseLocked(
                     f"the warehouse is busy: locked by {current.describe(holder.since)}; one run at a time, retry "
-                    f"later. A run that died leaves a lock the next run takes over (on the same host at once, from "
-                    f"another host once its heartbeat is {current.stale_after().total_seconds():.0f}s old); "
-                    f"`labelspark unlock CONFIG` clears it sooner, undoing what that run wrote"
+                    f"later. The lock of a run that died is taken over by the next run, which undoes what it wrote "
+                    f"(on the same host at once, from another host once its heartbeat is "
+                    f"{current.stale_after().total_seconds():.0f}s old); `labelspark unlock CONFIG` does that now, "
+                    f"`--force` even for a holder that only looks alive"
                 )
             log.warning("taking over the %slock of %s", "" if force else "stale ", current.describe(holder.since))
             abandoned = Abandoned(current, self.noted())
