@@ -3,13 +3,60 @@
 A run is idempotent per date (its snapshot partition is replaced, history re-applied), so
 Airflow retries and manual re-runs of a date are safe; `catchup` back-fills missed dates in
 order, which is how history advances.
+
+labelspark's exit code says what to do next (README, "Exit codes"): 75 (another run holds the
+warehouse) and 1 (a failed run: its tables are as before) are retried, with backoff and a
+limit; 2 (bad config or arguments) fails at once, since retrying changes nothing. When Airflow
+stops the task (timeout, marked failed), the job gets SIGTERM: it restores its tables, records
+the run failed and exits 143 within seconds. Both need the driver in this process tree: client
+deploy mode (in cluster mode spark-submit exits 1 for any failure and a SIGTERM stops only the
+submitter, not the driver).
 """
 import datetime as dt
+import os
+from functools import cached_property
 
 from airflow import DAG
-from airflow.operators.bash import BashOperator
+from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.hooks.subprocess import SubprocessHook
+from airflow.models import BaseOperator
 
 LABELSPARK_HOME = "/opt/labelspark"
+EXIT_USAGE, EXIT_BUSY = 2, 75
+WHAT_IT_MEANS = {
+    1: "the run failed; its tables are as before",
+    EXIT_BUSY: "the warehouse is busy with another run",
+    130: "interrupted (SIGINT)",
+    143: "stopped (SIGTERM)",
+}
+
+
+class LabelsparkOperator(BaseOperator):
+    """Runs a labelspark job with scripts/submit.sh and turns its exit code into a retry or not."""
+
+    template_fields = ("arguments",)
+
+    def __init__(self, *, arguments: list[str], env: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self.arguments = arguments
+        self.env = env
+
+    @cached_property
+    def subprocess(self) -> SubprocessHook:
+        return SubprocessHook()
+
+    def execute(self, context) -> None:
+        done = self.subprocess.run_command(["scripts/submit.sh", *self.arguments], env={**os.environ, **self.env},
+                                           cwd=LABELSPARK_HOME)
+        if done.exit_code == 0:
+            return
+        if done.exit_code == EXIT_USAGE:
+            raise AirflowFailException("bad config or arguments (exit 2): fix them, retrying changes nothing")
+        raise AirflowException(f"{WHAT_IT_MEANS.get(done.exit_code, 'failed')} (exit {done.exit_code}): retried")
+
+    def on_kill(self) -> None:
+        self.subprocess.send_sigterm()  # the job undoes its writes and exits 143
+
 
 with DAG(
     dag_id="labelspark_retail_members",
@@ -20,12 +67,9 @@ with DAG(
     default_args={"retries": 3, "retry_delay": dt.timedelta(minutes=10), "retry_exponential_backoff": True},
     tags=["labelspark"],
 ) as dag:
-    BashOperator(
+    LabelsparkOperator(
         task_id="compute_labels",
-        bash_command=(
-            f"cd {LABELSPARK_HOME} && scripts/submit.sh jobs/compute_labels.py conf/retail_members.yaml --date {{{{ ds }}}}"
-        ),
-        env={"SPARK_MASTER": "yarn", "SPARK_DEPLOY_MODE": "cluster"},
-        append_env=True,
+        arguments=["jobs/compute_labels.py", "conf/retail_members.yaml", "--date", "{{ ds }}"],
+        env={"SPARK_MASTER": "yarn", "SPARK_DEPLOY_MODE": "client"},
         execution_timeout=dt.timedelta(hours=6),
     )

@@ -1,0 +1,38 @@
+"""What an orchestrator is told: a date after today is a bad argument (exit 2) unless
+`--allow-future`; the busy (75) and interrupted (130/143) codes are tested with the lock and
+the interrupts."""
+import datetime as dt
+import subprocess
+import sys
+from zoneinfo import ZoneInfo
+
+from deltalake import DeltaTable
+
+from labelspark.demo import write_demo
+
+
+def labelspark(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "labelspark", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def tomorrow_in_the_demo_timezone() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=1)
+
+
+def test_a_date_after_today_is_refused_with_exit_2(tmp_path):
+    config = write_demo(tmp_path / "demo")
+    tomorrow = tomorrow_in_the_demo_timezone().isoformat()
+    for command in ("run", "publish"):
+        done = labelspark(command, str(config), "--date", tomorrow, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert f"--date {tomorrow} is after today" in done.stderr and "--allow-future" in done.stderr
+    assert not (tmp_path / "demo" / "warehouse").exists()  # refused before anything is touched
+
+
+def test_allow_future_runs_a_date_after_today(tmp_path):
+    config = write_demo(tmp_path / "demo")
+    tomorrow = tomorrow_in_the_demo_timezone()
+    done = labelspark("run", str(config), "--date", tomorrow.isoformat(), "--allow-future", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    snapshot = DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table()
+    assert set(snapshot["snapshot_date"].to_pylist()) == {tomorrow}
