@@ -169,24 +169,28 @@ def _call_back(project: Project, record: RunRecord, hurry: bool) -> None:
 class _Signals:
     """SIGINT/SIGTERM handlers for one job. A handler raises nothing where it lands (inside the
     engine's client an exception would leave its locks held and hang every later call): it
-    remembers the signal and, until the job cleans up, keeps interrupting the engine's work, so
-    the body's Spark call fails where it waits and the next one fails at once. Outside the main
-    thread (where Python runs no handlers) a no-op."""
+    notes the signal, and a thread of its own keeps interrupting the engine's work until the job
+    cleans up, so the Spark call the body waits on fails, and so does any it starts next. Outside
+    the main thread (where Python runs no handlers) a no-op."""
 
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
         self.received: int | None = None
+        self._signalled = threading.Event()
         self._cleaning = threading.Event()
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> "_Signals":
         if threading.current_thread() is threading.main_thread():
+            # started now: a handler starting a thread could wait on a lock the main thread holds
+            threading.Thread(target=self._interrupt_once_signalled, name="labelspark-interrupt", daemon=True).start()
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._cleaning.set()
+        self._signalled.set()  # lets the thread end
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
@@ -197,9 +201,10 @@ class _Signals:
             return
         self.received = signum
         log.warning("%s received: stopping the engine's work, then undoing this run's writes", name)
-        threading.Thread(target=self._keep_interrupting, name="labelspark-interrupt", daemon=True).start()
+        self._signalled.set()
 
-    def _keep_interrupting(self) -> None:
+    def _interrupt_once_signalled(self) -> None:
+        self._signalled.wait()
         while not self._cleaning.is_set():
             interrupt(self.spark)
             self._cleaning.wait(INTERRUPT_EVERY_SECONDS)
