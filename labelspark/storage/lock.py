@@ -8,8 +8,8 @@ node) once its heartbeat is older than MISSED_BEATS beats plus CLOCK_SKEW. A sta
 taken over with a warning, and the run that takes it over first undoes the dead run's writes.
 
 On a local or mounted filesystem the lock is created atomically with its content (a hard
-link of a written file, which fails if the lock exists): of two runs that race, exactly one
-gets it. Object stores (s3a://, gs://, abfs://) have no atomic create-if-absent through
+link of a written file, which fails if the lock exists; an exclusive create where the mount
+has no hard links): of two runs that race, exactly one gets it. Object stores (s3a://, gs://, abfs://) have no atomic create-if-absent through
 pyarrow: there the lock is advisory (check, then write), a race of milliseconds remains, and
 the orchestrator's one-run-at-a-time setting (`max_active_runs=1`) is the hard guarantee.
 """
@@ -232,11 +232,23 @@ class _LockFile:
                 return True
             except FileExistsError:
                 return False
+            except OSError:  # no hard links on this mount (some FUSE filesystems)
+                return self._create_exclusive(body)
             finally:
                 os.remove(written)
         if self.filesystem.get_file_info(self.path).type != pafs.FileType.NotFound:
             return False
         with self.filesystem.open_output_stream(self.path) as out:
+            out.write(body)
+        return True
+
+    def _create_exclusive(self, body: bytes) -> bool:
+        """O_EXCL: as atomic, but for an instant the lock is empty (a reader then sees a dead holder)."""
+        try:
+            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "wb") as out:
             out.write(body)
         return True
 
