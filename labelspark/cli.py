@@ -10,11 +10,15 @@ Exit codes, for orchestrators (README, "Exit codes"):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Iterator
 
 from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError, UsageError
 
@@ -28,13 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         log.setLevel(logging.DEBUG)
     try:
-        return args.handler(args) or 0
+        with _signals_end_the_process():
+            return args.handler(args) or 0
     except Interrupted as exc:
         print(f"labelspark: {exc}: the tables are as they were, the run is recorded failed", file=sys.stderr)
         _exit_now(exc.exit_code)
-    except KeyboardInterrupt:  # before any job started: nothing to undo
-        print("labelspark: interrupted", file=sys.stderr)
-        _exit_now(130)
     except LabelsparkError as exc:
         if args.verbose and not isinstance(exc, ConfigError):  # a config problem's trace helps no one
             log.exception("failed")
@@ -47,6 +49,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labelspark: failed: {type(exc).__name__}: {first}" + ("" if args.verbose else " (--verbose shows the trace)"),
               file=sys.stderr)
         return EXIT_FAILURE
+
+
+@contextlib.contextmanager
+def _signals_end_the_process() -> Iterator[None]:
+    """Outside a job (which handles SIGINT and SIGTERM itself, undoing its writes) nothing is
+    held or half-written: a signal ends the process at once, with 128 + its number. Raising
+    KeyboardInterrupt instead could land inside the engine's client and hang the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, lambda number, frame: os._exit(128 + number))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _exit_now(code: int) -> None:
