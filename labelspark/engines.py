@@ -5,8 +5,8 @@
 - `connect`: any Spark Connect server, `--remote sc://host:port`.
 
 Nothing here may hang a job that is stopping: calls to the embedded server give up after a
-few quick retries (it is in this process: when it does not answer, it is gone), and closing
-the session and stopping the server are bounded in time.
+few quick retries (it is in this process: when it does not answer, it is gone), interrupting
+the engine's work, closing the session and stopping the server are bounded in time.
 """
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
 
-from labelspark.errors import EngineError
+from labelspark.errors import EngineError, Interrupted
 
 ENGINES = ("sail", "spark", "connect")
 STOP_SECONDS = 10.0  # at most this long to close the embedded session, or to stop its server
+PATIENCE_SECONDS = 3.0  # for the engine to interrupt its work after a signal
 log = logging.getLogger(__name__)
 
 
@@ -65,21 +66,33 @@ def _sail_session() -> Iterator[SparkSession]:
     spark = _connect(f"sc://{host}:{port}")
     # the default retries a vanished server for ten minutes
     spark.client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=100, max_backoff=1000)])
+    interrupted = False
     try:
         yield spark
+    except Interrupted:
+        interrupted = True  # the command leaves at once and the server ends with the process: no waiting for it
+        raise
     finally:
-        _within(STOP_SECONDS, spark.stop, "closing the session")
-        _within(STOP_SECONDS, server.stop, "stopping the embedded Sail server")
+        if not interrupted:
+            _within(STOP_SECONDS, spark.stop, "closing the session")
+            _within(STOP_SECONDS, server.stop, "stopping the embedded Sail server")
 
 
-def interrupt(spark: SparkSession) -> None:
-    """Interrupts whatever the engine runs for `spark` now; an engine already gone runs nothing."""
-    with contextlib.suppress(Exception):
-        spark.interruptAll()
+def stop_work(spark: SparkSession) -> None:
+    """Interrupts whatever the engine runs for `spark` now. Work running Python code (the bulk
+    writer of publishing) ends only when that code returns: if interrupting takes longer than
+    PATIENCE_SECONDS, a Spark Connect session is closed instead, so no call waits on it any more
+    (what the embedded server still runs ends with the process). Such work writes no table."""
+    if _within(PATIENCE_SECONDS, spark.interruptAll, "interrupting the engine's work"):
+        return
+    client = getattr(spark, "client", None)  # Spark Connect only
+    if client is not None:
+        _within(STOP_SECONDS, client.close, "closing the session")
 
 
-def _within(seconds: float, action: Callable[[], None], what: str) -> None:
-    """Runs `action`, waiting for it at most `seconds` (it goes on in a daemon thread)."""
+def _within(seconds: float, action: Callable[[], object], what: str) -> bool:
+    """Runs `action`, waiting for it at most `seconds` (it goes on in a daemon thread); True
+    when it ended in time (failing or not)."""
 
     def attempt() -> None:
         try:
@@ -92,6 +105,8 @@ def _within(seconds: float, action: Callable[[], None], what: str) -> None:
     worker.join(seconds)
     if worker.is_alive():
         log.warning("%s did not finish within %.0fs; going on without it", what, seconds)
+        return False
+    return True
 
 
 def _connect(url: str) -> SparkSession:

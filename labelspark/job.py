@@ -26,7 +26,7 @@ from typing import Iterator
 from pyspark.sql import SparkSession
 
 from labelspark.config import Project
-from labelspark.engines import interrupt
+from labelspark.engines import stop_work
 from labelspark.errors import Interrupted
 from labelspark.publish import callback_payload, send_callback
 from labelspark.storage import runs
@@ -206,7 +206,7 @@ class _Signals:
     def _interrupt_once_signalled(self) -> None:
         self._signalled.wait()
         while not self._cleaning.is_set():
-            interrupt(self.spark)
+            stop_work(self.spark)
             self._cleaning.wait(INTERRUPT_EVERY_SECONDS)
 
     def cleaning(self) -> None:
