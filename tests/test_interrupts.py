@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
@@ -23,7 +24,6 @@ from tests.support.search import alias_targets
 from tests.test_rollback import MONDAY, TUESDAY
 
 COPIES = 120  # the demo's 500 members 120 times over: a run of several seconds on Sail
-OUTPUTS = "outputs:\n  warehouse: warehouse\n"
 
 
 def tile(path, copies: int) -> None:
@@ -103,12 +103,14 @@ def test_an_interrupted_run_leaves_the_tables_as_before(monday, tmp_path, receiv
     shutil.copytree(monday, root)
     before = table_files(root)
     business = receiver(200)
-    outputs = OUTPUTS + f"  callback: {{url: \"{business.url}\", timeout_seconds: 5}}\n"
+    outputs = {"callback": {"url": business.url, "timeout_seconds": 5}}
     if moment is during_publish:
         search_url = request.getfixturevalue("search_url")
-        outputs += f"  elasticsearch: {{nodes: \"{search_url}\", alias: demo_labels, writer: python}}\n"
+        outputs["elasticsearch"] = {"nodes": search_url, "alias": "demo_labels", "writer": "python"}
     config = root / CONFIG_NAME
-    config.write_text(config.read_text().replace(OUTPUTS, outputs))
+    settings = yaml.safe_load(config.read_text())
+    settings["outputs"].update(outputs)
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
 
     running = Running(root)
     moment(running, root)
