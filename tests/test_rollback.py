@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+import yaml
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
@@ -15,7 +16,14 @@ from labelspark.publish import PublishError
 from labelspark.storage.lock import LOCK_FILE
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
-DEAD_CLUSTER = "outputs:\n  warehouse: warehouse\n  elasticsearch: {nodes: \"http://127.0.0.1:9\", alias: demo_labels}\n"
+DEAD_CLUSTER = {"nodes": "http://127.0.0.1:9", "alias": "demo_labels"}
+
+
+def publishing_to(config, cluster: dict) -> None:
+    """Adds an Elasticsearch output to the config (editing the YAML, whatever comments it carries)."""
+    settings = yaml.safe_load(config.read_text())
+    settings["outputs"]["elasticsearch"] = cluster
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 def contents(project):
@@ -43,7 +51,7 @@ def test_a_run_failing_after_every_table_write_leaves_them_as_before(spark, tmp_
     before = contents(project)
 
     # Tuesday: new data in every table, then publishing fails (the last step)
-    config.write_text(config.read_text().replace("outputs:\n  warehouse: warehouse\n", DEAD_CLUSTER))
+    publishing_to(config, DEAD_CLUSTER)
     with pytest.raises(PublishError):
         run(spark, load_project(config), TUESDAY)
 
@@ -56,7 +64,7 @@ def test_a_run_failing_after_every_table_write_leaves_them_as_before(spark, tmp_
 
 def test_a_failed_first_run_leaves_no_table_but_the_run_log(spark, tmp_path):
     config = write_demo(tmp_path / "demo")
-    config.write_text(config.read_text().replace("outputs:\n  warehouse: warehouse\n", DEAD_CLUSTER))
+    publishing_to(config, DEAD_CLUSTER)
     project = load_project(config)
     with pytest.raises(PublishError):
         run(spark, project, TUESDAY)
