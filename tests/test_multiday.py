@@ -4,7 +4,7 @@ against an independent oracle (tests/support/oracle.py, plain Python from the co
 
 Along the way the config changes (a label added on day 10, a threshold changed on day 15, a
 label disabled on day 20 and enabled again on day 25), some days are run twice (day 15 first
-with the old threshold, then with the new one), day 22 fails
+with a typo in the new threshold, then with it fixed), day 22 fails
 on a bad import file and is retried once the file is fixed, and day 8 is back-filled after
 day 30 with the config of then. Each day's `label_snapshot` partition, `label_stats` and
 `segment_members` must equal the oracle; at the end `label_history` must be the run-length
@@ -30,11 +30,18 @@ from labelspark.config import load_project
 from labelspark.errors import SourceError
 from labelspark.pipeline import run
 from tests.support import multiday as scenario
+from tests.support.multiday import Version
 from tests.support.oracle import Warehouse, segment_rows, stats_rows
 
 MEMBERS, ORDERS = scenario.generate()
-CONFIG_CHANGES = (1, 10, 20, 25)  # day numbers on which a new config version is written
-FIXED_ON_RERUN = 15  # run first with the config of the day before, then again with the new threshold
+CONFIGS = {  # the config versions written on these day numbers
+    1: Version(),
+    10: Version(interests=True),
+    15: Version(interests=True, threshold=2000),  # a typo for 200: fixed, and the day run again
+    20: Version(interests=True, threshold=200, recent_orders="disabled"),
+    25: Version(interests=True, threshold=200),
+}
+FIXED = (15, Version(interests=True, threshold=200))  # its run must first undo the typo's run
 VIP_FILES = {  # the import file as rewritten on these day numbers (x99 is no entity)
     1: {"m03": "true", "m07": "false", "m11": "true", "x99": "true"},
     12: {"m03": "true", "m11": "false", "m20": "true", "m33": "true", "x99": "true"},
@@ -54,7 +61,7 @@ class Simulation:
     def __init__(self, spark, root: Path):
         self.spark, self.root = spark, root
         self.oracle = Warehouse()
-        self.config_day = 1
+        self.version = CONFIGS[1]
         self.vip: dict[str, str] = {}
         self._write_sources()
 
@@ -65,9 +72,9 @@ class Simulation:
             columns = {field: [getattr(row, field) for row in rows] for field in rows[0].__dataclass_fields__}
             pq.write_table(pa.table(columns), directory / "part-0.parquet")
 
-    def write_config(self, day_number: int) -> None:
-        self.config_day = day_number
-        (self.root / "labelspark.yaml").write_text(yaml.safe_dump(scenario.config(day_number), sort_keys=False), encoding="utf-8")
+    def write_config(self, version: Version) -> None:
+        self.version = version
+        (self.root / "labelspark.yaml").write_text(yaml.safe_dump(scenario.config(version), sort_keys=False), encoding="utf-8")
 
     def write_vip(self, values: dict[str, str]) -> None:
         self.vip = values
@@ -77,7 +84,7 @@ class Simulation:
     def run(self, day: dt.date) -> None:
         """Runs `day` with the config and import file as they are, and checks it against the oracle."""
         run(self.spark, load_project(self.root / "labelspark.yaml"), day, publish=False)
-        labels = scenario.labels(self.config_day, self.vip)
+        labels = scenario.labels(self.version, self.vip)
         expected = self.oracle.run(day, scenario.indicators(MEMBERS, ORDERS, day), labels)
         enabled = [label for label in labels if label.enabled]
         assert_snapshot(self.snapshot(day), expected, [label.id for label in enabled], day)
@@ -128,8 +135,8 @@ def assert_snapshot(actual: tuple[list[str], dict], expected: dict[str, dict], l
 def test_thirty_eight_days_against_the_oracle(spark, tmp_path):
     sim = Simulation(spark, tmp_path)
     for number, day in enumerate(scenario.DAYS, 1):
-        if number in CONFIG_CHANGES:
-            sim.write_config(number)
+        if number in CONFIGS:
+            sim.write_config(CONFIGS[number])
         if number in VIP_FILES:
             sim.write_vip(VIP_FILES[number])
         if number == FAILING_DAY:
@@ -140,8 +147,8 @@ def test_thirty_eight_days_against_the_oracle(spark, tmp_path):
             assert sim.state() == before, f"the failed run of {day} left a trace"
             sim.write_vip(fixed)
         sim.run(day)
-        if number == FIXED_ON_RERUN:  # the second run must undo what the first did to history and catalog
-            sim.write_config(number)
+        if number == FIXED[0]:  # this run must undo what the first did to history and catalog
+            sim.write_config(FIXED[1])
             sim.run(day)
         if number in RERUN_DAYS:
             before = sim.state()
@@ -168,7 +175,8 @@ def assert_catalog(sim: Simulation, expected: list[tuple]) -> None:
     """One row per definition version; its `definition` JSON holds what the config said."""
     table = sorted(sim.table("label_catalog").to_pyarrow_table().to_pylist(), key=lambda r: (r["label_id"], r["valid_from"]))
     got = [(r["label_id"], r["status"], r["valid_from"], r["valid_to"]) for r in table]
-    assert got == [(label_id, d.get("status"), start, end) for label_id, d, start, end in expected]
+    want = [(label_id, d.get("status"), start, end) for label_id, d, start, end in expected]
+    assert got == want, f"label_catalog (label, status, from, to): got {sorted(set(got) - set(want))}, missing {sorted(set(want) - set(got))}"
     for row, (_, definition, _, _) in zip(table, expected):
         stored = json.loads(row["definition"])
         assert {key: stored.get(key) for key in definition} == definition, row["label_id"]
@@ -178,7 +186,7 @@ def assert_every_date_kept(sim: Simulation) -> None:
     """After all the rewrites (label columns added, dropped, added back), every date's partition
     still holds its values; `recent_orders` only from its return on day 25: disabling it took
     its column, and with it its values of earlier dates, out of the table."""
-    last_labels = [label.id for label in scenario.labels(sim.config_day, {}) if label.enabled]
+    last_labels = [label.id for label in scenario.labels(sim.version, {}) if label.enabled]
     returned = scenario.DAYS[25 - 1]
     for day, expected in sim.oracle.snapshots.items():
         assert_snapshot(sim.snapshot(day), expected, last_labels, day, skip=("recent_orders",) if day < returned else ())

@@ -1,4 +1,4 @@
-"""The scenario of tests/test_multiday.py: generated members and orders over 38 days, the five
+"""The scenario of tests/test_multiday.py: generated members and orders over 38 days, the
 versions of its config, and the same labels and segments as hand-written Python for the oracle.
 
 Every source row carries a `time` on its own day (some a minute after local midnight or a
@@ -126,11 +126,19 @@ def _rule(field: str, op: str, value) -> dict:
     return {"field": field, "op": op, "value": value}
 
 
-def labels(day_number: int, import_values: dict[str, str]) -> list[OracleLabel]:
-    """The labels of the config in force on `day_number` (1-based): `interests` from day 10,
-    `big_spender`'s threshold 300 -> 200 on day 15, `recent_orders` disabled on days 20-24.
-    `import_values`: the import file's rows (id -> text) as the run will read them."""
-    threshold = 300 if day_number < 15 else 200
+@dataclass(frozen=True)
+class Version:
+    """What differs between the versions of the config."""
+
+    interests: bool = False  # the label added on day 10
+    threshold: int = 300  # of big_spender
+    recent_orders: str = "enabled"  # its status
+
+
+def labels(version: Version, import_values: dict[str, str]) -> list[OracleLabel]:
+    """The labels of a config version; `import_values`: the import file's rows (id -> text)
+    as the run will read them."""
+    threshold = version.threshold
     big = _rule("spend_30d", "gte", threshold)
     found = [
         _label({"id": "level", "type": "string", "method": "rules", "values": [
@@ -156,14 +164,14 @@ def labels(day_number: int, import_values: dict[str, str]) -> list[OracleLabel]:
             {"value": "regular", "when": _rule("tier", "eq", "B")}]},
             lambda i: "vip" if i["tier"] in ("G", "S") else "regular" if i["tier"] == "B" else None),
         _label({"id": "recent_orders", "type": "number", "method": "metric", "indicator": "orders_7d",
-                "status": "disabled" if 20 <= day_number < 25 else "enabled"},
+                "status": version.recent_orders},
                lambda i: float(i["orders_7d"])),
         _label({"id": "last_order_day", "type": "date", "method": "metric", "indicator": "last_order"},
                lambda i: i["last_order_day"]),
         _label({"id": "vip", "type": "boolean", "method": "import", "path": "data/vip.csv", "key": "member_id", "value": "is_vip"},
                lambda i: {"true": True, "false": False}.get(import_values.get(i["member_id"]))),
     ]
-    if day_number >= 10:
+    if version.interests:
         interests = [("home", _rule("categories_30d", "contains", "home")),
                      ("fashion", _rule("categories_30d", "has_any", ["shoes", "apparel"])),
                      ("reading", _rule("categories_30d", "contains", "books"))]
@@ -184,11 +192,11 @@ SEGMENTS = [
 ]
 
 
-def config(day_number: int) -> dict:
+def config(version: Version) -> dict:
     return {
         "version": 1, "name": "multiday", "timezone": TIMEZONE, "entity": {"key": "member_id"},
         "sources": SOURCES, "indicators": INDICATORS,
-        "labels": [label.definition for label in labels(day_number, {})],
+        "labels": [label.definition for label in labels(version, {})],
         "segments": [definition for definition, _ in SEGMENTS],
         "outputs": {"warehouse": "warehouse"},
     }
