@@ -34,12 +34,13 @@ from tests.support.multiday import Version
 from tests.support.oracle import Warehouse, segment_rows, stats_rows
 
 MEMBERS, ORDERS = scenario.generate()
+DISABLED_ON, ENABLED_AGAIN_ON = 20, 25  # recent_orders
 CONFIGS = {  # the config versions written on these day numbers
     1: Version(),
     10: Version(interests=True),
     15: Version(interests=True, threshold=2000),  # a typo for 200: fixed, and the day run again
-    20: Version(interests=True, threshold=200, recent_orders="disabled"),
-    25: Version(interests=True, threshold=200),
+    DISABLED_ON: Version(interests=True, threshold=200, recent_orders="disabled"),
+    ENABLED_AGAIN_ON: Version(interests=True, threshold=200),
 }
 FIXED = (15, Version(interests=True, threshold=200))  # its run must first undo the typo's run
 VIP_FILES = {  # the import file as rewritten on these day numbers (x99 is no entity)
@@ -47,7 +48,7 @@ VIP_FILES = {  # the import file as rewritten on these day numbers (x99 is no en
     12: {"m03": "true", "m11": "false", "m20": "true", "m33": "true", "x99": "true"},
 }
 FAILING_DAY = 22  # its first run reads an import file with a value that is no boolean
-RERUN_DAYS = (3, 20, 25)  # run again right away, nothing changed: the tables stay as they are
+RERUN_DAYS = (3, DISABLED_ON, ENABLED_AGAIN_ON)  # run again right away, nothing changed: the tables stay as they are
 BACKFILL_AFTER, BACKFILLED = 30, 8  # after day 30, day 8 is run again with the config of day 30
 PARTITIONED = ("label_snapshot", "label_stats", "segment_members")
 COLUMNS = {  # the contract's columns, in its order
@@ -81,7 +82,7 @@ class Simulation:
         lines = ["member_id,is_vip"] + [f"{key},{value}" for key, value in values.items()]
         (self.root / "data" / "vip.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    def run(self, day: dt.date) -> None:
+    def run_and_check(self, day: dt.date) -> None:
         """Runs `day` with the config and import file as they are, and checks it against the oracle."""
         run(self.spark, load_project(self.root / "labelspark.yaml"), day, publish=False)
         labels = scenario.labels(self.version, self.vip)
@@ -146,23 +147,23 @@ def test_thirty_eight_days_against_the_oracle(spark, tmp_path):
                 run(spark, load_project(tmp_path / "labelspark.yaml"), day, publish=False)
             assert sim.state() == before, f"the failed run of {day} left a trace"
             sim.write_vip(fixed)
-        sim.run(day)
+        sim.run_and_check(day)
         if number == FIXED[0]:  # this run must undo what the first did to history and catalog
             sim.write_config(FIXED[1])
-            sim.run(day)
+            sim.run_and_check(day)
         if number in RERUN_DAYS:
             before = sim.state()
-            sim.run(day)
+            sim.run_and_check(day)
             assert sim.state() == before, f"re-running {day} changed the tables"
         if number == BACKFILL_AFTER:
-            day8 = scenario.DAYS[BACKFILLED - 1]
-            before, others = sim.state(), {name: sim.rows(name, but=day8) for name in PARTITIONED}
-            sim.run(day8)
+            backfilled = scenario.DAYS[BACKFILLED - 1]
+            before, others = sim.state(), {name: sim.rows(name, but=backfilled) for name in PARTITIONED}
+            sim.run_and_check(backfilled)
             after = sim.state()
             for name in ("label_history", "label_catalog"):
                 assert after[name] == before[name], f"the back-fill of day {BACKFILLED} changed {name}"
             for name in PARTITIONED:
-                assert sim.rows(name, but=day8) == others[name], f"the back-fill of day {BACKFILLED} changed other dates of {name}"
+                assert sim.rows(name, but=backfilled) == others[name], f"the back-fill of day {BACKFILLED} changed other dates of {name}"
 
     assert_rows(sim.rows("label_history"), sim.oracle.history(), "label_history")
     assert_catalog(sim, sim.oracle.catalog())
@@ -187,6 +188,6 @@ def assert_every_date_kept(sim: Simulation) -> None:
     still holds its values; `recent_orders` only from its return on day 25: disabling it took
     its column, and with it its values of earlier dates, out of the table."""
     last_labels = [label.id for label in scenario.labels(sim.version, {}) if label.enabled]
-    returned = scenario.DAYS[25 - 1]
+    returned = scenario.DAYS[ENABLED_AGAIN_ON - 1]
     for day, expected in sim.oracle.snapshots.items():
         assert_snapshot(sim.snapshot(day), expected, last_labels, day, skip=("recent_orders",) if day < returned else ())
