@@ -43,14 +43,17 @@ def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date
     kept = existing.where(F.col(DATE) != F.lit(run_date)).select(
         *(F.col(c) if old.get(c) == t else F.lit(None).cast(t).alias(c) for c, t in new.items())
     )
-    (
-        kept.unionByName(day)
-        .write.format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .partitionBy(DATE)
-        .save(path)
-    )
+    _rewrite(kept.unionByName(day), path)
+
+
+def drop_columns(spark: SparkSession, path: str, columns: list[str]) -> None:
+    """Rewrites the table without `columns`, every date kept, in one commit."""
+    _rewrite(read_table(spark, path).drop(*columns), path)
+
+
+def _rewrite(table: DataFrame, path: str) -> None:
+    """Replaces the whole table, schema included, in one commit."""
+    table.write.format("delta").mode("overwrite").option("overwriteSchema", "true").partitionBy(DATE).save(path)
 
 
 def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFrame | None:
