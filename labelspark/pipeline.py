@@ -16,6 +16,7 @@ from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
+from labelspark.preflight import check_label_kinds
 from labelspark.publish import callback_payload, search, send_callback
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
@@ -57,6 +58,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
+    check_label_kinds(spark, project, only)
     record = RunRecord(run_date)
     with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
         return _run(spark, project, run_date, only, publish, record, held)
