@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
     history.set_defaults(handler=_history)
 
+    rewind = commands.add_parser("rewind", help="undo every date after D in every table, as if they had never run")
+    rewind.add_argument("config", type=Path)
+    rewind.add_argument("--to", dest="to", type=_date, required=True, metavar="D", help="the last date to keep")
+    rewind.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
+    rewind.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
+    rewind.set_defaults(handler=_rewind)
+
     unlock = commands.add_parser("unlock", help="clear the run lock of a warehouse whose run is gone")
     unlock.add_argument("config", type=Path)
     unlock.set_defaults(handler=_unlock)
@@ -178,6 +185,21 @@ def _publish(args) -> int:
         result = publish_date(spark, project, day)
     print(f"{project.name} {day} (run {result.run_id}): {result.rows} documents, alias "
           f"{project.outputs.elasticsearch.alias} -> {result.index}")
+    return 0
+
+
+def _rewind(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engines import open_session
+    from labelspark.pipeline import rewind
+
+    project = load_project(args.config)
+    with open_session(args.engine, args.remote) as spark:
+        removed = rewind(spark, project, args.to)
+    if removed:
+        print(f"{project.name}: rewound to {args.to}; removed {len(removed)} dates: {', '.join(map(str, removed))}")
+    else:
+        print(f"{project.name}: nothing after {args.to} to remove")
     return 0
 
 

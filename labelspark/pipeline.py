@@ -16,6 +16,7 @@ from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
+from labelspark.preflight import check_label_kinds
 from labelspark.publish import callback_payload, search, send_callback
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
@@ -23,6 +24,7 @@ from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
 from labelspark.storage.delta import read_table, replace_partition, table_path
 from labelspark.storage.history import HISTORY_TABLE, advance_history
 from labelspark.storage.lock import Held, warehouse_lock
+from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RUNS_TABLE, RunRecord
 from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
@@ -56,6 +58,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
+    check_label_kinds(spark, project, only)
     record = RunRecord(run_date)
     with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
         return _run(spark, project, run_date, only, publish, record, held)
@@ -161,6 +164,26 @@ def _publish(spark: SparkSession, project: Project, run_date: dt.date, record: R
         record.finished_at = dt.datetime.now(dt.timezone.utc)
         call_back(project, record)
         runs.record(spark, tables.runs, record)
+
+
+def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
+    """Undoes every date after `to` in every table, in one locked operation that puts the
+    tables back if it fails half-way; returns the dates removed."""
+    tables = Tables(project.warehouse)
+    if read_table(spark, tables.snapshot) is None:
+        return []
+    record = RunRecord(to)
+    with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
+        if held.abandoned:
+            log.warning("undoing the writes of the run that died holding the lock")
+            Checkpoint(held.abandoned).restore()
+        checkpoint = Checkpoint.take([*tables.read_by_users, tables.runs])
+        held.note(checkpoint.versions)
+        try:
+            return rewind_tables(spark, project.warehouse, project.key, to)
+        except BaseException:
+            checkpoint.restore()
+            raise
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
