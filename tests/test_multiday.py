@@ -4,9 +4,10 @@ against an independent oracle (tests/support/oracle.py, plain Python from the co
 
 Along the way the config changes (a label added on day 10, a threshold changed on day 15, a
 label disabled on day 20 and enabled again on day 25), some days are run twice (day 15 first
-with a typo in the new threshold, then with it fixed), day 22 fails
-on a bad import file and is retried once the file is fixed, and day 8 is back-filled after
-day 30 with the config of then. Each day's `label_snapshot` partition, `label_stats` and
+with a typo in the new threshold, then with it fixed), day 22 fails on a bad import file and
+is retried once the file is fixed, the warehouse is rewound from day 27 to day 23 (across the
+label's return) and runs on from there, and day 8 is back-filled after day 30 with the
+config of then. Each day's `label_snapshot` partition, `label_stats` and
 `segment_members` must equal the oracle; at the end `label_history` must be the run-length
 encoding of every entity's daily values and `label_catalog` one version per definition change.
 
@@ -28,28 +29,30 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.errors import SourceError
-from labelspark.pipeline import run
+from labelspark.pipeline import rewind, run
 from tests.support import multiday as scenario
 from tests.support.multiday import Version
 from tests.support.oracle import Warehouse, segment_rows, stats_rows
 
 MEMBERS, ORDERS = scenario.generate()
 DISABLED_ON, ENABLED_AGAIN_ON = 20, 25  # recent_orders
-CONFIGS = {  # the config versions written on these day numbers
+CONFIGS = {  # the config version in force from these day numbers on
     1: Version(),
     10: Version(interests=True),
-    15: Version(interests=True, threshold=2000),  # a typo for 200: fixed, and the day run again
+    15: Version(interests=True, threshold=200),
     DISABLED_ON: Version(interests=True, threshold=200, recent_orders="disabled"),
     ENABLED_AGAIN_ON: Version(interests=True, threshold=200),
 }
-FIXED = (15, Version(interests=True, threshold=200))  # its run must first undo the typo's run
-VIP_FILES = {  # the import file as rewritten on these day numbers (x99 is no entity)
+TYPO = (15, Version(interests=True, threshold=2000))  # day 15 first runs with a typo for 200
+VIP_FILES = {  # the import file from these day numbers on (x99 is no entity)
     1: {"m03": "true", "m07": "false", "m11": "true", "x99": "true"},
     12: {"m03": "true", "m11": "false", "m20": "true", "m33": "true", "x99": "true"},
 }
 FAILING_DAY = 22  # its first run reads an import file with a value that is no boolean
 RERUN_DAYS = (3, DISABLED_ON, ENABLED_AGAIN_ON)  # run again right away, nothing changed: the tables stay as they are
 BACKFILL_AFTER, BACKFILLED = 30, 8  # after day 30, day 8 is run again with the config of day 30
+REWIND = (27, 23)  # after day 27, the warehouse is rewound to day 23 and days 24-27 run again
+TIMELINE = [*range(1, REWIND[0] + 1), "rewind", *range(REWIND[1] + 1, len(scenario.DAYS) + 1)]
 PARTITIONED = ("label_snapshot", "label_stats", "segment_members")
 COLUMNS = {  # the contract's columns, in its order
     "label_stats": ["label_id", "snapshot_date", "value", "users", "proportion", "rank"],
@@ -62,7 +65,7 @@ class Simulation:
     def __init__(self, spark, root: Path):
         self.spark, self.root = spark, root
         self.oracle = Warehouse()
-        self.version = CONFIGS[1]
+        self.version: Version | None = None
         self.vip: dict[str, str] = {}
         self._write_sources()
 
@@ -72,6 +75,15 @@ class Simulation:
             directory.mkdir(parents=True)
             columns = {field: [getattr(row, field) for row in rows] for field in rows[0].__dataclass_fields__}
             pq.write_table(pa.table(columns), directory / "part-0.parquet")
+
+    def in_force(self, number: int) -> None:
+        """Writes the config and import file of day `number` where they differ from the last."""
+        version = CONFIGS[max(n for n in CONFIGS if n <= number)]
+        if version != self.version:
+            self.write_config(version)
+        vip = VIP_FILES[max(n for n in VIP_FILES if n <= number)]
+        if vip != self.vip:
+            self.write_vip(vip)
 
     def write_config(self, version: Version) -> None:
         self.version = version
@@ -135,41 +147,63 @@ def assert_snapshot(actual: tuple[list[str], dict], expected: dict[str, dict], l
 
 def test_thirty_eight_days_against_the_oracle(spark, tmp_path):
     sim = Simulation(spark, tmp_path)
-    for number, day in enumerate(scenario.DAYS, 1):
-        if number in CONFIGS:
-            sim.write_config(CONFIGS[number])
-        if number in VIP_FILES:
-            sim.write_vip(VIP_FILES[number])
-        if number == FAILING_DAY:
-            fixed, before = sim.vip, sim.state()
-            sim.write_vip({**fixed, "m05": "maybe"})
-            with pytest.raises(SourceError, match="maybe"):
-                run(spark, load_project(tmp_path / "labelspark.yaml"), day, publish=False)
-            assert sim.state() == before, f"the failed run of {day} left a trace"
-            sim.write_vip(fixed)
-        sim.run_and_check(day)
-        if number == FIXED[0]:  # this run must undo what the first did to history and catalog
-            sim.write_config(FIXED[1])
+    for number in TIMELINE:
+        if number == "rewind":
+            rewind_and_check(sim, scenario.DAYS[REWIND[1] - 1])
+            continue
+        day = scenario.DAYS[number - 1]
+        if number == TYPO[0]:  # the run with the fix must first undo this one's history and catalog
+            sim.write_config(TYPO[1])
             sim.run_and_check(day)
+        sim.in_force(number)
+        if number == FAILING_DAY:
+            fail_and_check(sim, day)
+        sim.run_and_check(day)
         if number in RERUN_DAYS:
             before = sim.state()
             sim.run_and_check(day)
             assert sim.state() == before, f"re-running {day} changed the tables"
         if number == BACKFILL_AFTER:
-            backfilled = scenario.DAYS[BACKFILLED - 1]
-            before, others = sim.state(), {name: sim.rows(name, but=backfilled) for name in PARTITIONED}
-            sim.run_and_check(backfilled)
-            after = sim.state()
-            for name in ("label_history", "label_catalog"):
-                assert after[name] == before[name], f"the back-fill of day {BACKFILLED} changed {name}"
-            for name in PARTITIONED:
-                assert sim.rows(name, but=backfilled) == others[name], f"the back-fill of day {BACKFILLED} changed other dates of {name}"
+            backfill_and_check(sim, scenario.DAYS[BACKFILLED - 1])
 
     assert_rows(sim.rows("label_history"), sim.oracle.history(), "label_history")
     assert_catalog(sim, sim.oracle.catalog())
     assert_every_date_kept(sim)
     runs = sorted((row["snapshot_date"], row["status"]) for row in sim.table("label_runs").to_pyarrow_table().to_pylist())
-    assert [r for r in runs if r[1] != "succeeded"] == [(scenario.DAYS[FAILING_DAY - 1], "failed")]
+    rewound = [scenario.DAYS[n - 1] for n in range(REWIND[1] + 1, REWIND[0] + 1) for _ in range(1 + (n in RERUN_DAYS))]
+    assert [r for r in runs if r[1] != "succeeded"] == [(scenario.DAYS[FAILING_DAY - 1], "failed")] + [(d, "rewound") for d in rewound]
+
+
+def fail_and_check(sim: Simulation, day: dt.date) -> None:
+    """A run over an import file with a value that is no boolean fails and leaves no trace."""
+    fixed, before = sim.vip, sim.state()
+    sim.write_vip({**fixed, "m05": "maybe"})
+    with pytest.raises(SourceError, match="maybe"):
+        run(sim.spark, load_project(sim.root / "labelspark.yaml"), day, publish=False)
+    assert sim.state() == before, f"the failed run of {day} left a trace"
+    sim.write_vip(fixed)
+
+
+def backfill_and_check(sim: Simulation, day: dt.date) -> None:
+    """A back-fill rewrites the date's snapshot, stats and segments, and nothing else."""
+    before, others = sim.state(), {name: sim.rows(name, but=day) for name in PARTITIONED}
+    sim.run_and_check(day)
+    after = sim.state()
+    for name in ("label_history", "label_catalog"):
+        assert after[name] == before[name], f"the back-fill of {day} changed {name}"
+    for name in PARTITIONED:
+        assert sim.rows(name, but=day) == others[name], f"the back-fill of {day} changed other dates of {name}"
+
+
+def rewind_and_check(sim: Simulation, to: dt.date) -> None:
+    """After `rewind --to`, no later date is left and history and catalog are as they were after it."""
+    rewind(sim.spark, load_project(sim.root / "labelspark.yaml"), to)
+    sim.oracle.rewind(to)
+    for name in PARTITIONED:
+        later = [row for row in sim.table(name).to_pyarrow_table(columns=["snapshot_date"]).to_pylist() if row["snapshot_date"] > to]
+        assert not later, f"{name} keeps dates after {to}"
+    assert_rows(sim.rows("label_history"), sim.oracle.history(), f"label_history rewound to {to}")
+    assert_catalog(sim, sim.oracle.catalog())
 
 
 def assert_catalog(sim: Simulation, expected: list[tuple]) -> None:

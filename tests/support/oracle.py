@@ -17,7 +17,7 @@ Readings of the contract made here:
   versions are neither closed nor opened; when it comes back, a value that differs from its
   current version closes that version on the day it comes back.
 - Back-fills (dates before the latest succeeded run) rewrite their snapshot, stats and
-  segments; history and catalog do not see them.
+  segments; history and catalog do not see them. A rewind to D forgets every later date.
 """
 from __future__ import annotations
 
@@ -208,6 +208,14 @@ class Warehouse:
             self.definitions[day] = {label.id: label.definition for label in labels}
             self.latest = day
         return snapshot
+
+    def rewind(self, to: dt.date) -> None:
+        """As if no date after `to` had run (`labelspark rewind --to`)."""
+        for dated in (self.snapshots, self.observed, self.observed_labels, self.definitions):
+            for day in [d for d in dated if d > to]:
+                del dated[day]
+        self.latest = max(self.observed, default=None)
+        self.columns = {label.id for label in self.observed_labels.get(self.latest, [])}
 
     def history(self) -> list[tuple]:
         """label_history as the run-length encoding of each entity's observed daily values."""
