@@ -223,7 +223,8 @@ def _stats(args) -> int:
         report.write_csv(rows, args.export, ["label_id", "snapshot_date", *report.STATS_COLUMNS])
         print(f"wrote {args.export}")
     if args.chart:
-        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}")
+        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",
+                          list_label=project.label(args.label).type == "list")
         print(f"wrote {args.chart}")
     return 0
 
