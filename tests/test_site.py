@@ -212,8 +212,8 @@ def test_a_list_label_is_drawn_as_shares_of_entities(demo, site, page):
     page.goto((site / "labels/interests.html").as_uri())
     assert page.is_disabled("#chart-type option[value=donut]")
     assert "add up to more than 100%" in page.inner_text("#list-note")
-    bars = chart(page, "dist-chart")
-    assert bars["type"] == "bar" and bars["datasets"][0]["data"] == [r["users"] for r in expected]
+    bars = chart(page, "dist-chart")  # each bar the share of all entities, on a 0-100% axis
+    assert bars["type"] == "bar" and bars["datasets"][0]["data"] == [100 * r["proportion"] for r in expected]
     assert [row[3] for row in table_rows(page, "#dist-table")] == [percent(r["proportion"]) for r in expected]
 
 

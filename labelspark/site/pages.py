@@ -44,6 +44,7 @@ def render_pages(project: Project, warehouse: Warehouse, built_at: dt.datetime) 
         pages.append(render(
             "label.html", f"labels/{label.id}.html", info=describe_label(project, label),
             since=warehouse.definition_since.get(label.id), data=_label_data(label, figures, warehouse),
+            has_stats=bool(figures.ranked),
         ))
     return pages
 

@@ -130,24 +130,50 @@ def _changes(history: ds.Dataset | None, label_ids: list[str], start: dt.date, e
     opened, closed = _between("valid_from", start, end), _between("valid_to", start, end)
     scanner = history.scanner(columns=["label_id", "value", "valid_from", "valid_to"],
                               filter=pc.field("label_id").isin(label_ids) & (opened | closed))
+    counters = {"valid_from": _GroupCounter(["label_id", "valid_from", "value"]), "valid_to": _GroupCounter(["label_id", "valid_to", "value"])}
     for batch in scanner.to_batches():
         table = pa.Table.from_batches([batch])
-        for side, (column, in_window) in enumerate((("valid_from", opened), ("valid_to", closed))):
-            counts = table.filter(in_window).group_by(["label_id", column, "value"]).aggregate([([], "count_all")])
-            for row in counts.to_pylist():
-                changes[row["label_id"]][(row[column], row["value"])][side] += row["count_all"]
+        counters["valid_from"].add(table.filter(opened))
+        counters["valid_to"].add(table.filter(closed))
+    for side, (column, counter) in enumerate(counters.items()):
+        for row in counter.totals().to_pylist():
+            changes[row["label_id"]][(row[column], row["value"])][side] = row["rows"]
     return changes
 
 
 def _segment_sizes(members: ds.Dataset | None, window: ds.Expression) -> dict[str, dict[dt.date, int]]:
-    sizes: dict = collections.defaultdict(lambda: collections.defaultdict(int))
+    sizes: dict = collections.defaultdict(dict)
     if members is None:
         return sizes
+    counter = _GroupCounter(["segment_id", "snapshot_date"])
     for batch in members.scanner(columns=["segment_id", "snapshot_date"], filter=window).to_batches():
-        counts = pa.Table.from_batches([batch]).group_by(["segment_id", "snapshot_date"]).aggregate([([], "count_all")])
-        for row in counts.to_pylist():
-            sizes[row["segment_id"]][row["snapshot_date"]] += row["count_all"]
+        counter.add(pa.Table.from_batches([batch]))
+    for row in counter.totals().to_pylist():
+        sizes[row["segment_id"]][row["snapshot_date"]] = row["rows"]
     return sizes
+
+
+class _GroupCounter:
+    """Rows per group over a stream of tables, counted by Arrow; partial counts are folded
+    together as they pile up, so memory follows the number of groups, not of rows."""
+
+    FOLD_AT = 1_000_000  # partial count rows held before folding
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.parts: list[pa.Table] = []
+
+    def add(self, table: pa.Table) -> None:
+        counted = table.group_by(self.keys).aggregate([([], "count_all")])
+        self.parts.append(counted.select(self.keys).append_column("rows", counted["count_all"]))
+        if sum(part.num_rows for part in self.parts) > self.FOLD_AT:
+            self.parts = [self.totals()]
+
+    def totals(self) -> pa.Table:
+        if not self.parts:
+            return pa.table({key: [] for key in [*self.keys, "rows"]})
+        summed = pa.concat_tables(self.parts).group_by(self.keys).aggregate([("rows", "sum")])
+        return summed.select(self.keys).append_column("rows", summed["rows_sum"])
 
 
 def _runs(runs: ds.Dataset | None, window: ds.Expression) -> list[dict]:

@@ -33,8 +33,6 @@
   }
 
   search.addEventListener("input", applySearch);
-  const fromAddress = new URLSearchParams(location.search).get("q");
-  if (fromAddress) search.value = fromAddress;
   applySearch();
 
   onCsv("labels", () => {

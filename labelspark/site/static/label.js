@@ -28,20 +28,16 @@
     return String(a.value).localeCompare(String(b.value), undefined, { numeric: true });
   }
 
-  // ---- distribution ------------------------------------------------------------------------
+  // ---- distribution (the page has this script only when the label has stats) --------------
   const withStats = dates.map((_, d) => d).filter((d) => data.ranked[d].length > 0);
   const distDate = $("dist-date");
   for (const d of withStats.slice().reverse()) distDate.add(new Option(dates[d], d));
   let shownDistribution = [];
 
   function drawDistribution() {
-    if (!withStats.length) {
-      $("dist-caption").textContent = "No stats for this label in the dates shown.";
-      return;
-    }
     const d = Number(distDate.value);
     const kind = $("chart-type").value;
-    const top = Math.min(Math.max(parseInt($("top-n").value, 10) || 10, 1), 50);
+    const top = Math.min(Math.max(parseInt($("top-n").value, 10) || 10, 1), Number($("top-n").max));
     const rows = rowsOf(d).slice(0, top);
     if ($("sort-by").value === "value") rows.sort(byValue);
     shownDistribution = rows;
@@ -62,14 +58,19 @@
           label: (item) => ` ${integer(item.raw)} users (${share(item.raw)} of entities)` } } } },
       };
     } else {
+      // a list label's bars are shares of all entities on a 0-100% scale: each stands alone, none adds up
+      const sized = data.list ? users.map((n) => 100 * (n / data.entities[d])) : users;
+      const axis = data.list
+        ? { min: 0, max: 100, title: { display: true, text: "% of all entities holding the value" }, ticks: { callback: (v) => `${v}%` } }
+        : { beginAtZero: true, title: { display: true, text: "users" } };
       config = {
         type: "bar",
-        data: { labels: names, datasets: [{ label: "users", data: users, backgroundColor: colors }] },
+        data: { labels: names, datasets: [{ label: data.list ? "% of entities" : "users", data: sized, backgroundColor: colors }] },
         options: {
           indexAxis: kind === "bar" ? "y" : "x",
           plugins: { legend: { display: false }, tooltip: { callbacks: {
-            label: (item) => ` ${integer(item.raw)} users (${share(item.raw)} of entities)` } } },
-          scales: { [kind === "bar" ? "x" : "y"]: { beginAtZero: true, title: { display: true, text: "users" } } },
+            label: (item) => ` ${integer(users[item.dataIndex])} users (${share(users[item.dataIndex])} of entities)` } } },
+          scales: { [kind === "bar" ? "x" : "y"]: axis },
         },
       };
     }
@@ -102,11 +103,9 @@
   dates.forEach((_, d) => rowsOf(d).forEach((row) => totals.set(row.valueIndex, (totals.get(row.valueIndex) || 0) + row.users)));
   const valuesByUsers = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
   for (const v of valuesByUsers) histValue.add(new Option(valueText(data.values[v]), String(v)));
-  if (withStats.length) {
-    for (const input of [histFrom, histTo]) { input.min = dates[withStats[0]]; input.max = dates[withStats[withStats.length - 1]]; }
-    histFrom.value = histFrom.min;
-    histTo.value = histTo.max;
-  }
+  for (const input of [histFrom, histTo]) { input.min = dates[withStats[0]]; input.max = dates[withStats[withStats.length - 1]]; }
+  histFrom.value = histFrom.min;
+  histTo.value = histTo.max;
   let shownHistory = [];
   const CHART_LINES = 8;
 
@@ -132,10 +131,11 @@
       options: { interaction: { mode: "index", intersect: false },
                  scales: { y: { beginAtZero: true, title: { display: true, text: "users" } } } },
     });
-    const cut = days.some((d) => data.distinct[d] > 50);
+    const kept = Number($("top-n").max);
+    const cut = days.some((d) => data.distinct[d] > kept);
     $("hist-caption").textContent = `${shownHistory.length} rows, ${from} … ${to}.` +
       (picked === null && valuesByUsers.length > CHART_LINES ? ` The chart shows the ${CHART_LINES} largest values; pick a value to see another.` : "") +
-      (cut ? " Values outside a date's 50 most frequent are not shown." : "") +
+      (cut ? ` Values outside a date's ${kept} most frequent are not shown.` : "") +
       (data.entered ? " Entered and left count the entities whose value became or stopped being this value on the date." : "");
     const columns = [
       { key: "snapshot_date" },
