@@ -52,7 +52,7 @@ class Warehouse:
     definition_since: dict[str, dt.date]  # label id -> first date of its current definition
 
 
-def read_warehouse(project: Project, day: dt.date | None = None, days: int = 90) -> Warehouse:
+def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehouse:
     """The figures of the `days` dates ending with `day` (default: the latest date with stats)."""
     day = day or latest_stats_date(project)
     start = day - dt.timedelta(days=days - 1)
