@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
     history.set_defaults(handler=_history)
 
+    site = commands.add_parser("site", help="write the label portal: a static site of the tables (reads them with delta-rs)")
+    site.add_argument("config", type=Path)
+    site.add_argument("--out", type=Path, metavar="DIR", help="where to write the site (default: outputs.site of the config)")
+    site.add_argument("--date", type=_date, help="the last date shown (default: the latest with stats)")
+    site.add_argument("--days", type=int, default=90, metavar="N", help="dates of history shown, ending with --date (default 90)")
+    site.set_defaults(handler=_site)
+
     rewind = commands.add_parser("rewind", help="undo every date after D in every table, as if they had never run")
     rewind.add_argument("config", type=Path)
     rewind.add_argument("--to", dest="to", type=_date, required=True, metavar="D", help="the last date to keep")
@@ -223,7 +230,8 @@ def _stats(args) -> int:
         report.write_csv(rows, args.export, ["label_id", "snapshot_date", *report.STATS_COLUMNS])
         print(f"wrote {args.export}")
     if args.chart:
-        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}")
+        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",
+                          list_label=project.label(args.label).type == "list")
         print(f"wrote {args.chart}")
     return 0
 
@@ -239,6 +247,20 @@ def _history(args) -> int:
     if args.export:
         report.write_csv(rows, args.export, report.HISTORY_COLUMNS)
         print(f"wrote {args.export}")
+    return 0
+
+
+def _site(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.site import SiteError, build_site
+
+    project = load_project(args.config)
+    out = args.out or (Path(project.resolve_path(project.outputs.site)) if project.outputs.site else None)
+    if out is None:
+        raise SiteError("where to? give --out DIR, or `site: DIR` under `outputs` in the config")
+    built = build_site(project, out, args.date, args.days)
+    print(f"{project.name}: label portal of {built.first_date} .. {built.last_date} -> {built.directory} "
+          f"({built.pages} pages, {built.bytes / 1e6:.1f} MB); open {built.directory / 'index.html'}")
     return 0
 
 

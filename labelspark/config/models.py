@@ -276,6 +276,7 @@ class Outputs(Strict):
     warehouse: NonEmptyText
     elasticsearch: ElasticsearchOutput | None = None
     callback: CallbackOutput | None = None
+    site: NonEmptyText | None = None  # directory of the label portal, rebuilt after each successful run
 
 
 class Header(Strict):
