@@ -151,12 +151,21 @@ def deciles_binned(now, before):
     return binned(now), binned(before)
 
 
-def test_audit_coverage_distinct_top_share_staleness_and_psi(project, snapshot):
-    document = audit(project, D3)
-    assert document["previous_date"] == D2
+def test_psi_counts_an_empty_bin_as_epsilon():
+    from labelspark.analytics.audit import psi as labelspark_psi
+
+    now, before = {"a": 6, "b": 3, None: 1}, {"a": 2, "c": 8}
+    assert labelspark_psi(now, before) == pytest.approx(psi(now, before), abs=1e-12)
+    assert labelspark_psi(now, now) == 0
+
+
+@pytest.mark.parametrize("day,previous,skipped_days", [(D3, D2, 2), (D2, D1, 1)])
+def test_audit_coverage_distinct_top_share_staleness_and_psi(project, snapshot, day, previous, skipped_days):
+    document = audit(project, day)
+    assert document["previous_date"] == previous
     found = {row["label"]: row for row in document["labels"]}
     assert set(found) == {label.id for label in project.enabled_labels}
-    rows_now, rows_before = list(snapshot[D3].values()), list(snapshot[D2].values())
+    rows_now, rows_before = list(snapshot[day].values()), list(snapshot[previous].values())
     for label in project.enabled_labels:
         now = distribution(label, rows_now)
         values = {v: n for v, n in now.items() if v is not None}
@@ -165,7 +174,7 @@ def test_audit_coverage_distinct_top_share_staleness_and_psi(project, snapshot):
         assert row["coverage"] == pytest.approx(with_value / len(rows_now)), label.id
         assert row["distinct"] == len(values), label.id
         assert row["top_share"] == (pytest.approx(max(values.values()) / with_value) if values else None), label.id
-        assert row["days_since_computed"] == (2 if label.id == SKIPPED else 0)
+        assert row["days_since_computed"] == (skipped_days if label.id == SKIPPED else 0)
         if label.id == "spend":
             numbers = lambda rows: collections.Counter(row["spend"] for row in rows)  # noqa: E731
             expected = psi(*deciles_binned(numbers(rows_now), numbers(rows_before)))
@@ -173,11 +182,12 @@ def test_audit_coverage_distinct_top_share_staleness_and_psi(project, snapshot):
             expected = psi(now, distribution(label, rows_before))
         assert row["psi"] == pytest.approx(expected, abs=1e-12), label.id
         flags = {"empty"} if not values else ({"constant"} if len(values) == 1 else set())
-        flags |= {"stale"} if label.id == SKIPPED else set()
+        flags |= {"stale"} if label.id == SKIPPED and skipped_days > 1 else set()  # daily: one day's grace
         flags |= {"drifting"} if expected >= 0.25 else set()
         assert set(row["flags"]) == flags, label.id
     assert "empty" in found["never"]["flags"] and "constant" in found["everyone"]["flags"]
-    assert any("drifting" in row["flags"] for row in document["labels"])  # the data moves enough to show it
+    if day == D3:  # the edited `activity` moves enough to show it
+        assert "drifting" in found["activity"]["flags"]
 
 
 def test_audit_of_the_first_date_has_no_drift(project):
