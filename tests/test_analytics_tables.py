@@ -57,7 +57,7 @@ def text(value):
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.9f}".rstrip("0").rstrip(".")
-    if isinstance(value, list):
+    if isinstance(value, list):  # history's form: sorted JSON
         return json.dumps(sorted(value), separators=(",", ":"))
     return str(value)
 
@@ -204,14 +204,13 @@ def test_diff_changed_entered_left_transitions_and_definitions(project, snapshot
     for result in document["labels"]:
         label = project.label(result["label"])
 
-        def value(day, entity):
-            v = snapshot[day].get(entity, {}).get(label.id)
-            v = v or None if label.type == "list" else v
-            return bucket(v) if label.id == "spend_band" and v is not None else text(v)
-
         def raw(day, entity):
             v = snapshot[day].get(entity, {}).get(label.id)
-            return text(v or None if label.type == "list" else v)
+            return (", ".join(sorted(v)) or None) if isinstance(v, list) else text(v)
+
+        def value(day, entity):
+            v = snapshot[day].get(entity, {}).get(label.id)
+            return bucket(v) if label.id == "spend_band" and v is not None else raw(day, entity)
 
         pairs = [(raw(start, e), raw(end, e)) for e in entities]
         assert result["changed"] == sum(a is not None and b is not None and a != b for a, b in pairs), label.id

@@ -149,6 +149,11 @@ def test_explain_traces_a_nested_rule_with_a_null_indicator(spark, generated):
         assert document["value"] == (True if expected["all of"] else None)
         assert document["snapshot_value"] == snapshot[member]["keen"] and document["equals_snapshot"] is True
 
+    member = next(m for m, f in facts.items() if f["tier"] is None)  # a value whose rule is one leaf on a null field
+    gold, other = explain(spark, project, "vip_tier", member, D2)["trace"]["children"]
+    assert [(v["result"], v["matched"], v["children"][0]["result"]) for v in (gold, other)] == [(False, False, None)] * 2
+    assert other["children"][0]["rule"] == 'tier in ["silver", "bronze"]'
+
 
 def test_explain_tells_a_changed_definition_from_the_snapshot(spark, generated):
     member = next(m for m in sorted(entities(generated, D2)) if indicators(generated, m, D2)["orders_2d"] == 2)

@@ -9,6 +9,7 @@ The value computed is compared with the one `label_snapshot` holds (read with de
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pyarrow.compute as pc
 
@@ -18,6 +19,7 @@ from pyspark.sql import functions as F
 from labelspark import indicators as indicator_pass
 from labelspark.analytics import trace
 from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
+from labelspark.analytics.values import text_of
 from labelspark.analytics.warehouse import dataset, dates_of, entity_value, on_date, unknown_entity
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, ImportLabel, RulesLabel
@@ -67,19 +69,23 @@ def _row_wise(project: Project, label, one: DataFrame, entity: str, inputs: list
     """Rules, metric, first_last and preference labels: every node and the value in one select."""
     compiler = _compiler(project, label, one, day)
     trees = project.label_rules[label.id] if isinstance(label, RulesLabel) else ()
-    nodes = [node for tree in trees for node in trace.nodes_of(tree)]
+    per_tree = [trace.nodes_of(tree) for tree in trees]
+    nodes = [node for tree_nodes in per_tree for node in tree_nodes]
     value = label_column(label, project, compiler, {}).cast(SPARK_TYPE_OF_KIND[label.type]).alias(_VALUE)
     row = _only_row(one.select(*inputs, value, *(compiler.compile(node).alias(f"__node{i}") for i, node in enumerate(nodes))), project, entity, day)
     indicators = {name: row[name] for name in inputs}
     if not trees:
         return row[_VALUE], indicators, {"rule": f"{label.id} = indicator {label.indicator}", "result": row[_VALUE] is not None, "children": []}
     results = [row[f"__node{i}"] for i in range(len(nodes))]
-    traced = [trace.build(tree, results, indicators) for tree in trees]
-    chosen = [i for i, tree in enumerate(traced) if tree["result"]]
+    roots = itertools.accumulate((len(tree_nodes) for tree_nodes in per_tree[:-1]), initial=0)
+    holds = [results[root] for root in roots]  # as decided: a lone leaf on a null field is false, not null
+    field_kinds = {name: compiler.fields[name].kind for name in inputs}
+    chosen = [i for i, held in enumerate(holds) if held]
     chosen = chosen if label.multi else chosen[:1]
     children = [
-        {"rule": f"value {trace.literal(v.value)}", "value": v.value, "result": tree["result"], "matched": i in chosen, "children": [tree]}
-        for i, (v, tree) in enumerate(zip(label.values, traced))
+        {"rule": f"value {trace.literal(v.value)}", "value": v.value, "result": held, "matched": i in chosen,
+         "children": [trace.build(tree, results, indicators, field_kinds)]}
+        for i, (v, tree, held) in enumerate(zip(label.values, trees, holds))
     ]
     how = "every value whose rule holds" if label.multi else "the first value whose rule holds"
     return row[_VALUE], indicators, {"rule": f"{label.id}: {how}", "result": bool(chosen), "children": children}
@@ -98,7 +104,7 @@ def _distribution(project: Project, label: DistributionLabel, frames, one: DataF
     tiers = []
     for (tier, q), threshold in zip(label.tiers.items(), row["thresholds"] or [None] * len(quantiles)):
         holds = None if actual is None or threshold is None else actual <= threshold
-        tiers.append({"rule": f"{label.indicator} <= {threshold} (quantile {q})", "value": tier, "quantile": q,
+        tiers.append({"rule": f"{label.indicator} <= {text_of(threshold, 'number')} (quantile {q}) -> {tier}", "value": tier, "quantile": q,
                       "threshold": threshold, "result": holds, "matched": value == tier, "children": []})
     return value, indicators, {"rule": f"{label.id}: the first tier whose quantile {label.indicator} is at or below",
                                "result": value is not None, "children": tiers}
@@ -111,7 +117,8 @@ def _imported(spark: SparkSession, project: Project, label: ImportLabel, one: Da
     row = _only_row(evaluate(one, project, [label], day, {label.id: rows}), project, entity, day)
     found = rows.collect()
     return row[label.id], {}, {
-        "rule": f"{label.id}: column '{label.value}' of {label.path} where {label.key} = {entity}",
+        "rule": f"{label.id}: column '{label.value}' of {label.path} where {label.key} = {entity}"
+                + (f": {found[0]['value']}" if found else ": no such row"),
         "result": bool(found), "children": [], "row": {label.key: entity, label.value: found[0]["value"]} if found else None,
     }
 

@@ -24,7 +24,7 @@ def profile(project: Project, entity: str, day: dt.date | None = None) -> dict:
     key = entity_value(snapshot.schema, project.key, entity)
     labels = [label for label in project.labels if label.id in snapshot.schema.names]
     condition = on_date(day) & (pc.field(project.key) == key)
-    rows = snapshot.to_table(columns=[label.id for label in labels], filter=condition).to_pylist()
+    rows = [row for batch in batches(snapshot, [label.id for label in labels], condition) for row in batch.to_pylist()]
     if not rows:
         raise unknown_entity(snapshot, project.key, key, day)
     since = _since(project, key, day, [label.id for label in labels])

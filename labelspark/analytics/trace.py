@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from labelspark.rules import AllOf, AnyOf, Leaf, Node, Not
+from labelspark.rules import AllOf, AnyOf, Leaf, Node, Not, resolve
 
 _SYMBOLS = {"eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _DECIDED_ON_NULL = ("is_null", "not_null")
@@ -22,19 +22,22 @@ def nodes_of(tree: Node) -> list[Node]:
     return [tree, *(node for child in children for node in nodes_of(child))]
 
 
-def build(tree: Node, results: list, actual: dict) -> dict:
-    """The traced tree, reading `results` (one per node, in `nodes_of` order) from the front."""
+def build(tree: Node, results: list, actual: dict, kinds: dict) -> dict:
+    """The traced tree, reading `results` (one per node, in `nodes_of` order) from the front;
+    `actual` and `kinds`: each field's value and kind (rule values are shown as compared)."""
     result = results.pop(0)
     if isinstance(tree, Leaf):
         value = actual.get(tree.ref)
         shown = None if value is None and tree.op not in _DECIDED_ON_NULL else result
-        return {"rule": rule_text(tree), "result": shown, "children": [], "field": tree.ref, "op": tree.op,
-                "value": tree.value, "actual": value}
+        compared = resolve(tree, kinds.get(tree.ref))
+        return {"rule": rule_text(tree, compared), "result": shown, "children": [], "field": tree.ref, "op": tree.op,
+                "value": compared, "actual": value}
     children = [tree.rule] if isinstance(tree, Not) else list(tree.rules)
-    return {"rule": rule_text(tree), "result": result, "children": [build(child, results, actual) for child in children]}
+    return {"rule": rule_text(tree), "result": result, "children": [build(child, results, actual, kinds) for child in children]}
 
 
-def rule_text(node: Node) -> str:
+def rule_text(node: Node, value=None) -> str:
+    """A node as a person reads it: `all of`, `not`, `age >= 18` (`value`: a leaf's value as compared)."""
     if isinstance(node, AllOf):
         return "all of"
     if isinstance(node, AnyOf):
@@ -43,7 +46,7 @@ def rule_text(node: Node) -> str:
         return "not"
     if node.op in _DECIDED_ON_NULL:
         return f"{node.ref} {node.op}"
-    return f"{node.ref} {_SYMBOLS.get(node.op, node.op)} {literal(node.value)}"
+    return f"{node.ref} {_SYMBOLS.get(node.op, node.op)} {literal(value)}"
 
 
 def literal(value) -> str:

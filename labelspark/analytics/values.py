@@ -1,7 +1,7 @@
 """Label values as the tables show them, computed from Arrow data without Spark.
 
-The text form is `udfs.as_text`'s (what `label_history` and `label_stats` hold): numbers in
-plain decimals, booleans `true`/`false`, dates ISO, lists sorted JSON. A label's
+The text form is `udfs.as_text`'s (what `label_stats` holds): numbers in plain decimals,
+booleans `true`/`false`, dates ISO. A label's
 *distribution* counts what `label_stats` counts: a list label each element once per entity
 (an empty list with the nulls), a metric with `buckets` its bucket, any other label its value.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import json
 import re
 
 import numpy as np
@@ -22,11 +21,9 @@ _TRAILING_ZEROS = re.compile(r"\.?0+$")
 
 
 def text_of(value, kind: str):
-    """One value's text form, None for null (the Python twin of `udfs.as_text`)."""
+    """One scalar value's text form, None for null (the Python twin of `udfs.as_text`)."""
     if value is None:
         return None
-    if kind == "list":
-        return json.dumps(sorted(value), separators=(",", ":"), ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -85,11 +82,12 @@ def value_counts(label, values: pa.Array) -> collections.Counter:
     return counts
 
 
-def comparable_text(values: pa.Array, label) -> pa.Array:
-    """A column Arrow can compare, group and join on: lists as their text form, buckets of
-    bucketed metrics (transitions between buckets, not between every amount), others as they are."""
-    if label.type == "list":
-        return pa.array([text_of(v, "list") for v in values.to_pylist()], type=pa.string())
-    if is_bucketed(label):
-        return buckets_of(values, label.buckets)
-    return values
+def joined_elements(lists: pa.Array) -> pa.Array:
+    """Each list's elements sorted and joined by ", ", null for a null or empty list: lists as
+    values Arrow compares, groups and joins. One sort of all elements by (list, element)."""
+    elements = pa.table({"list": pc.list_parent_indices(lists), "element": pc.list_flatten(lists)})
+    ordered = elements.sort_by([("list", "ascending"), ("element", "ascending")]).column("element").combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(lists), 0)
+    offsets = np.concatenate([[0], np.cumsum(lengths.to_numpy())]).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), ordered), ", ")
+    return pc.if_else(pc.greater(lengths, 0), joined, pa.scalar(None, pa.string()))

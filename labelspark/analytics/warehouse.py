@@ -82,8 +82,9 @@ def on_date(day: dt.date) -> ds.Expression:
 
 
 def batches(data: ds.Dataset, columns: list[str], condition: ds.Expression) -> Iterator[pa.RecordBatch]:
-    """The matching rows of `columns`, batch by batch (only these columns are read)."""
-    yield from data.scanner(columns=columns, filter=condition).to_batches()
+    """The matching rows of `columns`, batch by batch (only these columns are read), one file
+    and a couple of batches ahead: memory follows a row group, not the table."""
+    yield from data.scanner(columns=columns, filter=condition, fragment_readahead=1, batch_readahead=2).to_batches()
 
 
 def unknown_entity(data: ds.Dataset, key: str, value, day: dt.date) -> UnknownReference:
