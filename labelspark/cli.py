@@ -268,13 +268,10 @@ def _demo(args) -> int:
 
 
 def _add_analytics(commands) -> None:
-    from labelspark.analytics.audit import DRIFTING_PSI
-    from labelspark.analytics.output import FORMATS
-
     def command(name: str, text: str, handler, export: bool = True):
         parser = commands.add_parser(name, help=text)
         parser.add_argument("config", type=Path)
-        parser.add_argument("--format", choices=FORMATS, default="table", help="a rich table (default), one JSON document, or CSV rows")
+        parser.add_argument("--format", choices=["table", "json", "csv"], default="table", help="a rich table (default), one JSON document, or CSV rows")
         if export:
             parser.add_argument("--export", type=Path, metavar="F.csv", help="also write the rows as CSV")
         parser.set_defaults(handler=handler)
@@ -307,11 +304,12 @@ def _add_analytics(commands) -> None:
     compare.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
     compare.add_argument("--labels", type=_labels, help="comma-separated label ids (default: every label with categorical values)")
     compare.add_argument("--chart", type=Path, metavar="F.png", help="draw the shares of A and B per label as PNG")
+    compare.set_defaults(usage_error=compare.error)
 
     audit = command("audit", "label governance: coverage, distinct values, top share, staleness, drift (PSI)", _audit)
     audit.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
     audit.add_argument("--fail-on", type=_flags, default=[], metavar="FLAGS", help="exit 1 when a label raises one of these: empty,constant,stale,drift")
-    audit.add_argument("--psi-threshold", type=float, default=DRIFTING_PSI, help=f"PSI from which a label is drifting (default {DRIFTING_PSI})")
+    audit.add_argument("--psi-threshold", type=float, metavar="X", help="PSI from which a label is drifting (default 0.25)")
 
     diff = command("diff", "entities whose labels changed, entered or left between two dates", _diff)
     diff.add_argument("--from", dest="start", type=_date, required=True, metavar="D1")
@@ -338,11 +336,12 @@ def _preview(args) -> int:
     project, day = _project_and_day(args)
     with open_session(args.engine, args.remote) as spark:
         document = preview.preview(spark, project, args.label, day, args.sample, args.top)
-    title = f"{args.label} on {day}: {document['entities']:,} entities (preview: nothing written)"
+    if args.format == "table":
+        print(f"{args.label} as the config defines it, on the data of {day}: {document['entities']:,} entities (nothing written)")
     sample = preview.sample_rows(document, project.key)
-    tables = [(document["distribution"], preview.COLUMNS, title),
-              (sample, list(sample[0]) if sample else [], f"sample: {len(sample)} entities with a value")]
-    emit(args.format, document, document["distribution"], preview.COLUMNS, title, args.export, tables)
+    tables = [(document["distribution"], preview.COLUMNS, "distribution"),
+              (sample, list(sample[0]) if sample else [], "sample (entities with a value)")]
+    emit(args.format, document, document["distribution"], preview.COLUMNS, "distribution", args.export, tables)
     return 0
 
 
@@ -389,10 +388,9 @@ def _compare(args) -> int:
     from labelspark.analytics import compare
     from labelspark.analytics.output import emit
     from labelspark.config import load_project
-    from labelspark.errors import Problem
 
     if len(args.segment) + args.rest != 2:
-        raise ConfigError(args.config, [Problem("", "compare takes --segment A and either --segment B or --rest")])
+        args.usage_error("give --segment twice (A and B), or once with --rest")
     project = load_project(args.config)
     document = compare.compare(project, args.segment[0], None if args.rest else args.segment[1], args.date, args.labels)
     a, b = document["a"], document["b"]
@@ -428,7 +426,7 @@ def _diff(args) -> int:
     title = f"{document['from']} -> {document['to']}"
     transitions = diff.rows_of(document)
     tables = [(document["labels"], diff.SUMMARY_COLUMNS, title),
-              (transitions, diff.TRANSITION_COLUMNS, f"transitions: the {args.top or 'all'} most frequent per label")]
+              (transitions, diff.TRANSITION_COLUMNS, f"transitions (top {args.top} per label)" if args.top else "transitions")]
     emit(args.format, document, transitions, diff.TRANSITION_COLUMNS, title, args.export, tables)
     return 0
 

@@ -41,7 +41,7 @@ def psi(current: dict, previous: dict) -> float:
     return total
 
 
-def audit(project: Project, day: dt.date | None = None, drifting_psi: float = DRIFTING_PSI) -> dict:
+def audit(project: Project, day: dt.date | None = None, drifting_psi: float | None = None) -> dict:
     """`{"date", "previous_date", "labels": [{"label", "coverage", "distinct", "top_share",
     "days_since_computed", "psi", "flags"}]}`.
 
@@ -49,10 +49,11 @@ def audit(project: Project, day: dt.date | None = None, drifting_psi: float = DR
     stats count (buckets of bucketed metrics, elements of lists), top_share among entities
     with a value; psi: against the previous date with stats, over values (open numbers and
     dates: the previous date's deciles), null counting as a value of its own.
-    Flags: empty (no entity has a value), constant (one value for all who have one), stale
+    Flags: empty (no entity has a value), constant (every entity has the same value), stale
     (not computed for longer than its schedule's period, or never: a daily label computed the
-    day before passes), drifting (psi at or above `drifting_psi`).
+    day before passes), drifting (psi at or above `drifting_psi`, default DRIFTING_PSI).
     """
+    drifting_psi = DRIFTING_PSI if drifting_psi is None else drifting_psi
     dates = dates_of(project, STATS_TABLE)
     day = pick_date(day, dates, STATS_TABLE)
     previous = max((d for d in dates if d < day), default=None)
@@ -76,7 +77,7 @@ def _governance(label, now: dict | None, before: dict | None, days: int | None, 
         row["coverage"] = with_value / entities if entities else 0.0
         row["distinct"] = len(values)
         row["top_share"] = max(values.values()) / with_value if values and with_value else None
-        flags += ["empty"] if not values else (["constant"] if len(values) == 1 else [])
+        flags += ["empty"] if not values else (["constant"] if len(values) == 1 and with_value == entities else [])
         if before is not None:
             row["psi"] = psi(*_binned(label, now["users"], before["users"]))
     period = _PERIOD_DAYS.get(label.schedule.partition(":")[0])

@@ -20,7 +20,7 @@ from labelspark import indicators as indicator_pass
 from labelspark.analytics import trace
 from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
 from labelspark.analytics.values import text_of
-from labelspark.analytics.warehouse import dataset, dates_of, entity_value, on_date, unknown_entity
+from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_value, on_date, unknown_entity
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, ImportLabel, RulesLabel
 from labelspark.errors import UnknownReference
@@ -149,8 +149,8 @@ def _snapshot(project: Project, label_id: str, entity: str, day: dt.date, value)
         snapshot = dataset(project, SNAPSHOT_TABLE)
         if label_id in snapshot.schema.names:
             key = entity_value(snapshot.schema, project.key, entity)
-            rows = snapshot.to_table(columns=[label_id], filter=on_date(day) & (pc.field(project.key) == key)).to_pylist()
-            found = rows[0] if rows else None
+            condition = on_date(day) & (pc.field(project.key) == key)
+            found = next((row for batch in batches(snapshot, [label_id], condition) for row in batch.to_pylist()), None)
     return {
         "snapshot_value": found[label_id] if found else None,
         "in_snapshot": found is not None,

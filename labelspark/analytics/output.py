@@ -13,7 +13,6 @@ from pathlib import Path
 
 from labelspark.report import print_table, write_csv
 
-FORMATS = ("table", "json", "csv")
 _SHARES = {"proportion", "a_share", "b_share", "coverage", "top_share"}
 
 

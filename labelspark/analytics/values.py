@@ -1,9 +1,9 @@
 """Label values as the tables show them, computed from Arrow data without Spark.
 
 The text form is `udfs.as_text`'s (what `label_stats` holds): numbers in plain decimals,
-booleans `true`/`false`, dates ISO. A label's
-*distribution* counts what `label_stats` counts: a list label each element once per entity
-(an empty list with the nulls), a metric with `buckets` its bucket, any other label its value.
+booleans `true`/`false`, dates ISO. A label's *distribution* counts what `label_stats`
+counts: a list label each element once per entity (an empty list with the nulls), a metric
+with `buckets` its bucket, any other label its value.
 """
 from __future__ import annotations
 

@@ -23,9 +23,6 @@ from labelspark.report import _dataset as dataset  # noqa: F401 - the one delta-
 from labelspark.storage.delta import table_path
 from labelspark.storage.snapshot import DATE, SNAPSHOT_TABLE
 
-__all__ = ["dataset", "dates_of", "pick_date", "label_named", "labels_named", "entity_value", "batches", "on_date"]
-
-
 def dates_of(project: Project, table: str) -> list[dt.date]:
     """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,9 +127,3 @@ def run_three_days(spark, generated: Generated) -> None:
     run(spark, project, D2, only=rest, publish=False)
     run(spark, edited, D3, only=rest, publish=False)
 
-
-def with_config(generated: Generated, text: str, name: str) -> Path:
-    """Another config over the same data and warehouse."""
-    path = generated.directory / name
-    path.write_text(textwrap.dedent(text))
-    return path
