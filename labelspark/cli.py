@@ -268,37 +268,37 @@ def _demo(args) -> int:
 
 
 def _add_analytics(commands) -> None:
-    def command(name: str, text: str, handler, export: bool = True):
+    def command(name: str, text: str, export: bool = True):
         parser = commands.add_parser(name, help=text)
         parser.add_argument("config", type=Path)
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table", help="a rich table (default), one JSON document, or CSV rows")
         if export:
             parser.add_argument("--export", type=Path, metavar="F.csv", help="also write the rows as CSV")
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=_analytics)
         return parser
 
     def engine(parser) -> None:
         parser.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
         parser.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
 
-    preview = command("preview", "label test: compute one label as the config defines it now on a date's data; writes nothing", _preview)
+    preview = command("preview", "label test: compute one label as the config defines it now on a date's data; writes nothing")
     preview.add_argument("--label", required=True)
     preview.add_argument("--date", type=_date, help="business date of the data (default: yesterday in the config's timezone)")
     preview.add_argument("--sample", type=int, default=5, metavar="N", help="entities shown with the indicators they read (default 5)")
     preview.add_argument("--top", type=int, default=0, metavar="N", help="only the N most frequent values (default: all)")
     engine(preview)
 
-    explain = command("explain", "why an entity has its value: its indicators and the rule trace", _explain, export=False)
+    explain = command("explain", "why an entity has its value: its indicators and the rule trace", export=False)
     explain.add_argument("--label", required=True)
     explain.add_argument("--entity", required=True, metavar="ID")
     explain.add_argument("--date", type=_date, help="business date (default: the latest snapshot's)")
     engine(explain)
 
-    profile = command("profile", "one entity's labels by group, with the date each value started", _profile)
+    profile = command("profile", "one entity's labels by group, with the date each value started")
     profile.add_argument("--entity", required=True, metavar="ID")
     profile.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
 
-    compare = command("compare", "two groups' label distributions side by side, with lift", _compare)
+    compare = command("compare", "two groups' label distributions side by side, with lift")
     compare.add_argument("--segment", action="append", required=True, metavar="ID", help="segment A; give it twice for A and B")
     compare.add_argument("--rest", action="store_true", help="compare A with every other entity")
     compare.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
@@ -306,12 +306,12 @@ def _add_analytics(commands) -> None:
     compare.add_argument("--chart", type=Path, metavar="F.png", help="draw the shares of A and B per label as PNG")
     compare.set_defaults(usage_error=compare.error)
 
-    audit = command("audit", "label governance: coverage, distinct values, top share, staleness, drift (PSI)", _audit)
+    audit = command("audit", "label governance: coverage, distinct values, top share, staleness, drift (PSI)")
     audit.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
     audit.add_argument("--fail-on", type=_flags, default=[], metavar="FLAGS", help="exit 1 when a label raises one of these: empty,constant,stale,drift")
     audit.add_argument("--psi-threshold", type=float, metavar="X", help="PSI from which a label is drifting (default 0.25)")
 
-    diff = command("diff", "entities whose labels changed, entered or left between two dates", _diff)
+    diff = command("diff", "entities whose labels changed, entered or left between two dates")
     diff.add_argument("--from", dest="start", type=_date, required=True, metavar="D1")
     diff.add_argument("--to", dest="end", type=_date, required=True, metavar="D2")
     diff.add_argument("--label", help="only this label")
@@ -328,107 +328,10 @@ def _flags(text: str) -> list[str]:
     return flags
 
 
-def _preview(args) -> int:
-    from labelspark.analytics import preview
-    from labelspark.analytics.output import emit
-    from labelspark.engines import open_session
+def _analytics(args) -> int:
+    from labelspark.analytics.commands import handle
 
-    project, day = _project_and_day(args)
-    with open_session(args.engine, args.remote) as spark:
-        document = preview.preview(spark, project, args.label, day, args.sample, args.top)
-    if args.format == "table":
-        print(f"{args.label} as the config defines it, on the data of {day}: {document['entities']:,} entities (nothing written)")
-    sample = preview.sample_rows(document, project.key)
-    tables = [(document["distribution"], preview.COLUMNS, "distribution"),
-              (sample, list(sample[0]) if sample else [], "sample (entities with a value)")]
-    emit(args.format, document, document["distribution"], preview.COLUMNS, "distribution", args.export, tables)
-    return 0
-
-
-def _explain(args) -> int:
-    from labelspark.analytics import explain, trace
-    from labelspark.analytics.output import emit, print_json, show, shown_value
-    from labelspark.config import load_project
-    from labelspark.engines import open_session
-
-    project = load_project(args.config)
-    day = args.date or explain.default_day(project)
-    with open_session(args.engine, args.remote) as spark:
-        document = explain.explain(spark, project, args.label, args.entity, day)
-    if args.format == "json":
-        print_json(document)
-        return 0
-    if args.format == "csv":
-        emit("csv", document, trace.flattened(document["trace"]), ["depth", "rule", "result", "actual"], "")
-        return 0
-    if document["in_snapshot"]:
-        verdict = "the same" if document["equals_snapshot"] else "DIFFERENT: the definition or the data changed since"
-        stored = f"label_snapshot holds {shown_value(document['snapshot_value']) or '(null)'}, {verdict}"
-    else:
-        stored = "not in label_snapshot on that date"
-    print(f"{args.label} of {args.entity} on {day}: {shown_value(document['value']) or '(null)'} ({stored})")
-    if document["indicators"]:
-        show([{"indicator": name, "value": value} for name, value in document["indicators"].items()], ["indicator", "value"], "indicators")
-    trace.print_trace(document["trace"])
-    return 0
-
-
-def _profile(args) -> int:
-    from labelspark.analytics import profile
-    from labelspark.analytics.output import emit
-    from labelspark.config import load_project
-
-    document = profile.profile(load_project(args.config), args.entity, args.date)
-    title = f"{args.entity} on {document['date']}"
-    emit(args.format, document, document["labels"], profile.COLUMNS, title, args.export, [(profile.table_rows(document), profile.COLUMNS, title)])
-    return 0
-
-
-def _compare(args) -> int:
-    from labelspark.analytics import compare
-    from labelspark.analytics.output import emit
-    from labelspark.config import load_project
-
-    if len(args.segment) + args.rest != 2:
-        args.usage_error("give --segment twice (A and B), or once with --rest")
-    project = load_project(args.config)
-    document = compare.compare(project, args.segment[0], None if args.rest else args.segment[1], args.date, args.labels)
-    a, b = document["a"], document["b"]
-    title = f"A = {a['name']} ({a['entities']:,}) vs B = {b['name']} ({b['entities']:,}) on {document['date']}"
-    emit(args.format, document, compare.rows_of(document), compare.COLUMNS, title, args.export)
-    if args.chart:
-        compare.draw_chart(document, args.chart)
-        print(f"wrote {args.chart}", file=sys.stderr if args.format != "table" else sys.stdout)
-    return 0
-
-
-def _audit(args) -> int:
-    from labelspark.analytics import audit
-    from labelspark.analytics.output import emit
-    from labelspark.config import load_project
-
-    document = audit.audit(load_project(args.config), args.date, args.psi_threshold)
-    previous = f" (drift against {document['previous_date']})" if document["previous_date"] else " (no earlier date: no drift)"
-    emit(args.format, document, document["labels"], audit.COLUMNS, f"labels on {document['date']}{previous}", args.export)
-    raised = sorted({f"{row['label']}: {flag}" for row in document["labels"] for flag in row["flags"] if flag in args.fail_on})
-    if raised:
-        print(f"labelspark: audit failed on {len(raised)} flag(s): {'; '.join(raised)}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _diff(args) -> int:
-    from labelspark.analytics import diff
-    from labelspark.analytics.output import emit
-    from labelspark.config import load_project
-
-    document = diff.diff(load_project(args.config), args.start, args.end, args.label, args.top)
-    title = f"{document['from']} -> {document['to']}"
-    transitions = diff.rows_of(document)
-    tables = [(document["labels"], diff.SUMMARY_COLUMNS, title),
-              (transitions, diff.TRANSITION_COLUMNS, f"transitions (top {args.top} per label)" if args.top else "transitions")]
-    emit(args.format, document, transitions, diff.TRANSITION_COLUMNS, title, args.export, tables)
-    return 0
+    return handle(args)
 
 
 if __name__ == "__main__":

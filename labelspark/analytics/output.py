@@ -58,6 +58,8 @@ def shown_value(value) -> str | None:
 
 
 def csv_cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return ";".join(map(str, value))
     if isinstance(value, float) and math.isnan(value):
