@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
 from labelspark.rules.operators import BadValue, coerce_scalar
 from labelspark.timeutil import parse_days
@@ -71,7 +72,14 @@ class Source(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     key: ColumnName
     time: ColumnName | None = None
+    freshness: Freshness | None = None
     clean: Clean = Field(default_factory=Clean)
+
+    @model_validator(mode="after")
+    def _freshness_of_time(self) -> "Source":
+        if self.freshness is not None and self.time is None:
+            raise ValueError("`freshness` is judged on the latest `time`: the source needs a `time` column")
+        return self
 
     @model_validator(mode="after")
     def _location(self) -> "Source":
