@@ -49,9 +49,10 @@ def check_freshness(spark: SparkSession, project: Project, run_date: dt.date) ->
         problem = staleness(source, latest[name].as_of, end, run_date, project.timezone)
         if problem is not None:
             message, fatal = problem
-            log.log(logging.ERROR if fatal else logging.WARNING, "source '%s': %s", name, message)
             if fatal:
                 failures.append((name, message))
+            else:
+                log.warning("source '%s': %s", name, message)
     overall = [times.overall for times in latest.values() if times.overall is not None]
     if overall and max(overall) < start_of_day(run_date, project.timezone):
         log.warning(
@@ -59,6 +60,8 @@ def check_freshness(spark: SparkSession, project: Project, run_date: dt.date) ->
             "and recency labels will read as inactive (a forgotten --date?)",
             run_date, _shown(max(overall), project.timezone),
         )
+    for name, message in failures[1:]:
+        log.error("source '%s': %s", name, message)
     if failures:
         raise SourceError(*failures[0])
 

@@ -63,14 +63,14 @@ def in_microseconds(df: DataFrame) -> DataFrame:
     Sail cannot even type a frame holding them ('cast Timestamp(Nanosecond, None) to Spark data
     type') but casts them; classic Spark reads them as counts of nanoseconds (`nanosAsLong`).
     """
-    zoned = nanosecond_columns(df.inputFiles())
-    if not zoned:
+    nanos = nanosecond_columns(df.inputFiles())
+    if not nanos:
         return df
     try:
         counts = {f.name for f in df.schema.fields if isinstance(f.dataType, T.LongType)}
     except PySparkException:  # Sail: no schema until they are cast
         counts = set()
-    return df.withColumns({name: _micro_timestamp(F.col(name), has_zone, name in counts) for name, has_zone in zoned.items()})
+    return df.withColumns({name: _micro_timestamp(F.col(name), zoned, name in counts) for name, zoned in nanos.items()})
 
 
 def nanosecond_columns(files: list[str]) -> dict[str, bool]:
@@ -89,6 +89,7 @@ def nanosecond_columns(files: list[str]) -> dict[str, bool]:
 
 
 def _micro_timestamp(column: Column, zoned: bool, as_count: bool) -> Column:
+    """A nanosecond timestamp column, or its count of nanoseconds since the epoch, in microseconds."""
     if not as_count:
         return column.cast("timestamp" if zoned else "timestamp_ntz")
     micros = (column.cast("decimal(20,0)") / 1000).cast("long")  # exact: a double would round
