@@ -11,8 +11,10 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pa_fs
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
@@ -34,10 +36,26 @@ class NoResults(LabelsparkError):
 
 
 def _dataset(project: Project, table: str) -> ds.Dataset:
+    path = table_path(project.warehouse, table)
     try:
-        return DeltaTable(table_path(project.warehouse, table)).to_pyarrow_dataset()
+        return DeltaTable(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
     except TableNotFoundError:
         raise NoResults(f"no {table} table under {project.warehouse}: run `labelspark run` first") from None
+
+
+def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
+    """Arrow's own filesystem rooted at the table (None: deltalake's default, for schemes Arrow lacks).
+
+    deltalake's default filesystem is written in Python: Arrow's I/O threads hold its read
+    buffers as Python objects and may free the last ones while the interpreter shuts down,
+    which aborts the process after a correct answer ('terminate called without an active
+    exception', exit 134; apache/arrow#45214). Arrow's native buffers need no interpreter.
+    """
+    try:
+        filesystem, root = pa_fs.FileSystem.from_uri(path)
+    except (pa.ArrowException, OSError):
+        return None
+    return pa_fs.SubTreeFileSystem(root, filesystem)
 
 
 def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:

@@ -8,9 +8,11 @@ import re
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
+from labelspark.rules.operators import BadValue, coerce_scalar
 from labelspark.timeutil import parse_days
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
@@ -70,7 +72,14 @@ class Source(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     key: ColumnName
     time: ColumnName | None = None
+    freshness: Freshness | None = None
     clean: Clean = Field(default_factory=Clean)
+
+    @model_validator(mode="after")
+    def _freshness_of_time(self) -> "Source":
+        if self.freshness is not None and self.time is None:
+            raise ValueError("`freshness` is judged on the latest `time`: the source needs a `time` column")
+        return self
 
     @model_validator(mode="after")
     def _location(self) -> "Source":
@@ -177,12 +186,36 @@ class RulesLabel(LabelBase):
     method: Literal["rules"]
     values: list[RuleValue] = Field(min_length=1)
     multi: bool = False
+    default: Any = None  # the value when no rule matches (a list of values with `multi`); null without it
 
     @model_validator(mode="after")
     def _multi(self) -> "RulesLabel":
         if self.multi != (self.type == "list"):
             raise ValueError("`multi: true` goes with `type: list`, and a list label needs `multi: true`")
         return self
+
+    @field_validator("default")
+    @classmethod
+    def _default(cls, value: Any, info: ValidationInfo) -> Any:
+        """Typed like the rules' values: a value of the label's type, or for a list a list of strings."""
+        label_type = info.data.get("type")
+        if value is None or label_type is None:
+            return value
+        if label_type == "list" and not isinstance(value, list):
+            raise ValueError(f"the default of a list label is a list of values, got {value!r}")
+        try:
+            for item in value if label_type == "list" else [value]:
+                coerce_scalar(item, "string" if label_type == "list" else label_type, text=False)
+        except BadValue as exc:
+            raise ValueError(f"label of type {label_type}: {exc}") from None
+        return value
+
+    @property
+    def default_values(self) -> list:
+        """The values an entity gets when no rule matches (none: it gets null)."""
+        if self.default is None:
+            return []
+        return list(self.default) if self.type == "list" else [self.default]
 
 
 class MetricLabel(LabelBase):
