@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _DURATION = re.compile(r"^([1-9][0-9]{0,5})([dh])$")
 
@@ -24,8 +24,10 @@ class Freshness(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    warn_after: str | None = None
-    error_after: str | None = None
+    warn_after: str | None = Field(None, description="Older than this (`Nd` or `Nh`) logs a warning naming the source.",
+                                   json_schema_extra={"pattern": _DURATION.pattern})
+    error_after: str | None = Field(None, description="Older than this, or no row up to the run date, fails the run; at least `warn_after`.",
+                                    json_schema_extra={"pattern": _DURATION.pattern})
 
     @field_validator("warn_after", "error_after")
     @classmethod
