@@ -120,7 +120,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="write a small example project into DIR")
     demo.add_argument("directory", type=Path)
+    demo.add_argument("--force", action="store_true", help="write into DIR even if it holds files (the demo's own are overwritten)")
     demo.set_defaults(handler=_demo)
+
+    schema = commands.add_parser("schema", help="print the config's JSON Schema (editors: # yaml-language-server: $schema=FILE)")
+    schema.set_defaults(handler=_schema)
     _add_analytics(commands)
     return parser
 
@@ -281,8 +285,15 @@ def _unlock(args) -> int:
 def _demo(args) -> int:
     from labelspark.demo import write_demo
 
-    config = write_demo(args.directory)
+    config = write_demo(args.directory, force=args.force)
     print(f"demo project written: {config}\nnext: cd {args.directory} && labelspark run {config.name} --date 2026-03-31")
+    return 0
+
+
+def _schema(args) -> int:
+    from labelspark.config.schema import schema_text
+
+    sys.stdout.write(schema_text())
     return 0
 
 

@@ -61,3 +61,9 @@ class UnknownReference(LabelsparkError):
     lists the known ones, so the user can correct the command."""
 
     exit_code = 2
+
+
+class DirectoryNotEmpty(LabelsparkError):
+    """A command would write over files in a directory the user did not offer (`demo DIR` without --force)."""
+
+    exit_code = 2
