@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["labelspark", "labelspark.*"]),
-    package_data={"labelspark": ["py.typed", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
+    package_data={"labelspark": ["py.typed", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
         # Sail 0.7 speaks the Spark Connect protocol of PySpark 4.0/4.1 (4.2+ is refused).
         "pyspark[connect]>=4.0,<4.2",
@@ -37,7 +37,8 @@ setup(
             "osmem-server>=0.1.6,<0.2",
             "hypothesis>=6.100,<7",
             "psutil>=5.9,<8",  # the benchmark samples peak memory of each process tree
-            "playwright>=1.40,<2",  # browser tests of the label portal, on Debian's chromium
+            "playwright>=1.40,<2",
+            "jsonschema>=4.18,<5",  # the demo and example configs checked against the shipped schema  # browser tests of the label portal, on Debian's chromium
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},
