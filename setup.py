@@ -37,8 +37,8 @@ setup(
             "osmem-server>=0.1.6,<0.2",
             "hypothesis>=6.100,<7",
             "psutil>=5.9,<8",  # the benchmark samples peak memory of each process tree
-            "playwright>=1.40,<2",
-            "jsonschema>=4.18,<5",  # the demo and example configs checked against the shipped schema  # browser tests of the label portal, on Debian's chromium
+            "playwright>=1.40,<2",  # browser tests of the label portal, on Debian's chromium
+            "jsonschema>=4.18,<5",  # the demo and example configs checked against the shipped schema
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},
