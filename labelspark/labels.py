@@ -21,8 +21,8 @@ from labelspark.config.models import (
     PreferenceLabel,
     RulesLabel,
 )
-from labelspark.kinds import SPARK_TYPE_OF_KIND, kind_of
-from labelspark.rules import Field, RuleCompiler
+from labelspark.rules.spark import Field, RuleCompiler
+from labelspark.spark_types import SPARK_TYPE_OF_KIND, kind_of
 
 _IMPORTED = "__import_{}"
 _QUANTILES = "__quantiles_{}"

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from labelspark.config import Project
 from labelspark.config.models import WEEKDAYS, ImportLabel, RulesLabel
-from labelspark.indicators import needed_indicators
 from labelspark.rules import leaves
 
 
@@ -42,6 +41,17 @@ class Plan:
     cross_source: list[str]  # labels reading indicators of several sources
     imports: list[str]
     indicators: set[str]
+
+
+def needed_indicators(project: Project, names: set[str]) -> set[str]:
+    """`names` plus every indicator their expressions read, transitively."""
+    needed, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(project.expression_inputs.get(name, ()))
+    return needed
 
 
 def label_inputs(project: Project, label) -> set[str]:

@@ -21,9 +21,7 @@ from deltalake.exceptions import TableNotFoundError
 from labelspark.config import Project
 from labelspark.config.models import MetricLabel
 from labelspark.errors import LabelsparkError
-from labelspark.storage.delta import table_path
-from labelspark.storage.history import HISTORY_TABLE
-from labelspark.storage.stats import STATS_TABLE
+from labelspark.storage.names import HISTORY_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]

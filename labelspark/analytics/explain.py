@@ -24,12 +24,12 @@ from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_va
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, ImportLabel, RulesLabel
 from labelspark.errors import UnknownReference
-from labelspark.kinds import SPARK_TYPE_OF_KIND, kind_of
 from labelspark.labels import evaluate, label_column
 from labelspark.pipeline import read_import
 from labelspark.plan import label_inputs
-from labelspark.rules import Field, RuleCompiler
-from labelspark.storage.snapshot import SNAPSHOT_TABLE
+from labelspark.rules.spark import Field, RuleCompiler
+from labelspark.spark_types import SPARK_TYPE_OF_KIND, kind_of
+from labelspark.storage.names import SNAPSHOT_TABLE
 from labelspark.timeutil import yesterday
 
 _VALUE = "__value"

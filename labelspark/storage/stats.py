@@ -16,10 +16,8 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, MetricLabel, RulesLabel
-from labelspark.kinds import SPARK_TYPE_OF_KIND
+from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.udfs import as_text, bucket_name, bucket_names, stacked
-
-STATS_TABLE = "label_stats"
 
 
 def label_values(label, column: Column) -> Column:
