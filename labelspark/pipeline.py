@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.models import DistributionLabel, ImportLabel, Source
+from labelspark.config.labels import DistributionLabel, ImportLabel
+from labelspark.config.models import Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.freshness import check_freshness
 from labelspark.spark_types import SPARK_TYPE_OF_KIND

@@ -1,26 +1,22 @@
 """The config as pydantic models: structure and per-item checks.
 
-Checks that span items (references, rule types, cycles) live in `checks.py`.
+The label methods are in `labels.py`; checks that span items (references, rule types,
+cycles) live in `checks.py`.
 """
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
-from labelspark.rules.operators import BadValue, coerce_scalar
 from labelspark.timeutil import parse_days
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
 ColumnName = Annotated[str, StringConstraints(min_length=1)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
-
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_SCHEDULE = re.compile(r"^(once|daily|weekly:(MON|TUE|WED|THU|FRI|SAT|SUN)|monthly:([1-9]|[12][0-9]|3[01]))$")
 
 
 class Strict(BaseModel):
@@ -142,142 +138,6 @@ class Indicator(Strict):
     def static_kind(self) -> Kind | None:
         """The kind known before reading data: declared, or implied by the aggregate."""
         return self.type or _AGG_KIND.get(self.agg or "")
-
-
-class LabelBase(Strict):
-    id: Identifier
-    name: str | None = None
-    group: str | None = None
-    description: str | None = None
-    type: Kind
-    schedule: str = "daily"
-    status: Literal["enabled", "disabled"] = "enabled"
-
-    @field_validator("group")
-    @classmethod
-    def _group(cls, value: str | None) -> str | None:
-        if value is not None and (len(value.split("/")) > 2 or any(not part.strip() for part in value.split("/"))):
-            raise ValueError(f"a group has one or two non-empty levels like 'Demographics/Age', got {value!r}")
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError(f"schedule is once, daily, weekly:MON..SUN or monthly:1..31, got {value!r}")
-        return value
-
-    @property
-    def enabled(self) -> bool:
-        return self.status == "enabled"
-
-    @property
-    def indicators_used(self) -> tuple[str, ...]:
-        indicator = getattr(self, "indicator", None)
-        return (indicator,) if indicator else ()
-
-
-class RuleValue(Strict):
-    value: Any
-    when: Any
-
-
-class RulesLabel(LabelBase):
-    method: Literal["rules"]
-    values: list[RuleValue] = Field(min_length=1)
-    multi: bool = False
-    default: Any = None  # the value when no rule matches (a list of values with `multi`); null without it
-
-    @model_validator(mode="after")
-    def _multi(self) -> "RulesLabel":
-        if self.multi != (self.type == "list"):
-            raise ValueError("`multi: true` goes with `type: list`, and a list label needs `multi: true`")
-        return self
-
-    @field_validator("default")
-    @classmethod
-    def _default(cls, value: Any, info: ValidationInfo) -> Any:
-        """Typed like the rules' values: a value of the label's type, or for a list a list of strings."""
-        label_type = info.data.get("type")
-        if value is None or label_type is None:
-            return value
-        if label_type == "list" and not isinstance(value, list):
-            raise ValueError(f"the default of a list label is a list of values, got {value!r}")
-        try:
-            for item in value if label_type == "list" else [value]:
-                coerce_scalar(item, "string" if label_type == "list" else label_type, text=False)
-        except BadValue as exc:
-            raise ValueError(f"label of type {label_type}: {exc}") from None
-        return value
-
-    @property
-    def default_values(self) -> list:
-        """The values an entity gets when no rule matches (none: it gets null)."""
-        if self.default is None:
-            return []
-        return list(self.default) if self.type == "list" else [self.default]
-
-
-class MetricLabel(LabelBase):
-    method: Literal["metric"]
-    indicator: NonEmptyText
-    buckets: list[float] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _buckets(self) -> "MetricLabel":
-        if self.buckets is not None:
-            if self.type != "number":
-                raise ValueError("`buckets` go with `type: number`")
-            if any(upper <= lower for lower, upper in zip(self.buckets, self.buckets[1:])):
-                raise ValueError(f"buckets must increase strictly, got {self.buckets}")
-        return self
-
-
-class FirstLastLabel(LabelBase):
-    method: Literal["first_last"]
-    indicator: NonEmptyText
-
-
-class PreferenceLabel(LabelBase):
-    method: Literal["preference"]
-    indicator: NonEmptyText
-
-
-class DistributionLabel(LabelBase):
-    method: Literal["distribution"]
-    indicator: NonEmptyText
-    tiers: dict[NonEmptyText, float] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _tiers(self) -> "DistributionLabel":
-        if self.type != "string":
-            raise ValueError("a distribution label has `type: string` (its values are tier names)")
-        qs = list(self.tiers.values())
-        if any(not 0 < q <= 1 for q in qs) or any(b <= a for a, b in zip(qs, qs[1:])):
-            raise ValueError(f"tier quantiles increase strictly within (0, 1], got {self.tiers}")
-        return self
-
-
-class ImportLabel(LabelBase):
-    method: Literal["import"]
-    path: NonEmptyText
-    format: Literal["csv", "parquet", "json"] | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    key: ColumnName
-    value: ColumnName
-
-    @property
-    def file_format(self) -> str:
-        if self.format:
-            return self.format
-        suffix = self.path.rsplit(".", 1)[-1].lower()
-        return suffix if suffix in ("parquet", "json") else "csv"
-
-
-Label = Annotated[
-    Union[RulesLabel, MetricLabel, FirstLastLabel, PreferenceLabel, DistributionLabel, ImportLabel],
-    Field(discriminator="method"),
-]
 
 
 class Segment(Strict):
