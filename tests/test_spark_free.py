@@ -77,8 +77,12 @@ def warehouse(spark, demo_config):
     ["plan", "--date", DAY.isoformat()],
     ["stats", "--label", "spend_tier", "--date", DAY.isoformat()],
     ["history", "--label", "spend_tier"],
+    ["profile", "--entity", "m00001"],
+    ["compare", "--segment", "young_big_spenders", "--rest"],
+    ["audit"],
+    ["site", "--out", "{site}"],
 ])
-def test_command_imports_no_pyspark(warehouse, command):
-    name, *options = command
+def test_command_imports_no_pyspark(warehouse, tmp_path, command):
+    name, *options = (part.format(site=tmp_path / "site") for part in command)
     found = fresh_interpreter(f"from labelspark.cli import main\nresult = main({[name, str(warehouse), *options]!r})")
     assert found == {"result": 0, "pyspark": []}
