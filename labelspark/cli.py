@@ -148,11 +148,11 @@ def _project_and_day(args):
 
 
 def _plan(args) -> int:
+    from labelspark.analytics.warehouse import snapshot_label_columns
     from labelspark.plan import make_plan
-    from labelspark.storage.snapshot import local_snapshot_columns
 
     project, day = _project_and_day(args)
-    computed = local_snapshot_columns(project)
+    computed = snapshot_label_columns(project)
     plan = make_plan(project, day, computed=computed)
     print(f"{project.name} on {day}: {len(plan.due)} labels due, {len(plan.carried)} kept from the last snapshot")
     if computed is None:

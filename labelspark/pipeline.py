@@ -11,27 +11,29 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.models import DistributionLabel, ImportLabel, Source
+from labelspark.config.labels import DistributionLabel, ImportLabel
+from labelspark.config.models import Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.freshness import check_freshness
-from labelspark.kinds import SPARK_TYPE_OF_KIND
+from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
 from labelspark.preflight import check_label_kinds
 from labelspark.publish import callback_payload, search, send_callback
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
-from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
-from labelspark.storage.delta import read_table, replace_partition, table_path
-from labelspark.storage.history import HISTORY_TABLE, advance_history
+from labelspark.storage.catalog import advance_catalog
+from labelspark.storage.delta import read_table, replace_partition
+from labelspark.storage.history import advance_history
 from labelspark.storage.lock import Held, warehouse_lock
+from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.rollback import Checkpoint
-from labelspark.storage.runs import RUNS_TABLE, RunRecord
-from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
-from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
+from labelspark.storage.runs import RunRecord
+from labelspark.storage.segments import segment_members
+from labelspark.storage.snapshot import latest_snapshot, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
-from labelspark.storage.stats import STATS_TABLE, label_stats
+from labelspark.storage.stats import label_stats
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,10 @@ from labelspark.config import Project
 from labelspark.config.expr_kinds import expression_kind
 from labelspark.config.models import Indicator
 from labelspark.errors import SourceError
-from labelspark.kinds import SPARK_TYPE_OF_KIND, Kind, kind_of
+from labelspark.kinds import Kind
 from labelspark.plan import label_inputs
 from labelspark.sources import read_source
+from labelspark.spark_types import SPARK_TYPE_OF_KIND, kind_of
 
 # aggregates whose value is of the kind of the column they read (None: a `column:` indicator)
 _KEEPS_COLUMN_KIND = (None, "min", "max", "first", "last", "mode")

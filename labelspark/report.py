@@ -19,11 +19,8 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
-from labelspark.config.models import MetricLabel
 from labelspark.errors import LabelsparkError
-from labelspark.storage.delta import table_path
-from labelspark.storage.history import HISTORY_TABLE
-from labelspark.storage.stats import STATS_TABLE
+from labelspark.storage.names import HISTORY_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
@@ -104,7 +101,7 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
 
 def _history_matches_stats(label) -> bool:
     """History holds whole values; stats split lists into elements and numbers into buckets."""
-    return label.type != "list" and not (isinstance(label, MetricLabel) and label.buckets)
+    return label.type != "list" and not label.bucketed
 
 
 def _changes(project: Project, label_id: str) -> tuple[dict, dict]:

@@ -13,11 +13,10 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspark.analytics.values import buckets_of, is_bucketed, joined_elements, text_of
+from labelspark.analytics.values import buckets_of, joined_elements, text_of
 from labelspark.analytics.warehouse import batches, dataset, dates_of, labels_named, on_date, pick_date
 from labelspark.config import Project
-from labelspark.storage.catalog import CATALOG_TABLE
-from labelspark.storage.snapshot import SNAPSHOT_TABLE
+from labelspark.storage.names import CATALOG_TABLE, SNAPSHOT_TABLE
 
 LABELS_PER_READ = 8  # label columns read together: fewer reads of the key, more memory
 SUMMARY_COLUMNS = ["label", "changed", "entered", "left", "definition_changed"]
@@ -90,11 +89,11 @@ def _moves(label, joined: pa.Table, top: int) -> dict:
     changed = pc.sum(pc.and_(both, pc.fill_null(pc.not_equal(before, after), False))).as_py() or 0
     entered = pc.sum(pc.and_(pc.invert(had), has)).as_py() or 0
     left = pc.sum(pc.and_(had, pc.invert(has))).as_py() or 0
-    if is_bucketed(label):  # transitions between buckets, not between every amount
+    if label.bucketed:  # transitions between buckets, not between every amount
         before, after = (buckets_of(column.combine_chunks(), label.buckets) for column in (before, after))
     pairs = pa.table({"from": before, "to": after}).filter(pc.or_(had, has))
     counted = pairs.group_by(["from", "to"]).aggregate([([], "count_all")]).sort_by([("count_all", "descending")])
-    kind = "string" if label.type == "list" or is_bucketed(label) else label.type
+    kind = "string" if label.type == "list" or label.bucketed else label.type
     shown = counted if not top else counted.slice(0, top)
     transitions = [
         {"from": text_of(row["from"], kind), "to": text_of(row["to"], kind), "users": row["count_all"]}

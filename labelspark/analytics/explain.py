@@ -22,14 +22,15 @@ from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
 from labelspark.analytics.values import text_of
 from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_value, on_date, unknown_entity
 from labelspark.config import Project
-from labelspark.config.models import DistributionLabel, ImportLabel, RulesLabel
+from labelspark.config.labels import DistributionLabel, ImportLabel
 from labelspark.errors import UnknownReference
-from labelspark.kinds import SPARK_TYPE_OF_KIND, kind_of
-from labelspark.labels import evaluate, label_column
+from labelspark.labels import evaluate
+from labelspark.methods import Context, label_column
 from labelspark.pipeline import read_import
 from labelspark.plan import label_inputs
-from labelspark.rules import Field, RuleCompiler
-from labelspark.storage.snapshot import SNAPSHOT_TABLE
+from labelspark.rules.spark import Field, RuleCompiler
+from labelspark.spark_types import kind_of
+from labelspark.storage.names import SNAPSHOT_TABLE
 from labelspark.timeutil import yesterday
 
 _VALUE = "__value"
@@ -46,11 +47,11 @@ def explain(spark: SparkSession, project: Project, label_id: str, entity: str, d
     "indicators", "trace"}`; `trace` is a tree of `{"rule", "result", "children"}`."""
     project, label = as_configured(project, label_id)
     frames = sources_as_of(spark, project, day)
-    inputs = [] if isinstance(label, ImportLabel) else sorted(label_inputs(project, label))
+    inputs = sorted(label_inputs(project, label))
     one = indicator_pass.extract(narrowed(frames, project, [entity]), project, set(inputs), day)
-    if isinstance(label, DistributionLabel):
+    if label.quantiles:  # of the population: computed over all entities
         value, indicators, explained = _distribution(project, label, frames, one, entity, inputs, day)
-    elif isinstance(label, ImportLabel):
+    elif label.imported:
         value, indicators, explained = _imported(spark, project, label, one, entity, day)
     else:
         value, indicators, explained = _row_wise(project, label, one, entity, inputs, day)
@@ -68,10 +69,10 @@ def explain(spark: SparkSession, project: Project, label_id: str, entity: str, d
 def _row_wise(project: Project, label, one: DataFrame, entity: str, inputs: list[str], day: dt.date):
     """Rules, metric, first_last and preference labels: every node and the value in one select."""
     compiler = _compiler(project, label, one, day)
-    trees = project.label_rules[label.id] if isinstance(label, RulesLabel) else ()
+    trees = project.label_rules.get(label.id, ())
     per_tree = [trace.nodes_of(tree) for tree in trees]
     nodes = [node for tree_nodes in per_tree for node in tree_nodes]
-    value = label_column(label, project, compiler, {}).cast(SPARK_TYPE_OF_KIND[label.type]).alias(_VALUE)
+    value = label_column(label, Context(project, compiler)).alias(_VALUE)
     row = _only_row(one.select(*inputs, value, *(compiler.compile(node).alias(f"__node{i}") for i, node in enumerate(nodes))), project, entity, day)
     indicators = {name: row[name] for name in inputs}
     if not trees:

@@ -15,8 +15,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspark.config.models import DistributionLabel, MetricLabel, RulesLabel
-
 _TRAILING_ZEROS = re.compile(r"\.?0+$")
 
 
@@ -50,16 +48,10 @@ def buckets_of(values: pa.Array, edges: list[float]) -> pa.Array:
     return pa.array(names[position], type=pa.string(), mask=np.asarray(values.is_null()))
 
 
-def is_bucketed(label) -> bool:
-    return isinstance(label, MetricLabel) and bool(label.buckets)
-
-
 def is_categorical(label) -> bool:
     """Whether a label's values are a few categories (rules, tiers, booleans, buckets, picked
     strings), not open numbers or dates whose every value is its own row."""
-    if label.type == "boolean" or is_bucketed(label) or isinstance(label, (RulesLabel, DistributionLabel)):
-        return True
-    return label.type in ("string", "list")
+    return label.known_values is not None or label.bucketed or label.type in ("string", "list")
 
 
 def value_counts(label, values: pa.Array) -> collections.Counter:
@@ -73,7 +65,7 @@ def value_counts(label, values: pa.Array) -> collections.Counter:
         pairs = pa.table({"entity": pc.list_parent_indices(values), "element": pc.list_flatten(values)})
         elements = pairs.group_by(["entity", "element"]).aggregate([]).column("element")
         values, kind = elements.combine_chunks(), "string"
-    elif is_bucketed(label):
+    elif label.bucketed:
         values, kind = buckets_of(values, label.buckets), "string"
     else:
         kind = label.type

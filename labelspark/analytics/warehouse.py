@@ -1,4 +1,4 @@
-"""Reading the warehouse with delta-rs for the analytics commands, and naming what they ask for.
+"""Reading the warehouse with delta-rs for the analytics commands (and `plan`), and naming what they ask for.
 
 Every read names its partition (`snapshot_date`) and a predicate, so delta-rs and Arrow skip
 the other dates' files and the row groups that cannot match; rows arrive in batches.
@@ -20,8 +20,7 @@ from deltalake.exceptions import TableNotFoundError
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
 from labelspark.report import _dataset as dataset  # noqa: F401 - the one delta-rs opener, shared with `stats`
-from labelspark.storage.delta import table_path
-from labelspark.storage.snapshot import DATE, SNAPSHOT_TABLE
+from labelspark.storage.names import DATE, SNAPSHOT_TABLE, table_path
 
 def dates_of(project: Project, table: str) -> list[dt.date]:
     """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""
@@ -30,6 +29,17 @@ def dates_of(project: Project, table: str) -> list[dt.date]:
     except TableNotFoundError:
         return []
     return sorted({dt.date.fromisoformat(p[DATE]) for p in partitions if p.get(DATE)})
+
+
+def snapshot_label_columns(project: Project) -> set[str] | None:
+    """The columns of a local label_snapshot (empty: no table yet); None for a remote
+    warehouse, which `plan` does not reach out to."""
+    if "://" in project.warehouse and not project.warehouse.startswith("file://"):
+        return None
+    try:
+        return set(DeltaTable(table_path(project.warehouse, SNAPSHOT_TABLE)).schema().to_arrow().names)
+    except TableNotFoundError:
+        return set()
 
 
 def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:

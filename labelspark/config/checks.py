@@ -12,7 +12,6 @@ from typing import Iterable, Mapping
 import sqlglot
 from sqlglot import exp
 
-from labelspark.config.models import DistributionLabel, RulesLabel
 from labelspark.errors import Problem
 from labelspark.kinds import Kind
 from labelspark.rules import BadValue, Node, leaves, resolve
@@ -96,18 +95,16 @@ def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], ind
     """Rule and indicator checks of (path, label) pairs against indicator kinds."""
     problems: list[Problem] = []
     for path, label in labels:
-        if isinstance(label, RulesLabel):
-            for tree in label_rules.get(label.id, ()):
-                problems += rule_problems(tree, indicator_kinds, "indicator")
+        for tree in label_rules.get(label.id, ()):
+            problems += rule_problems(tree, indicator_kinds, "indicator")
+        wanted = label.wanted_kind
+        if wanted is None:  # no single indicator: a rules label (checked above) or an import
             continue
-        indicator = getattr(label, "indicator", None)
-        if indicator is None:
-            continue
+        indicator = label.indicator
         if indicator not in indicator_kinds:
             problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
             continue
         kind = indicator_kinds[indicator]
-        wanted = "number" if isinstance(label, DistributionLabel) else label.type
         if not fits(wanted, kind):
             problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
     return problems

@@ -1,28 +1,24 @@
 """The config as pydantic models: structure and per-item checks.
 
-Checks that span items (references, rule types, cycles) live in `checks.py`.
+The label methods are in `labels.py`; checks that span items (references, rule types,
+cycles) live in `checks.py`.
 """
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import core_schema
 
 from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
-from labelspark.rules.operators import BadValue, coerce_scalar
 from labelspark.timeutil import parse_days
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
 ColumnName = Annotated[str, StringConstraints(min_length=1)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
-
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_SCHEDULE = re.compile(r"^(once|daily|weekly:(MON|TUE|WED|THU|FRI|SAT|SUN)|monthly:([1-9]|[12][0-9]|3[01]))$")
 
 
 def _rule_tree(name: str) -> Any:
@@ -163,158 +159,6 @@ class Indicator(Strict):
     def static_kind(self) -> Kind | None:
         """The kind known before reading data: declared, or implied by the aggregate."""
         return self.type or _AGG_KIND.get(self.agg or "")
-
-
-class LabelBase(Strict):
-    id: Identifier = Field(description="Unique id: the label's column in the snapshot and field in documents.")
-    name: str | None = Field(None, description="Display name in the portal and the catalog.")
-    group: str | None = Field(None, description="Category of one or two levels, like `Demographics/Age`.",
-                              json_schema_extra={"pattern": r"^[^/]+(/[^/]+)?$"})
-    description: str | None = Field(None, description="Free text for the catalog and the portal.")
-    type: Kind = Field(description="Kind of the label's values (a `list` holds strings).")
-    schedule: str = Field("daily", description="When it is due: `daily`, `weekly:MON`..`SUN`, `monthly:1`..`31`, `once`.",
-                          json_schema_extra={"pattern": _SCHEDULE.pattern})
-    status: Literal["enabled", "disabled"] = Field("enabled", description="A disabled label leaves the snapshot; its history stays.")
-
-    @field_validator("group")
-    @classmethod
-    def _group(cls, value: str | None) -> str | None:
-        if value is not None and (len(value.split("/")) > 2 or any(not part.strip() for part in value.split("/"))):
-            raise ValueError(f"a group has one or two non-empty levels like 'Demographics/Age', got {value!r}")
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError(f"schedule is once, daily, weekly:MON..SUN or monthly:1..31, got {value!r}")
-        return value
-
-    @property
-    def enabled(self) -> bool:
-        return self.status == "enabled"
-
-    @property
-    def indicators_used(self) -> tuple[str, ...]:
-        indicator = getattr(self, "indicator", None)
-        return (indicator,) if indicator else ()
-
-
-class RuleValue(Strict):
-    """One value of a rules label and the rule that gives it."""
-
-    value: Any = Field(description="The value, of the label's type (a string for a list label).")
-    when: RuleTree = Field(description="The rule over indicators an entity must match.")
-
-
-class RulesLabel(LabelBase):
-    """Values given by rules over indicators: the first value whose rule matches (`multi`: every one)."""
-
-    method: Literal["rules"] = Field(description="The label method; it decides the other keys.")
-    values: list[RuleValue] = Field(min_length=1, description="Values in order of precedence, each with its rule.")
-    multi: bool = Field(False, description="Keep every matching value, in the order of `values` (with `type: list`).")
-    default: Any = Field(None, description="The value when no rule matches (a list with `multi`); without it, null.")
-
-    @model_validator(mode="after")
-    def _multi(self) -> "RulesLabel":
-        if self.multi != (self.type == "list"):
-            raise ValueError("`multi: true` goes with `type: list`, and a list label needs `multi: true`")
-        return self
-
-    @field_validator("default")
-    @classmethod
-    def _default(cls, value: Any, info: ValidationInfo) -> Any:
-        """Typed like the rules' values: a value of the label's type, or for a list a list of strings."""
-        label_type = info.data.get("type")
-        if value is None or label_type is None:
-            return value
-        if label_type == "list" and not isinstance(value, list):
-            raise ValueError(f"the default of a list label is a list of values, got {value!r}")
-        try:
-            for item in value if label_type == "list" else [value]:
-                coerce_scalar(item, "string" if label_type == "list" else label_type, text=False)
-        except BadValue as exc:
-            raise ValueError(f"label of type {label_type}: {exc}") from None
-        return value
-
-    @property
-    def default_values(self) -> list:
-        """The values an entity gets when no rule matches (none: it gets null)."""
-        if self.default is None:
-            return []
-        return list(self.default) if self.type == "list" else [self.default]
-
-
-class MetricLabel(LabelBase):
-    """An indicator's value as it is, like a sum or a date."""
-
-    method: Literal["metric"] = Field(description="The label method; it decides the other keys.")
-    indicator: NonEmptyText = Field(description="The indicator whose value the label holds.")
-    buckets: list[float] | None = Field(default=None, min_length=1, description="Increasing edges of the ranges `label_stats` counts.")
-
-    @model_validator(mode="after")
-    def _buckets(self) -> "MetricLabel":
-        if self.buckets is not None:
-            if self.type != "number":
-                raise ValueError("`buckets` go with `type: number`")
-            if any(upper <= lower for lower, upper in zip(self.buckets, self.buckets[1:])):
-                raise ValueError(f"buckets must increase strictly, got {self.buckets}")
-        return self
-
-
-class FirstLastLabel(LabelBase):
-    """The value of a `first` or `last` indicator, like the first channel."""
-
-    method: Literal["first_last"] = Field(description="The label method; it decides the other keys.")
-    indicator: NonEmptyText = Field(description="The indicator (`agg: first` or `last`) whose value the label holds.")
-
-
-class PreferenceLabel(LabelBase):
-    """The value of a `mode` indicator: the most frequent one, like a favourite category."""
-
-    method: Literal["preference"] = Field(description="The label method; it decides the other keys.")
-    indicator: NonEmptyText = Field(description="The indicator (`agg: mode`) whose value the label holds.")
-
-
-class DistributionLabel(LabelBase):
-    """Tiers by population quantiles: the first tier whose quantile an entity's value does not exceed."""
-
-    method: Literal["distribution"] = Field(description="The label method; it decides the other keys.")
-    indicator: NonEmptyText = Field(description="The number indicator whose quantiles make the tiers (nulls stay null).")
-    tiers: dict[NonEmptyText, float] = Field(min_length=1, description="Tier name to quantile, increasing within (0, 1]: `{low: 0.5, high: 1}`.")
-
-    @model_validator(mode="after")
-    def _tiers(self) -> "DistributionLabel":
-        if self.type != "string":
-            raise ValueError("a distribution label has `type: string` (its values are tier names)")
-        qs = list(self.tiers.values())
-        if any(not 0 < q <= 1 for q in qs) or any(b <= a for a, b in zip(qs, qs[1:])):
-            raise ValueError(f"tier quantiles increase strictly within (0, 1], got {self.tiers}")
-        return self
-
-
-class ImportLabel(LabelBase):
-    """Values read from a file of (id, value) rows; ids that are no entity are counted and ignored."""
-
-    method: Literal["import"] = Field(description="The label method; it decides the other keys.")
-    path: NonEmptyText = Field(description="The file or directory: relative to the config file, or a URI.")
-    format: Literal["csv", "parquet", "json"] | None = Field(None, description="File format; default: the path's extension, else csv.")
-    options: dict[str, Any] = Field(default_factory=dict, description="Spark reader options (csv: `header` defaults to true).")
-    key: ColumnName = Field(description="The file's column of entity ids.")
-    value: ColumnName = Field(description="The file's column of values, of the label's type.")
-
-    @property
-    def file_format(self) -> str:
-        if self.format:
-            return self.format
-        suffix = self.path.rsplit(".", 1)[-1].lower()
-        return suffix if suffix in ("parquet", "json") else "csv"
-
-
-Label = Annotated[
-    Union[RulesLabel, MetricLabel, FirstLastLabel, PreferenceLabel, DistributionLabel, ImportLabel],
-    Field(discriminator="method"),
-]
 
 
 class Segment(Strict):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from labelspark.config import examples
 from labelspark.config.schema import OPERATOR_MEANINGS, SCHEMA_FILE, VALUE_SHAPES, json_schema
 from labelspark.kinds import KINDS
-from labelspark.rules.ast import QUERY_BUILDER_OPERATORS
+from labelspark.rules.tree import QUERY_BUILDER_OPERATORS
 from labelspark.rules.operators import OPERATORS
 
 REGENERATE = "python -m labelspark.config.reference > docs/config.md"

@@ -14,9 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import GenerateJsonSchema
 
-from labelspark.config.models import Entity, Header, Identifier, Indicator, Label, Outputs, Segment, Source
+from labelspark.config.labels import Label
+from labelspark.config.models import Entity, Header, Identifier, Indicator, Outputs, Segment, Source
 from labelspark.kinds import KINDS
-from labelspark.rules.ast import QUERY_BUILDER_OPERATORS
+from labelspark.rules.tree import QUERY_BUILDER_OPERATORS
 from labelspark.rules.operators import OPERATORS
 
 SCHEMA_FILE = "labelspark.schema.json"

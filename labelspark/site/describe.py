@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelspark.config import Project
-from labelspark.config.models import DistributionLabel, ImportLabel, Indicator, MetricLabel, RulesLabel
-from labelspark.rules import AllOf, BadValue, Leaf, Node, Not, leaves, resolve
+from labelspark.config.models import Indicator
+from labelspark.rules import AllOf, BadValue, Leaf, Node, Not, resolve
 
 WEEKDAY_NAMES = {"MON": "Monday", "TUE": "Tuesday", "WED": "Wednesday", "THU": "Thursday", "FRI": "Friday",
                  "SAT": "Saturday", "SUN": "Sunday"}
-METHOD_NAMES = {"rules": "Rules", "metric": "Metric", "first_last": "First / last value", "preference": "Preference",
-                "distribution": "Distribution tiers", "import": "Imported file"}
 AGGREGATES = {"count": "number of rows", "count_distinct": "number of distinct", "sum": "sum of", "avg": "average of",
               "min": "smallest", "max": "largest", "first": "first", "last": "last", "mode": "most frequent",
               "collect_set": "distinct values of"}
@@ -68,25 +66,11 @@ def schedule_text(schedule: str) -> str:
 
 def describe_label(project: Project, label) -> LabelInfo:
     """A label's method, schedule and definition; static labels are computed once, others on their schedule."""
-    values: tuple[ValueRule, ...] = ()
-    facts: list[tuple[str, str]] = []
-    if isinstance(label, RulesLabel):
-        trees = project.label_rules.get(label.id, ())
-        values = tuple(ValueRule(rule.value, condition(tree, indicator_kinds(project))) for rule, tree in zip(label.values, trees))
-        facts.append(("When no rule matches", "null"))
-        if label.multi:
-            facts[-1] = ("Several values", "every value whose rule matches, in this order (null when none does)")
-    elif isinstance(label, ImportLabel):
-        facts += [("File", label.path), ("Entity column", label.key), ("Value column", label.value)]
-    else:
-        facts.append(("Indicator", label.indicator))
-        if isinstance(label, MetricLabel) and label.buckets:
-            facts.append(("Shown in buckets", ", ".join(_number(edge) for edge in label.buckets)))
-        if isinstance(label, DistributionLabel):
-            facts += [(name, f"up to the {q:.0%} quantile of {label.indicator}") for name, q in label.tiers.items()]
+    trees = project.label_rules.get(label.id, ())
+    values = tuple(ValueRule(rule.value, condition(tree, indicator_kinds(project))) for rule, tree in zip(label.rules, trees))
     return LabelInfo(
-        label=label, method=METHOD_NAMES[label.method], schedule=schedule_text(label.schedule),
-        dynamic=label.schedule != "once", values=values, facts=tuple(facts),
+        label=label, method=label.display_name, schedule=schedule_text(label.schedule),
+        dynamic=label.schedule != "once", values=values, facts=tuple(label.described()),
         indicators=tuple((name, describe_indicator(project, name)) for name in _indicators_read(project, label)),
     )
 
@@ -142,12 +126,8 @@ def describe_indicator(project: Project, name: str) -> str:
 
 def _indicators_read(project: Project, label) -> list[str]:
     """The indicators a label reads, and those the `expr` indicators among them read, in order."""
-    if isinstance(label, RulesLabel):
-        direct = [leaf.ref for tree in project.label_rules.get(label.id, ()) for leaf in leaves(tree)]
-    else:
-        direct = list(label.indicators_used)
     found: list[str] = []
-    pending = list(dict.fromkeys(direct))
+    pending = list(label.direct_inputs(project.label_rules.get(label.id, ())))
     while pending:
         name = pending.pop(0)
         if name not in found:

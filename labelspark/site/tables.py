@@ -17,12 +17,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import Project
 from labelspark.report import NoResults, _dataset, _history_matches_stats
-from labelspark.storage.catalog import CATALOG_TABLE
-from labelspark.storage.delta import table_path
-from labelspark.storage.history import HISTORY_TABLE
-from labelspark.storage.runs import RUNS_TABLE
-from labelspark.storage.segments import SEGMENTS_TABLE
-from labelspark.storage.stats import STATS_TABLE
+from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
 RECENT_RUNS = 500

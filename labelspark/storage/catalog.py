@@ -12,7 +12,6 @@ from labelspark.config import Project
 from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
 from labelspark.storage.history import changed_on
 
-CATALOG_TABLE = "label_catalog"
 SCHEMA = (
     "label_id string, name string, `group` string, type string, method string, definition string, "
     "definition_hash string, status string"

@@ -11,10 +11,6 @@ from pyspark.sql import types as T
 from labelspark.errors import EngineError
 
 
-def table_path(warehouse: str, table: str) -> str:
-    return f"{warehouse.rstrip('/')}/{table}"
-
-
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:
     """The Delta table at `path`, or None where there is none yet."""
     try:

@@ -15,8 +15,6 @@ from labelspark.config import Project
 from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
 from labelspark.udfs import as_text, stacked
 
-HISTORY_TABLE = "label_history"
-
 
 def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
     """(entity key, label_id, value) of the day's non-null label values, values as text."""

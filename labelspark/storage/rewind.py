@@ -15,13 +15,9 @@ import logging
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.storage.catalog import CATALOG_TABLE
-from labelspark.storage.delta import date_literal, read_table, run_sql_on, table_path
-from labelspark.storage.history import HISTORY_TABLE
-from labelspark.storage.runs import RUNS_TABLE
-from labelspark.storage.segments import SEGMENTS_TABLE
-from labelspark.storage.snapshot import DATE, SNAPSHOT_TABLE, drop_columns
-from labelspark.storage.stats import STATS_TABLE
+from labelspark.storage.delta import date_literal, read_table, run_sql_on
+from labelspark.storage.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.storage.snapshot import drop_columns
 
 log = logging.getLogger(__name__)
 DATED_TABLES = (SNAPSHOT_TABLE, STATS_TABLE, SEGMENTS_TABLE)

@@ -11,7 +11,6 @@ from pyspark.sql import functions as F
 
 from labelspark.storage.delta import merge, read_table
 
-RUNS_TABLE = "label_runs"
 SCHEMA = (
     "run_id string, snapshot_date date, status string, labels array<string>, rows bigint, "
     "started_at timestamp, finished_at timestamp, `index` string, error string, details string"

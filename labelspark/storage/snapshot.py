@@ -15,13 +15,8 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
-
-from labelspark.storage.delta import create_table, date_literal, has_not_null_columns, nullable, read_table, table_path
-
-SNAPSHOT_TABLE = "label_snapshot"
-DATE = "snapshot_date"
+from labelspark.storage.delta import create_table, date_literal, has_not_null_columns, nullable, read_table
+from labelspark.storage.names import DATE
 
 
 def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:
@@ -73,14 +68,3 @@ def _types(df: DataFrame) -> dict[str, str]:
 def snapshot_columns(spark: SparkSession, path: str) -> set[str]:
     table = read_table(spark, path)
     return set(table.columns) if table is not None else set()
-
-
-def local_snapshot_columns(project) -> set[str] | None:
-    """Label columns of a local snapshot table read without Spark (empty: no table yet);
-    None for a remote warehouse, which `plan` does not reach out to."""
-    if "://" in project.warehouse and not project.warehouse.startswith("file://"):
-        return None
-    try:
-        return set(DeltaTable(table_path(project.warehouse, SNAPSHOT_TABLE)).schema().to_arrow().names)
-    except TableNotFoundError:
-        return set()
