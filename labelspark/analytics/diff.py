@@ -92,7 +92,8 @@ def _moves(label, joined: pa.Table, top: int) -> dict:
     if label.bucketed:  # transitions between buckets, not between every amount
         before, after = (buckets_of(column.combine_chunks(), label.buckets) for column in (before, after))
     pairs = pa.table({"from": before, "to": after}).filter(pc.or_(had, has))
-    counted = pairs.group_by(["from", "to"]).aggregate([([], "count_all")]).sort_by([("count_all", "descending")])
+    counted = pairs.group_by(["from", "to"]).aggregate([([], "count_all")])
+    counted = counted.sort_by([("count_all", "descending"), ("from", "ascending"), ("to", "ascending")])  # ties in one order
     kind = "string" if label.type == "list" or label.bucketed else label.type
     shown = counted if not top else counted.slice(0, top)
     transitions = [
