@@ -6,6 +6,7 @@ cycles) live in `checks.py`.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, field_validator, model_validator
@@ -183,6 +184,27 @@ class ElasticsearchOutput(Strict):
     api_key_env: str | None = Field(None, description="Environment variable holding an API key (instead of user and password).")
     ca_path: str | None = Field(None, description="CA certificate file that verifies TLS (es-hadoop: a JVM truststore).")
     verify_certs: bool = Field(True, description="`false` turns TLS certificate verification off.")
+
+    @field_validator("nodes")
+    @classmethod
+    def _node_urls(cls, value: str | list[str]) -> str | list[str]:
+        """Checked here so `validate` says it, not a publish an hour into the run (no URL is
+        echoed: it may carry user:password@)."""
+        nodes = [item.strip() for item in (value if isinstance(value, list) else value.split(",")) if item.strip()]
+        if not nodes:
+            raise ValueError("no node URL given")
+        for i, node in enumerate(nodes):
+            if urlsplit(node).scheme not in ("http", "https"):
+                raise ValueError(f"node {i + 1} of {len(nodes)} needs http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> "ElasticsearchOutput":
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("set both username_env and password_env, or neither")
+        if self.api_key_env is not None and self.username_env is not None:
+            raise ValueError("set api_key_env or username_env/password_env, not both")
+        return self
 
 
 class CallbackOutput(Strict):
