@@ -19,7 +19,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
-from labelspark.errors import LabelsparkError
+from labelspark.errors import LabelsparkError, UnknownReference
 from labelspark.storage.names import HISTORY_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,10 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
         condition &= pc.field("snapshot_date") <= end
     stats = _dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
     if value is not None:
+        known = sorted({row["value"] for row in stats if row["value"] is not None})
         stats = [row for row in stats if row["value"] == value]
+        if not stats and known:
+            raise UnknownReference(f"label '{label_id}' never had the value {value!r} in this range (values: {', '.join(known)})")
     entered, left = _changes(project, label_id) if _history_matches_stats(label) else ({}, {})
     rows = [
         {
