@@ -78,3 +78,16 @@ class Interrupted(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+class UnknownReference(LabelsparkError):
+    """An argument names a label, entity, segment or date that does not exist; the message
+    lists the known ones, so the user can correct the command."""
+
+    exit_code = 2
+
+
+class DirectoryNotEmpty(LabelsparkError):
+    """A command would write over files in a directory the user did not offer (`demo DIR` without --force)."""
+
+    exit_code = 2

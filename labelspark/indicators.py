@@ -19,9 +19,10 @@ from pyspark.sql import types as T
 from labelspark.config import Project
 from labelspark.config.models import Indicator
 from labelspark.errors import SourceError
-from labelspark.kinds import kind_of
-from labelspark.rules import Field, RuleCompiler, leaves
+from labelspark.rules import leaves
+from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.sources import on_or_after, require_columns
+from labelspark.spark_types import kind_of
 from labelspark.udfs import distinct_count_of, mode_of, pick, sorted_distinct_of
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct")
@@ -226,13 +227,3 @@ def _common_key_type(frames: Mapping[str, DataFrame], project: Project) -> str:
     types = {df.schema[project.sources[name].key].dataType.simpleString() for name, df in frames.items()}
     return types.pop() if len(types) == 1 else "string"
 
-
-def needed_indicators(project: Project, names: set[str]) -> set[str]:
-    """`names` plus every indicator their expressions read, transitively."""
-    needed, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name not in needed:
-            needed.add(name)
-            todo.extend(project.expression_inputs.get(name, ()))
-    return needed

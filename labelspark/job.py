@@ -30,15 +30,10 @@ from labelspark.engines import stop_work
 from labelspark.errors import Interrupted
 from labelspark.publish import callback_payload, send_callback
 from labelspark.storage import runs
-from labelspark.storage.catalog import CATALOG_TABLE
-from labelspark.storage.delta import table_path
-from labelspark.storage.history import HISTORY_TABLE
 from labelspark.storage.lock import Held, Holder, warehouse_lock
+from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 from labelspark.storage.rollback import Checkpoint, RestoreIncomplete
-from labelspark.storage.runs import RUNS_TABLE, RunRecord
-from labelspark.storage.segments import SEGMENTS_TABLE
-from labelspark.storage.snapshot import SNAPSHOT_TABLE
-from labelspark.storage.stats import STATS_TABLE
+from labelspark.storage.runs import RunRecord
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -116,6 +111,24 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
             if call_back:
                 _call_back(project, record, hurry=signals.received is not None)
             _record_end(tables, record)
+
+
+@contextlib.contextmanager
+def locked(project: Project, restorable: list[str]) -> Iterator[None]:
+    """Holds the warehouse for an operation that is no run (`rewind`): like a job it first undoes
+    a dead run's writes, and it puts the `restorable` tables back if it fails; it records no run."""
+    with warehouse_lock(project.warehouse, runs.new_run_id(), project.file) as held:
+        if held.abandoned:
+            _take_over(held, Tables(project.warehouse), held.holder.run_id)
+        checkpoint = Checkpoint.take(restorable)
+        held.note(checkpoint.versions)
+        held.undo_pending = True
+        try:
+            yield
+        except BaseException:
+            held.undo_pending = not checkpoint.restore()
+            raise
+        held.undo_pending = False
 
 
 def unlock(project: Project, force: bool = False) -> Holder | None:

@@ -12,23 +12,28 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.models import DistributionLabel, ImportLabel, Source
+from labelspark.config.labels import DistributionLabel, ImportLabel
+from labelspark.config.models import Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
-from labelspark.kinds import SPARK_TYPE_OF_KIND
+from labelspark.freshness import check_freshness
+from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
-from labelspark.job import Tables, job
+from labelspark.job import Tables, job, locked
+from labelspark.preflight import check_label_kinds
 from labelspark.publish import search
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
-from labelspark.storage.catalog import CATALOG_TABLE, advance_catalog
+from labelspark.storage.catalog import advance_catalog
 from labelspark.storage.delta import read_table, replace_partition
-from labelspark.storage.history import HISTORY_TABLE, advance_history
+from labelspark.storage.history import advance_history
+from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
+from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.runs import RunRecord
-from labelspark.storage.segments import SEGMENTS_TABLE, segment_members
-from labelspark.storage.snapshot import SNAPSHOT_TABLE, latest_snapshot, snapshot_columns, write_snapshot
+from labelspark.storage.segments import segment_members
+from labelspark.storage.snapshot import latest_snapshot, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
-from labelspark.storage.stats import STATS_TABLE, label_stats
+from labelspark.storage.stats import label_stats
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
+    check_label_kinds(spark, project, only)
     with job(spark, project, run_date, call_back=publish) as record:
         return _run(spark, project, run_date, only, publish, record)
 
@@ -66,6 +72,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
     plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
     log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
     previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
+    check_freshness(spark, project, run_date)
     with staging_area(project.warehouse, record.run_id) as staging:
         snapshot = compute_snapshot(spark, project, plan, previous, staging)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
@@ -125,6 +132,16 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
         record.labels = [c for c in written.columns if c != project.key]
         record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
         return RunResult(record.run_id, run_date, [], [], record.rows, project.warehouse, record.index)
+
+
+def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
+    """Undoes every date after `to` in every table, in one locked operation that puts the
+    tables back if it fails half-way; returns the dates removed."""
+    tables = Tables(project.warehouse)
+    if read_table(spark, tables.snapshot) is None:
+        return []
+    with locked(project, [*tables.read_by_users, tables.runs]):
+        return rewind_tables(spark, project.warehouse, project.key, to)
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:

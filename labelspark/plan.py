@@ -6,9 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from labelspark.config import Project
-from labelspark.config.models import WEEKDAYS, ImportLabel, RulesLabel
-from labelspark.indicators import needed_indicators
-from labelspark.rules import leaves
+from labelspark.config.labels import WEEKDAYS
 
 
 def is_due(schedule: str, day: dt.date, computed_before: bool) -> bool:
@@ -44,13 +42,20 @@ class Plan:
     indicators: set[str]
 
 
+def needed_indicators(project: Project, names: set[str]) -> set[str]:
+    """`names` plus every indicator their expressions read, transitively."""
+    needed, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(project.expression_inputs.get(name, ()))
+    return needed
+
+
 def label_inputs(project: Project, label) -> set[str]:
     """The indicators a label reads, directly or through `expr` indicators."""
-    if isinstance(label, RulesLabel):
-        direct = {leaf.ref for tree in project.label_rules[label.id] for leaf in leaves(tree)}
-    else:
-        direct = set(label.indicators_used)
-    return needed_indicators(project, direct)
+    return needed_indicators(project, set(label.direct_inputs(project.label_rules.get(label.id, ()))))
 
 
 def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, only: list[str] | None = None) -> Plan:
@@ -66,7 +71,7 @@ def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, 
     passes = {name: SourcePass(name) for name in project.sources}
     cross, imports, indicators = [], [], set()
     for label in due:
-        if isinstance(label, ImportLabel):
+        if label.imported:
             imports.append(label.id)
             continue
         inputs = label_inputs(project, label)

@@ -38,7 +38,7 @@ from labelspark.demo import CONFIG as DEMO_CONFIG
 from labelspark.errors import ConfigError, Problem
 from labelspark.kinds import KINDS
 from labelspark.rules import OPERATORS, RuleParser
-from labelspark.rules.ast import QUERY_BUILDER_OPERATORS
+from labelspark.rules.tree import QUERY_BUILDER_OPERATORS
 
 pytestmark = pytest.mark.portable
 

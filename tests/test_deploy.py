@@ -135,3 +135,13 @@ def test_connect_engine_against_a_sail_server_in_another_process(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("engine", [["--engine", "sail"], ["--engine=sail"]])
+def test_the_job_entry_point_takes_the_engine_in_either_spelling(tmp_path, engine):
+    """Without spark-submit, a classic session has no Delta jars: only Sail can finish this run."""
+    config = write_demo(tmp_path / "demo", members=50)
+    done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31", *engine],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50

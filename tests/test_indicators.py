@@ -19,8 +19,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.config import load_project
-from labelspark.indicators import extract, needed_indicators
+from labelspark.indicators import extract
 from labelspark.pipeline import prepared_sources
+from labelspark.plan import needed_indicators
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

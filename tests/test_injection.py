@@ -30,7 +30,8 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.errors import ConfigError
-from labelspark.rules import Field, RuleCompiler, RuleParser
+from labelspark.rules import RuleParser
+from labelspark.rules.spark import Field, RuleCompiler
 
 pytestmark = pytest.mark.portable
 

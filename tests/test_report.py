@@ -94,3 +94,9 @@ def test_unknown_label_is_a_config_error(warehouse, tmp_path):
     done = labelspark("stats", str(warehouse), "--label", "nope", cwd=tmp_path)
     assert done.returncode == 2
     assert "'nope'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_value_the_label_never_had_is_an_argument_error_listing_its_values(warehouse, tmp_path):
+    done = labelspark("history", str(warehouse), "--label", "engaged_browser", "--value", "High", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "'High'" in done.stderr and "values: high, low" in done.stderr

@@ -19,7 +19,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.errors import ConfigError
-from labelspark.rules import Field, RuleCompiler, RuleParser
+from labelspark.rules import OPERATORS, RuleParser
+from labelspark.rules.spark import BUILDERS, Field, RuleCompiler, builder_of
 
 pytestmark = pytest.mark.portable
 
@@ -429,3 +430,15 @@ def test_bad_value_is_a_config_error(spark):
     assert problem.path == "segments[0].when.any[1]"
     assert "low <= high" in problem.message
     assert caught.value.exit_code == 2
+
+
+# -- the operator table ----------------------------------------------------------------------
+
+
+def test_every_operator_has_a_spark_builder():
+    assert sorted(BUILDERS) == sorted(OPERATORS)
+
+
+def test_an_operator_without_a_builder_fails_by_name(spark):
+    with pytest.raises(NotImplementedError, match="operator 'sounds_like' has no Spark Column builder"):
+        builder_of("sounds_like")(F.col("x"), "smith", "string", RUN_DATE)

@@ -1,31 +1,21 @@
 """Loading a config file into a validated `Project`, with every problem located."""
 from __future__ import annotations
 
-import re
-import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from labelspark.config import checks
-from labelspark.config.models import (
-    DistributionLabel,
-    Entity,
-    Header,
-    ImportLabel,
-    Indicator,
-    Label,
-    Outputs,
-    RulesLabel,
-    Segment,
-    Source,
-)
-from labelspark.config.yaml_source import Locator, join, load_yaml
+from labelspark.config.expr_kinds import expression_kind
+from labelspark.config.labels import Label
+from labelspark.config.models import Entity, Header, Indicator, Outputs, Segment, Source
+from labelspark.config.sections import Parsed, SectionParser
+from labelspark.config.yaml_source import Locator, load_yaml
 from labelspark.errors import ConfigError, Problem
 from labelspark.kinds import Kind
-from labelspark.rules import Node, RuleParser, leaves
+from labelspark.rules import Node, leaves
 
 SECTIONS = ("version", "name", "timezone", "entity", "sources", "indicators", "labels", "segments", "outputs")
 _LABEL = TypeAdapter(Label)
@@ -78,28 +68,7 @@ class Project:
     def kind_problems(self, indicator_kinds: Mapping[str, Kind | None], labels=None) -> list[Problem]:
         """Checks of `labels` (default: all) that depend on indicator kinds (static, or read from data)."""
         located = [(f"labels[{i}]", label) for i, label in enumerate(self.labels) if labels is None or label in labels]
-        return label_kind_problems(located, self.label_rules, indicator_kinds)
-
-
-def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], indicator_kinds: Mapping[str, Kind | None]) -> list[Problem]:
-    """Rule and indicator checks of (path, label) pairs against indicator kinds."""
-    problems: list[Problem] = []
-    for path, label in labels:
-        if isinstance(label, RulesLabel):
-            for tree in label_rules.get(label.id, ()):
-                problems += checks.rule_problems(tree, indicator_kinds, "indicator")
-            continue
-        indicator = getattr(label, "indicator", None)
-        if indicator is None:
-            continue
-        if indicator not in indicator_kinds:
-            problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
-            continue
-        kind = indicator_kinds[indicator]
-        wanted = "number" if isinstance(label, DistributionLabel) else label.type
-        if not checks.fits(wanted, kind):
-            problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
-    return problems
+        return checks.label_kind_problems(located, self.label_rules, indicator_kinds)
 
 
 def load_project(file: str | Path) -> Project:
@@ -124,12 +93,8 @@ def load_project(file: str | Path) -> Project:
     return project
 
 
-class _Builder:
-    """Parses each section and item on its own so that one broken item hides no other problem."""
-
-    def __init__(self, data: dict, problems: list[Problem]):
-        self.data = data
-        self.problems = problems
+class _Builder(SectionParser):
+    """The sections parsed, then checked across items."""
 
     def build(self, file: Path, locator: Locator) -> Project | None:
         data = self.data
@@ -151,8 +116,9 @@ class _Builder:
         segment_rules = self.check_segments(segments, labels)
         static_kinds = {name: ind.static_kind for name, ind in indicators.parsed.items()}
         static_kinds.update({name: None for name in indicators.broken})
+        self.check_expression_kinds(indicators.parsed, order, static_kinds)
         located = [(labels.paths[label_id], label) for label_id, label in labels.parsed.items()]
-        self.problems += label_kind_problems(located, label_rules, static_kinds)
+        self.problems += checks.label_kind_problems(located, label_rules, static_kinds)
         if self.problems or None in (header, entity, outputs):
             return None
         project = Project(
@@ -173,69 +139,6 @@ class _Builder:
             locator=locator,
         )
         return project
-
-    # -- parsing ---------------------------------------------------------------------------
-
-    def parse(self, model: Any, raw: Any, path: str):
-        adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
-        if raw is None and path:
-            self.problems.append(Problem(path, "is required"))
-            return None
-        try:
-            return adapter.validate_python(raw)
-        except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                where = _path_of(path, error["loc"], raw, missing=error["type"] == "missing")
-                self.problems.append(Problem(where, _message(error)))
-            return None
-
-    def parse_mapping(self, model: type[BaseModel], section: str, required: bool = False) -> "_Parsed":
-        raw = self.data.get(section)
-        result = _Parsed()
-        if raw is None:
-            if required:
-                self.problems.append(Problem(section, "is required"))
-            return result
-        if not isinstance(raw, dict):
-            self.problems.append(Problem(section, f"must be a mapping of name -> definition, got {type(raw).__name__}"))
-            return result
-        for name, item in raw.items():
-            path = join(section, name)
-            if not isinstance(name, str) or not _is_identifier(name):
-                self.problems.append(Problem(path, f"name {reprlib.repr(name)} must match [a-z][a-z0-9_]*"))
-                continue
-            if name in checks.RESERVED_NAMES:
-                self.problems.append(Problem(path, f"'{name}' is reserved"))
-            parsed = self.parse(model, item, path)
-            (result.parsed if parsed is not None else result.broken)[name] = parsed
-        return result
-
-    def parse_list(self, model: Any, section: str) -> "_Parsed":
-        raw = self.data.get(section)
-        result = _Parsed()
-        if raw is None:
-            return result
-        if not isinstance(raw, list):
-            self.problems.append(Problem(section, f"must be a list, got {type(raw).__name__}"))
-            return result
-        for i, item in enumerate(raw):
-            parsed = self.parse(model, item, f"{section}[{i}]")
-            item_id = item.get("id") if isinstance(item, dict) else None
-            if isinstance(item_id, str) and (item_id in result.parsed or item_id in result.broken):
-                self.problems.append(Problem(f"{section}[{i}].id", f"duplicate id '{item_id}'"))
-                continue
-            if parsed is not None:
-                result.parsed[parsed.id] = parsed
-                result.paths[parsed.id] = f"{section}[{i}]"
-            elif isinstance(item_id, str):
-                result.broken[item_id] = None
-        return result
-
-    def parse_rule(self, raw: Any, path: str, ref_key: str = "field") -> Node | None:
-        parser = RuleParser(ref_key=ref_key)
-        tree = parser.parse(raw, path)
-        self.problems += parser.problems
-        return tree
 
     # -- cross-checks ----------------------------------------------------------------------
 
@@ -276,7 +179,16 @@ class _Builder:
         paths = {name: f"indicators.{name}.expr" for name in expr_refs}
         return where_rules, expr_refs, checks.expression_order(expr_refs, paths, self.problems)
 
-    def check_labels(self, labels: "_Parsed", entity: Entity | None) -> dict[str, tuple[Node, ...]]:
+    def check_expression_kinds(self, indicators: Mapping[str, Indicator], order: list[str], kinds: dict[str, Kind | None]) -> None:
+        """Adds to `kinds` those of the `expr` indicators their SQL fixes; a declared `type` must agree."""
+        for name in order:
+            indicator = indicators[name]
+            found = expression_kind(indicator.expr, kinds)
+            if indicator.type is not None and found not in (None, indicator.type):
+                self.problems.append(Problem(f"indicators.{name}.type", f"declared {indicator.type}, but the expression gives {found}"))
+            kinds[name] = indicator.type or found
+
+    def check_labels(self, labels: Parsed, entity: Entity | None) -> dict[str, tuple[Node, ...]]:
         label_rules: dict[str, tuple[Node, ...]] = {}
         for label_id, label in labels.parsed.items():
             path = labels.paths[label_id]
@@ -284,16 +196,14 @@ class _Builder:
                 self.problems.append(Problem(f"{path}.id", f"label id '{label_id}' is the entity key"))
             if label_id in checks.RESERVED_NAMES:
                 self.problems.append(Problem(f"{path}.id", f"'{label_id}' is reserved"))
-            if isinstance(label, RulesLabel):
-                trees = [self.parse_rule(v.when, f"{path}.values[{i}].when") for i, v in enumerate(label.values)]
-                self.problems += checks.value_problems((v.value for v in label.values), label.type, path)
+            if label.rules:
+                trees = [self.parse_rule(v.when, f"{path}.values[{i}].when") for i, v in enumerate(label.rules)]
+                self.problems += checks.value_problems((v.value for v in label.rules), label.type, path)
                 if all(tree is not None for tree in trees):
                     label_rules[label_id] = tuple(trees)
-            if isinstance(label, ImportLabel) and label.type == "list":
-                self.problems.append(Problem(f"{path}.type", "an import label holds one value per entity, not a list"))
         return label_rules
 
-    def check_segments(self, segments: "_Parsed", labels: "_Parsed") -> dict[str, Node]:
+    def check_segments(self, segments: Parsed, labels: Parsed) -> dict[str, Node]:
         kinds = {label_id: label.type for label_id, label in labels.parsed.items() if label.enabled}
         kinds.update({label_id: None for label_id in labels.broken})
         segment_rules = {}
@@ -303,43 +213,3 @@ class _Builder:
                 self.problems += checks.rule_problems(tree, kinds, "enabled label")
                 segment_rules[segment_id] = tree
         return segment_rules
-
-
-@dataclass
-class _Parsed:
-    parsed: dict = field(default_factory=dict)
-    broken: dict = field(default_factory=dict)  # names whose definition has problems of its own
-    paths: dict = field(default_factory=dict)
-
-
-def _is_identifier(name: str) -> bool:
-    return re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None
-
-
-def _path_of(base: str, loc: tuple, raw: Any, missing: bool) -> str:
-    """A pydantic error location as a YAML path; union tags (not in the data) are skipped,
-    a missing key is named."""
-    path, current = base, raw
-    for i, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            path, current = join(path, part), current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
-            path, current = join(path, part), current[part]
-        elif missing and i == len(loc) - 1:
-            path = join(path, part)
-    return path
-
-
-def _message(error: dict) -> str:
-    kind, message = error["type"], error["msg"]
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "union_tag_invalid":
-        return f"unknown method {error['input'].get('method')!r} (methods: {error['ctx']['expected_tags']})"
-    if kind == "union_tag_not_found":
-        return "needs `method`"
-    if message.startswith("Value error, "):
-        return message[len("Value error, "):]
-    return f"{message}, got {reprlib.repr(error['input'])}"

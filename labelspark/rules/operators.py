@@ -1,8 +1,8 @@
-"""The 20 rule operators: which kinds each applies to, the value it takes, its Column.
+"""The 20 rule operators: which kinds each applies to and the value it takes. No Spark here.
 
-Values are checked and converted here once, and enter Spark only as literals (`F.lit`),
-never as SQL text; `contains`, `starts_with` and `ends_with` match literally, only
-`matches` takes a regular expression.
+Values are checked and converted here once; `labelspark.rules.spark` turns them into Spark
+literals (`F.lit`), never SQL text. `contains`, `starts_with` and `ends_with` match
+literally, only `matches` takes a regular expression.
 """
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
-
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from typing import Any
 
 from labelspark.kinds import Kind
-from labelspark.rules.ast import Leaf
+from labelspark.rules.tree import Leaf
 from labelspark.timeutil import parse_days
-from labelspark.udfs import within_last
 
 
 MAX_DAYS = 99999  # what `Nd` allows: further back than that, dates overflow
@@ -27,8 +23,6 @@ MAX_DAYS = 99999  # what `Nd` allows: further back than that, dates overflow
 class BadValue(ValueError):
     """A rule value that does not fit its operator or its field's kind."""
 
-
-Build = Callable[[Column, Any, "Kind | None", dt.date], Column]
 
 EQUALITY = frozenset({"string", "number", "boolean", "date"})
 ORDERED = frozenset({"string", "number", "date"})
@@ -40,74 +34,31 @@ class Operator:
     name: str
     kinds: frozenset
     shape: str  # none | scalar | pair | list | text | regex | days | day_or_days
-    build: Build
-
-
-def _literals(values: list) -> list[Column]:
-    return [F.lit(v) for v in values]
-
-
-def _is_in(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
-    return col.isin(*_literals(values)) if values else F.lit(False)
-
-
-def _not_in(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
-    return col.isNotNull() & ~_is_in(col, values, kind, run_date)
-
-
-def _has(col: Column, value: str) -> Column:
-    """Whether a list holds `value`; null for a null list. `array_position` rather than
-    `array_contains`, whose null-element rule Sail spells out as three calls (a third faster)."""
-    return F.array_position(col, F.lit(value)) > 0
-
-
-def _contains(col: Column, value: str, kind: Kind | None, run_date: dt.date) -> Column:
-    return _has(col, value) if kind == "list" else col.contains(F.lit(value))
-
-
-def _has_any(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
-    # An OR of single lookups: Sail rejects array_except/arrays_overlap against literal arrays.
-    result = F.lit(False)
-    for value in values:
-        result = result | _has(col, value)
-    return result
-
-
-def _has_all(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> Column:
-    result = col.isNotNull()
-    for value in values:
-        result = result & _has(col, value)
-    return result
-
-
-def _day(value: Any, run_date: dt.date) -> dt.date:
-    """A date given as a date, or as `Nd`: N days before the run date."""
-    return run_date - dt.timedelta(days=value) if isinstance(value, int) else value
 
 
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in [
-        Operator("eq", EQUALITY, "scalar", lambda c, v, k, d: c == F.lit(v)),
-        Operator("ne", EQUALITY, "scalar", lambda c, v, k, d: c != F.lit(v)),
-        Operator("lt", ORDERED, "scalar", lambda c, v, k, d: c < F.lit(v)),
-        Operator("lte", ORDERED, "scalar", lambda c, v, k, d: c <= F.lit(v)),
-        Operator("gt", ORDERED, "scalar", lambda c, v, k, d: c > F.lit(v)),
-        Operator("gte", ORDERED, "scalar", lambda c, v, k, d: c >= F.lit(v)),
-        Operator("between", ORDERED, "pair", lambda c, v, k, d: c.between(F.lit(v[0]), F.lit(v[1]))),
-        Operator("in", EQUALITY, "list", _is_in),
-        Operator("not_in", EQUALITY, "list", _not_in),
-        Operator("is_null", ALL_KINDS, "none", lambda c, v, k, d: c.isNull()),
-        Operator("not_null", ALL_KINDS, "none", lambda c, v, k, d: c.isNotNull()),
-        Operator("contains", frozenset({"string", "list"}), "text", _contains),
-        Operator("starts_with", frozenset({"string"}), "text", lambda c, v, k, d: c.startswith(F.lit(v))),
-        Operator("ends_with", frozenset({"string"}), "text", lambda c, v, k, d: c.endswith(F.lit(v))),
-        Operator("matches", frozenset({"string"}), "regex", lambda c, v, k, d: F.regexp_like(c, F.lit(v))),
-        Operator("has_any", frozenset({"list"}), "list", _has_any),
-        Operator("has_all", frozenset({"list"}), "list", _has_all),
-        Operator("within_last", frozenset({"date"}), "days", lambda c, v, k, d: within_last(c, d, v)),
-        Operator("before", frozenset({"date"}), "day_or_days", lambda c, v, k, d: c < F.lit(_day(v, d))),
-        Operator("after", frozenset({"date"}), "day_or_days", lambda c, v, k, d: c > F.lit(_day(v, d))),
+        Operator("eq", EQUALITY, "scalar"),
+        Operator("ne", EQUALITY, "scalar"),
+        Operator("lt", ORDERED, "scalar"),
+        Operator("lte", ORDERED, "scalar"),
+        Operator("gt", ORDERED, "scalar"),
+        Operator("gte", ORDERED, "scalar"),
+        Operator("between", ORDERED, "pair"),
+        Operator("in", EQUALITY, "list"),
+        Operator("not_in", EQUALITY, "list"),
+        Operator("is_null", ALL_KINDS, "none"),
+        Operator("not_null", ALL_KINDS, "none"),
+        Operator("contains", frozenset({"string", "list"}), "text"),
+        Operator("starts_with", frozenset({"string"}), "text"),
+        Operator("ends_with", frozenset({"string"}), "text"),
+        Operator("matches", frozenset({"string"}), "regex"),
+        Operator("has_any", frozenset({"list"}), "list"),
+        Operator("has_all", frozenset({"list"}), "list"),
+        Operator("within_last", frozenset({"date"}), "days"),
+        Operator("before", frozenset({"date"}), "day_or_days"),
+        Operator("after", frozenset({"date"}), "day_or_days"),
     ]
 }
 

@@ -9,10 +9,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.storage.delta import date_literal, merge, read_table, run_sql_on
+from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
 from labelspark.storage.history import changed_on
 
-CATALOG_TABLE = "label_catalog"
 SCHEMA = (
     "label_id string, name string, `group` string, type string, method string, definition string, "
     "definition_hash string, status string"
@@ -35,7 +34,7 @@ def advance_catalog(spark: SparkSession, project: Project, path: str, run_date: 
     current = spark.createDataFrame(catalog_rows(project), SCHEMA)
     day = date_literal(run_date)
     if read_table(spark, path) is None:
-        current.select("*", F.lit(run_date).alias("valid_from"), F.lit(None).cast("date").alias("valid_to")).write.format("delta").save(path)
+        create_table(current.select("*", F.lit(run_date).alias("valid_from"), F.lit(None).cast("date").alias("valid_to")), path)
         return
     if changed_on(spark, path, run_date):
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")

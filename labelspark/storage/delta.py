@@ -4,13 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from labelspark.errors import EngineError
-
-
-def table_path(warehouse: str, table: str) -> str:
-    return f"{warehouse.rstrip('/')}/{table}"
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:
@@ -42,12 +40,45 @@ def date_literal(day: dt.date) -> str:
     return f"DATE'{day.isoformat()}'"
 
 
+def nullable(df: DataFrame, partition_column: str | None = None) -> DataFrame:
+    """`df` with every column but the partition column nullable, as delta-spark writes tables.
+
+    Sail writes a query's NOT NULL (a `count` is never null) into the table it creates and
+    then refuses the nulls a later day brings (a label carried over to an entity that arrived
+    since). Each column is wrapped in an identity the engine cannot prove non-null (a union
+    with an empty frame or `DataFrame.to` adds field metadata Sail's later writes do not
+    match). The partition column stays NOT NULL: with it nullable, Sail's `replaceWhere`
+    rewrites the other partitions' rows instead of dropping the date's files.
+    """
+    return df.select(*(
+        (df[f.name] if f.name == partition_column else _maybe_null(df[f.name], f.dataType)).alias(f.name)
+        for f in df.schema.fields
+    ))
+
+
+def _maybe_null(column: Column, data_type: T.DataType) -> Column:
+    if isinstance(data_type, (T.ArrayType, T.MapType)):
+        return F.when(F.size(column) >= 0, column)  # size of null is null (or -1): null stays null
+    return F.nullif(column, F.lit(None).cast(data_type))
+
+
+def has_not_null_columns(df: DataFrame, allowed: set[str] = frozenset()) -> bool:
+    """Whether a table read back has NOT NULL columns besides `allowed` (written before `nullable`)."""
+    return any(not f.nullable and f.name not in allowed for f in df.schema.fields)
+
+
+def create_table(df: DataFrame, path: str, partition_by: str | None = None) -> None:
+    """Writes `df` as a new Delta table, every column nullable."""
+    writer = nullable(df, partition_by).write.format("delta").mode("overwrite")
+    (writer.partitionBy(partition_by) if partition_by else writer).save(path)
+
+
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:
     """Writes `df` as the partition `column = day` in one commit, creating the table if needed."""
-    writer = df.write.format("delta").mode("overwrite")
     if read_table(spark, path) is None:
-        writer.partitionBy(column).save(path)
+        create_table(df, path, partition_by=column)
     else:
+        writer = nullable(df, column).write.format("delta").mode("overwrite")
         writer.option("replaceWhere", f"{column} = {date_literal(day)}").save(path)
 
 

@@ -12,10 +12,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.storage.delta import date_literal, merge, read_table, run_sql_on
+from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
 from labelspark.udfs import as_text, stacked
-
-HISTORY_TABLE = "label_history"
 
 
 def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
@@ -32,10 +30,10 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
     day = date_literal(run_date)
     key = project.key
     if read_table(spark, path) is None:
-        today.select(
+        create_table(today.select(
             key, "label_id", "value", F.lit(run_date).alias("valid_from"),
             F.lit(None).cast("date").alias("valid_to"), F.lit(True).alias("is_current"),
-        ).write.format("delta").save(path)
+        ), path)
         return
     if changed_on(spark, path, run_date):
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")

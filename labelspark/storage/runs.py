@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-RUNS_TABLE = "label_runs"
 SCHEMA = pa.schema([
     ("run_id", pa.string()), ("snapshot_date", pa.date32()), ("status", pa.string()),
     ("labels", pa.list_(pa.field("element", pa.string()))), ("rows", pa.int64()),

@@ -7,9 +7,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.rules import Field, RuleCompiler
-
-SEGMENTS_TABLE = "segment_members"
+from labelspark.rules.spark import Field, RuleCompiler
 
 
 def segment_members(snapshot: DataFrame, project: Project, run_date: dt.date) -> DataFrame:

@@ -4,7 +4,9 @@ Writing date D replaces that date's partition in one commit (`replaceWhere`), so
 leaves the same table. When the label columns change (a label added, removed or retyped),
 the table is rewritten once, in one commit, with the new columns and every other date
 kept: Sail 0.7 cannot evolve a schema within `replaceWhere`, ignores dynamic partition
-overwrite, and applies `mergeSchema` on append only sometimes.
+overwrite, and applies `mergeSchema` on append only sometimes. Every label column is
+nullable (a label not due is null for entities that arrived since it was computed); a table
+written with NOT NULL label columns by an earlier version is rewritten the same way, once.
 """
 from __future__ import annotations
 
@@ -13,24 +15,19 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
-
-from labelspark.storage.delta import date_literal, read_table, table_path
-
-SNAPSHOT_TABLE = "label_snapshot"
-DATE = "snapshot_date"
+from labelspark.storage.delta import create_table, date_literal, has_not_null_columns, nullable, read_table
+from labelspark.storage.names import DATE
 
 
 def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:
     """Writes `snapshot` (key + label columns) as the partition of `run_date`."""
-    day = snapshot.select(key, F.lit(run_date).alias(DATE), *(c for c in snapshot.columns if c != key))
+    day = nullable(snapshot.select(key, F.lit(run_date).alias(DATE), *(c for c in snapshot.columns if c != key)), DATE)
     existing = read_table(spark, path)
     if existing is None:
-        day.write.format("delta").mode("overwrite").partitionBy(DATE).save(path)
+        create_table(day, path, partition_by=DATE)
         return
     old, new = _types(existing), _types(day)
-    if old == new:
+    if old == new and not has_not_null_columns(existing, allowed={DATE}):
         (
             day.write.format("delta")
             .mode("overwrite")
@@ -41,14 +38,17 @@ def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date
     kept = existing.where(F.col(DATE) != F.lit(run_date)).select(
         *(F.col(c) if old.get(c) == t else F.lit(None).cast(t).alias(c) for c, t in new.items())
     )
-    (
-        kept.unionByName(day)
-        .write.format("delta")
-        .mode("overwrite")
-        .option("overwriteSchema", "true")
-        .partitionBy(DATE)
-        .save(path)
-    )
+    _rewrite(kept.unionByName(day), path)
+
+
+def drop_columns(spark: SparkSession, path: str, columns: list[str]) -> None:
+    """Rewrites the table without `columns`, every date kept, in one commit."""
+    _rewrite(read_table(spark, path).drop(*columns), path)
+
+
+def _rewrite(table: DataFrame, path: str) -> None:
+    """Replaces the whole table, schema included, in one commit."""
+    table.write.format("delta").mode("overwrite").option("overwriteSchema", "true").partitionBy(DATE).save(path)
 
 
 def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFrame | None:
@@ -68,14 +68,3 @@ def _types(df: DataFrame) -> dict[str, str]:
 def snapshot_columns(spark: SparkSession, path: str) -> set[str]:
     table = read_table(spark, path)
     return set(table.columns) if table is not None else set()
-
-
-def local_snapshot_columns(project) -> set[str] | None:
-    """Label columns of a local snapshot table read without Spark (empty: no table yet);
-    None for a remote warehouse, which `plan` does not reach out to."""
-    if "://" in project.warehouse and not project.warehouse.startswith("file://"):
-        return None
-    try:
-        return set(DeltaTable(table_path(project.warehouse, SNAPSHOT_TABLE)).schema().to_arrow().names)
-    except TableNotFoundError:
-        return set()
