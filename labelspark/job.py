@@ -21,7 +21,7 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
 
@@ -80,9 +80,14 @@ class Tables:
 
 
 @contextlib.contextmanager
-def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: bool = True) -> Iterator[RunRecord]:
+def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: bool = True,
+        after_success: Callable[[], dict] | None = None) -> Iterator[RunRecord]:
     """Runs the body as one job on the warehouse; the body fills in the yielded record
-    (labels, rows, index). Raises what stopped the body, after cleaning up."""
+    (labels, rows, index). Raises what stopped the body, after cleaning up.
+
+    `after_success` runs once the job is recorded succeeded, still under the lock (the label
+    portal, which lists this run); what it returns joins the run's details, and it must not raise.
+    """
     record = RunRecord(run_date)
     tables = Tables(project.warehouse)
     with _Signals(spark) as signals, warehouse_lock(project.warehouse, record.run_id, project.file) as held:
@@ -111,6 +116,11 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
             if call_back:
                 _call_back(project, record, hurry=signals.received is not None)
             _record_end(tables, record)
+            if record.status == "succeeded" and after_success is not None:
+                extra = after_success()
+                if extra:
+                    record.details = {**record.details, **extra}
+                    _record_end(tables, record)
 
 
 @contextlib.contextmanager

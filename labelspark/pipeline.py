@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.labels import DistributionLabel, ImportLabel
+from labelspark.config.labels import ImportLabel
 from labelspark.config.models import Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
 from labelspark.freshness import check_freshness
@@ -22,6 +22,7 @@ from labelspark.plan import Plan, make_plan
 from labelspark.job import Tables, job, locked
 from labelspark.preflight import check_label_kinds
 from labelspark.publish import search
+from labelspark.site import refresh_site
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import advance_catalog
@@ -62,8 +63,14 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     """
     _check_requested(project, only)
     check_label_kinds(spark, project, only)
-    with job(spark, project, run_date, call_back=publish) as record:
+    with job(spark, project, run_date, call_back=publish, after_success=lambda: _refresh_site(project)) as record:
         return _run(spark, project, run_date, only, publish, record)
+
+
+def _refresh_site(project: Project) -> dict:
+    """The label portal of `outputs.site`, rebuilt; a failure is a warning in the run's details."""
+    error = refresh_site(project)
+    return {"site_error": error} if error else {}
 
 
 def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
@@ -168,7 +175,7 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
             i, len(plan.passes), source_pass.source, len(source_pass.indicators), len(source_pass.labels),
         )
     entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date)
-    if staging is not None and any(isinstance(label, DistributionLabel) for label in plan.due):
+    if staging is not None and any(label.quantiles for label in plan.due):
         log.info("computing indicators once for the quantiles of distribution labels")
         entities = staging.keep(entities, "indicators")
     imports = {label_id: read_import(spark, project, project.label(label_id), entities) for label_id in plan.imports}

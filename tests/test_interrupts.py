@@ -1,6 +1,7 @@
 """SIGINT and SIGTERM stop a real `labelspark run` within seconds wherever they land: exit 130 /
 143, every table reads (delta-rs) as before the run, the lock is gone, label_runs and the
 callback say `failed`, and the Elasticsearch alias has not moved."""
+import datetime as dt
 import json
 import shutil
 import signal
@@ -13,16 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import CONFIG_NAME, write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.storage.lock import LOCK_FILE
+from tests.support.projects import with_outputs
 from tests.support.search import alias_targets
-from tests.test_rollback import MONDAY, TUESDAY
 
+MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 COPIES = 120  # the demo's 500 members 120 times over: a run of several seconds on Sail
 
 
@@ -108,9 +109,7 @@ def test_an_interrupted_run_leaves_the_tables_as_before(monday, tmp_path, receiv
         search_url = request.getfixturevalue("search_url")
         outputs["elasticsearch"] = {"nodes": search_url, "alias": "demo_labels", "writer": "python"}
     config = root / CONFIG_NAME
-    settings = yaml.safe_load(config.read_text())
-    settings["outputs"].update(outputs)
-    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+    with_outputs(config, **outputs)
 
     running = Running(root)
     moment(running, root)

@@ -15,9 +15,9 @@ from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.storage.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
-from tests.test_pipeline import TUESDAY
-from tests.test_rollback import MONDAY, contents
+from tests.support.projects import table_contents
 
+MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 LONG_AGO = "2026-01-01T06:00:00+00:00"
 FUTURE = "2099-01-01T00:00:00+00:00"  # a heartbeat that stays fresh
 
@@ -109,7 +109,7 @@ def test_a_run_killed_on_another_host_is_undone_and_marked_abandoned(spark, tmp_
     config = write_demo(tmp_path / "demo")
     project = load_project(config)
     run(spark, project, MONDAY)
-    after_monday = contents(project)
+    after_monday = table_contents(project)
     lock = killed_after_the_snapshot(config, tmp_path)
     dead = json.loads(lock.read_text())
     stale = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
@@ -117,7 +117,7 @@ def test_a_run_killed_on_another_host_is_undone_and_marked_abandoned(spark, tmp_
 
     run(spark, project, MONDAY)
 
-    assert contents(project) == after_monday
+    assert table_contents(project) == after_monday
     recorded = {r["run_id"]: r for r in runs_of(project)}
     assert recorded[dead["run_id"]]["status"] == "abandoned"
     assert "pid" in recorded[dead["run_id"]]["error"] and "driver-node-7" in recorded[dead["run_id"]]["error"]
@@ -175,7 +175,7 @@ def test_unlock_clears_a_dead_run_and_undoes_its_writes(spark, tmp_path):
     config = write_demo(tmp_path / "demo")
     project = load_project(config)
     run(spark, project, MONDAY)
-    after_monday = contents(project)
+    after_monday = table_contents(project)
     lock = killed_after_the_snapshot(config, tmp_path)
     dead = json.loads(lock.read_text())["run_id"]
 
@@ -183,7 +183,7 @@ def test_unlock_clears_a_dead_run_and_undoes_its_writes(spark, tmp_path):
 
     assert done.returncode == 0 and f"run {dead}" in done.stdout, done.stderr
     assert not lock.exists()
-    assert contents(project) == after_monday
+    assert table_contents(project) == after_monday
     assert {r["run_id"]: r["status"] for r in runs_of(project)}[dead] == "abandoned"
     assert labelspark("unlock", str(config), cwd=tmp_path).stdout.strip().endswith("was not locked")
 

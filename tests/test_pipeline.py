@@ -1,5 +1,6 @@
 """The main job end to end on Sail: Delta written, read back with delta-rs (an independent reader)."""
 import datetime as dt
+import json
 
 import pyarrow as pa
 import pytest
@@ -8,6 +9,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import run
+from tests.support.projects import with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 
@@ -127,3 +129,20 @@ def test_delta_log_records_one_partition_replacement_per_rerun(spark, demo):
     history = table.history()  # newest first
     assert [entry["operation"] for entry in history] == ["WRITE", "WRITE", "CREATE TABLE"]
     assert "snapshot_date" in str(history[0]["operationParameters"].get("predicate"))
+
+
+def test_a_run_refreshes_the_label_portal_and_a_portal_it_cannot_write_never_fails_it(spark, demo):
+    with_outputs(demo, site="site")
+    run(spark, load_project(demo), MONDAY)
+    index = (demo.parent / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Age band" in index
+
+    with_outputs(demo, site="elsewhere")
+    (demo.parent / "elsewhere").mkdir()
+    (demo.parent / "elsewhere" / "notes.txt").write_text("not a site")  # a directory the portal must not replace
+    result = run(spark, load_project(demo), TUESDAY)
+    assert result.rows == 500
+    runs = sorted(DeltaTable(f"{demo.parent}/warehouse/label_runs").to_pyarrow_table().to_pylist(), key=lambda r: r["started_at"])
+    assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+    assert "site not refreshed" in json.loads(runs[-1]["details"])["site_error"]
+    assert (demo.parent / "elsewhere" / "notes.txt").exists()

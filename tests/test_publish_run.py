@@ -9,6 +9,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
+from tests.support.projects import with_outputs
 from labelspark.pipeline import publish_date, run
 from labelspark.publish import PublishError
 from tests.support.search import alias_targets, documents, indices
@@ -23,13 +24,8 @@ def demo(tmp_path, search_url, receiver, monkeypatch):
     monkeypatch.setenv(SECRET_ENV, "demo-secret")
     config = write_demo(tmp_path / "demo")
     business = receiver(200)
-    text = config.read_text().replace(
-        "outputs:\n  warehouse: warehouse\n",
-        "outputs:\n  warehouse: warehouse\n"
-        f"  elasticsearch: {{nodes: \"{search_url}\", alias: demo_labels, writer: python}}\n"
-        f"  callback: {{url: \"{business.url}\", secret_env: {SECRET_ENV}, timeout_seconds: 5}}\n",
-    )
-    config.write_text(text)
+    with_outputs(config, elasticsearch={"nodes": search_url, "alias": "demo_labels", "writer": "python"},
+                 callback={"url": business.url, "secret_env": SECRET_ENV, "timeout_seconds": 5})
     return load_project(config), business
 
 
@@ -95,9 +91,7 @@ def test_a_failed_callback_is_recorded_and_the_run_succeeds(spark, tmp_path, sea
     monkeypatch.setenv(SECRET_ENV, "x")
     config = write_demo(tmp_path / "demo")
     down = receiver(503)
-    config.write_text(config.read_text().replace(
-        "outputs:\n  warehouse: warehouse\n",
-        f"outputs:\n  warehouse: warehouse\n  callback: {{url: \"{down.url}\", timeout_seconds: 2}}\n"))
+    with_outputs(config, callback={"url": down.url, "timeout_seconds": 2})
     project = load_project(config)
     result = run(spark, project, TUESDAY)
     assert result.rows == 500

@@ -6,7 +6,6 @@ import sys
 import time
 
 import pytest
-import yaml
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
@@ -14,29 +13,10 @@ from labelspark.demo import write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.publish import PublishError
 from labelspark.storage.lock import LOCK_FILE
+from tests.support.projects import table_contents, with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 DEAD_CLUSTER = {"nodes": "http://127.0.0.1:9", "alias": "demo_labels"}
-
-
-def publishing_to(config, cluster: dict) -> None:
-    """Adds an Elasticsearch output to the config (editing the YAML, whatever comments it carries)."""
-    settings = yaml.safe_load(config.read_text())
-    settings["outputs"]["elasticsearch"] = cluster
-    config.write_text(yaml.safe_dump(settings, sort_keys=False))
-
-
-def contents(project):
-    """Every user-facing table's rows (sorted) or None where there is no table."""
-    result = {}
-    for path in Tables(project.warehouse).read_by_users:
-        try:
-            rows = DeltaTable(path).to_pyarrow_table().to_pylist()
-        except Exception:
-            result[path] = None
-            continue
-        result[path] = sorted(rows, key=repr)
-    return result
 
 
 def statuses(project):
@@ -48,27 +28,27 @@ def test_a_run_failing_after_every_table_write_leaves_them_as_before(spark, tmp_
     config = write_demo(tmp_path / "demo")
     project = load_project(config)
     run(spark, project, MONDAY)
-    before = contents(project)
+    before = table_contents(project)
 
     # Tuesday: new data in every table, then publishing fails (the last step)
-    publishing_to(config, DEAD_CLUSTER)
+    with_outputs(config, elasticsearch=DEAD_CLUSTER)
     with pytest.raises(PublishError):
         run(spark, load_project(config), TUESDAY)
 
-    assert contents(project) == before
+    assert table_contents(project) == before
     assert statuses(project) == ["succeeded", "failed"]
     # the next run of Tuesday starts from the restored tables and succeeds
     run(spark, project, TUESDAY)
-    assert {row["snapshot_date"] for row in contents(project)[Tables(project.warehouse).snapshot]} == {MONDAY, TUESDAY}
+    assert {row["snapshot_date"] for row in table_contents(project)[Tables(project.warehouse).snapshot]} == {MONDAY, TUESDAY}
 
 
 def test_a_failed_first_run_leaves_no_table_but_the_run_log(spark, tmp_path):
     config = write_demo(tmp_path / "demo")
-    publishing_to(config, DEAD_CLUSTER)
+    with_outputs(config, elasticsearch=DEAD_CLUSTER)
     project = load_project(config)
     with pytest.raises(PublishError):
         run(spark, project, TUESDAY)
-    assert set(contents(project).values()) == {None}
+    assert set(table_contents(project).values()) == {None}
     assert statuses(project) == ["failed"]
 
 
@@ -76,7 +56,7 @@ def test_a_killed_run_is_undone_by_the_next_run(spark, tmp_path):
     config = write_demo(tmp_path / "demo")
     project = load_project(config)
     run(spark, project, MONDAY)
-    after_monday = contents(project)
+    after_monday = table_contents(project)
     snapshot = Tables(project.warehouse).snapshot
     before = DeltaTable(snapshot).version()
 
@@ -91,4 +71,4 @@ def test_a_killed_run_is_undone_by_the_next_run(spark, tmp_path):
     assert (tmp_path / "demo" / "warehouse" / LOCK_FILE).exists()  # left behind by the dead run
 
     run(spark, project, MONDAY)  # takes over the stale lock, undoes Tuesday's writes, re-runs Monday
-    assert contents(project) == after_monday
+    assert table_contents(project) == after_monday

@@ -1,0 +1,32 @@
+"""Editing the config of a test project the way a user would: through its YAML, whatever
+comments the file carries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from deltalake import DeltaTable
+
+from labelspark.pipeline import Tables
+
+
+def with_outputs(config: Path, **outputs) -> Path:
+    """Adds (or replaces) entries of the config's `outputs` section; returns the config."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["outputs"].update(outputs)
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    return config
+
+
+def table_contents(project) -> dict:
+    """Every user-facing table's rows (sorted), None where there is no table: a failed or
+    interrupted run must leave exactly this as it found it."""
+    result = {}
+    for path in Tables(project.warehouse).read_by_users:
+        try:
+            rows = DeltaTable(path).to_pyarrow_table().to_pylist()
+        except Exception:
+            result[path] = None
+            continue
+        result[path] = sorted(rows, key=repr)
+    return result
