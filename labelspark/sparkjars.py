@@ -92,7 +92,7 @@ def session_settings(spark_version: str, scala: str) -> tuple[dict[str, str], st
     present = [folder / pin.jar_name for pin in pins if (folder / pin.jar_name).is_file()]
     missing_delta = [pin.jar_name for pin in pins if pin.role == "delta" and folder / pin.jar_name not in present]
     if not missing_delta:
-        return {**DELTA_SETTINGS, "spark.jars": ",".join(map(str, present))}, f"jars from {folder}"
+        return {**DELTA_SETTINGS, "spark.jars": ",".join(map(str, present))}, f"the jars in {folder}"
     if named:
         raise EngineError(
             f"{JARS_VARIABLE}={named} lacks {', '.join(missing_delta)} for Spark {spark_line(spark_version)}: "
