@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["labelspark", "labelspark.*"]),
-    package_data={"labelspark": ["py.typed", "jars.txt"]},
+    package_data={"labelspark": ["py.typed", "jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
         # Sail 0.7 speaks the Spark Connect protocol of PySpark 4.0/4.1 (4.2+ is refused).
         "pyspark[connect]>=4.0,<4.2",
@@ -22,6 +22,7 @@ setup(
         "sqlglot>=25,<31",
         "rich>=13,<16",
         "matplotlib>=3.8,<4",
+        "jinja2>=3.1,<4",  # the label portal's pages
         "opensearch-py>=2.4,<4",  # bulk client of the python writer (OpenSearch; Elasticsearch without the extra)
         "requests>=2.31,<3",  # index administration and the callback
         "urllib3>=2,<3",  # Retry with backoff for both
@@ -36,6 +37,8 @@ setup(
             "osmem-server>=0.1.6,<0.2",
             "hypothesis>=6.100,<7",
             "psutil>=5.9,<8",  # the benchmark samples peak memory of each process tree
+            "playwright>=1.40,<2",  # browser tests of the label portal, on Debian's chromium
+            "jsonschema>=4.18,<5",  # the demo and example configs checked against the shipped schema
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},

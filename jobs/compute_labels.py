@@ -14,6 +14,5 @@ import sys
 from labelspark.cli import main
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    command = ["--verbose", "run", *arguments]  # cluster logs keep the trace of a failure
-    sys.exit(main(command if "--engine" in arguments else [*command, "--engine", "spark"]))
+    # cluster logs keep the trace of a failure; an --engine given (either spelling) comes later and wins
+    sys.exit(main(["--verbose", "run", "--engine", "spark", *sys.argv[1:]]))

@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
     history.set_defaults(handler=_history)
 
+    site = commands.add_parser("site", help="write the label portal: a static site of the tables (reads them with delta-rs)")
+    site.add_argument("config", type=Path)
+    site.add_argument("--out", type=Path, metavar="DIR", help="where to write the site (default: outputs.site of the config)")
+    site.add_argument("--date", type=_date, help="the last date shown (default: the latest with stats)")
+    site.add_argument("--days", type=int, default=90, metavar="N", help="dates of history shown, ending with --date (default 90)")
+    site.set_defaults(handler=_site)
+
     rewind = commands.add_parser("rewind", help="undo every date after D in every table, as if they had never run")
     rewind.add_argument("config", type=Path)
     rewind.add_argument("--to", dest="to", type=_date, required=True, metavar="D", help="the last date to keep")
@@ -113,7 +120,12 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="write a small example project into DIR")
     demo.add_argument("directory", type=Path)
+    demo.add_argument("--force", action="store_true", help="write into DIR even if it holds files (the demo's own are overwritten)")
     demo.set_defaults(handler=_demo)
+
+    schema = commands.add_parser("schema", help="print the config's JSON Schema (editors: # yaml-language-server: $schema=FILE)")
+    schema.set_defaults(handler=_schema)
+    _add_analytics(commands)
     return parser
 
 
@@ -223,7 +235,8 @@ def _stats(args) -> int:
         report.write_csv(rows, args.export, ["label_id", "snapshot_date", *report.STATS_COLUMNS])
         print(f"wrote {args.export}")
     if args.chart:
-        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}")
+        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",
+                          list_label=project.label(args.label).type == "list")
         print(f"wrote {args.chart}")
     return 0
 
@@ -239,6 +252,20 @@ def _history(args) -> int:
     if args.export:
         report.write_csv(rows, args.export, report.HISTORY_COLUMNS)
         print(f"wrote {args.export}")
+    return 0
+
+
+def _site(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.site import SiteError, build_site
+
+    project = load_project(args.config)
+    out = args.out or (Path(project.resolve_path(project.outputs.site)) if project.outputs.site else None)
+    if out is None:
+        raise SiteError("where to? give --out DIR, or `site: DIR` under `outputs` in the config")
+    built = build_site(project, out, args.date, args.days)
+    print(f"{project.name}: label portal of {built.first_date} .. {built.last_date} -> {built.directory} "
+          f"({built.pages} pages, {built.bytes / 1e6:.1f} MB); open {built.directory / 'index.html'}")
     return 0
 
 
@@ -258,9 +285,86 @@ def _unlock(args) -> int:
 def _demo(args) -> int:
     from labelspark.demo import write_demo
 
-    config = write_demo(args.directory)
+    config = write_demo(args.directory, force=args.force)
     print(f"demo project written: {config}\nnext: cd {args.directory} && labelspark run {config.name} --date 2026-03-31")
     return 0
+
+
+def _schema(args) -> int:
+    from labelspark.config.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
+# -- analytics: label test, explain, portraits, group comparison, governance, drift ---------------
+
+
+def _add_analytics(commands) -> None:
+    def command(name: str, text: str, export: bool = True):
+        parser = commands.add_parser(name, help=text)
+        parser.add_argument("config", type=Path)
+        parser.add_argument("--format", choices=["table", "json", "csv"], default="table", help="a rich table (default), one JSON document, or CSV rows")
+        if export:
+            parser.add_argument("--export", type=Path, metavar="F.csv", help="also write the rows as CSV")
+        parser.set_defaults(handler=_analytics)
+        return parser
+
+    def engine(parser) -> None:
+        parser.add_argument("--engine", choices=["sail", "spark", "connect"], default="sail")
+        parser.add_argument("--remote", help="Spark Connect URL for --engine connect, e.g. sc://host:15002")
+
+    preview = command("preview", "label test: compute one label as the config defines it now on a date's data; writes nothing")
+    preview.add_argument("--label", required=True)
+    preview.add_argument("--date", type=_date, help="business date of the data (default: yesterday in the config's timezone)")
+    preview.add_argument("--sample", type=int, default=5, metavar="N", help="entities shown with the indicators they read (default 5)")
+    preview.add_argument("--top", type=int, default=0, metavar="N", help="only the N most frequent values (default: all)")
+    engine(preview)
+
+    explain = command("explain", "why an entity has its value: its indicators and the rule trace", export=False)
+    explain.add_argument("--label", required=True)
+    explain.add_argument("--entity", required=True, metavar="ID")
+    explain.add_argument("--date", type=_date, help="business date (default: the latest snapshot's)")
+    engine(explain)
+
+    profile = command("profile", "one entity's labels by group, with the date each value started")
+    profile.add_argument("--entity", required=True, metavar="ID")
+    profile.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
+
+    compare = command("compare", "two groups' label distributions side by side, with lift")
+    compare.add_argument("--segment", action="append", required=True, metavar="ID", help="segment A; give it twice for A and B")
+    compare.add_argument("--rest", action="store_true", help="compare A with every other entity")
+    compare.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
+    compare.add_argument("--labels", type=_labels, help="comma-separated label ids (default: every label with categorical values)")
+    compare.add_argument("--chart", type=Path, metavar="F.png", help="draw the shares of A and B per label as PNG")
+    compare.set_defaults(usage_error=compare.error)
+
+    audit = command("audit", "label governance: coverage, distinct values, top share, staleness, drift (PSI)")
+    audit.add_argument("--date", type=_date, help="snapshot date (default: the latest)")
+    audit.add_argument("--fail-on", type=_flags, default=[], metavar="FLAGS", help="exit 1 when a label raises one of these: empty,constant,stale,drift")
+    audit.add_argument("--psi-threshold", type=float, metavar="X", help="PSI from which a label is drifting (default 0.25)")
+
+    diff = command("diff", "entities whose labels changed, entered or left between two dates")
+    diff.add_argument("--from", dest="start", type=_date, required=True, metavar="D1")
+    diff.add_argument("--to", dest="end", type=_date, required=True, metavar="D2")
+    diff.add_argument("--label", help="only this label")
+    diff.add_argument("--top", type=int, default=20, metavar="N", help="the N most frequent transitions per label (0: all; default 20)")
+
+
+def _flags(text: str) -> list[str]:
+    from labelspark.analytics.audit import FLAGS
+
+    flags = [{"drift": "drifting"}.get(flag, flag) for flag in _labels(text)]
+    unknown = [flag for flag in flags if flag not in FLAGS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown flag(s) {', '.join(unknown)} (flags: empty, constant, stale, drift)")
+    return flags
+
+
+def _analytics(args) -> int:
+    from labelspark.analytics.commands import handle
+
+    return handle(args)
 
 
 if __name__ == "__main__":

@@ -54,3 +54,16 @@ class SourceError(LabelsparkError):
 
 class EngineError(LabelsparkError):
     """The chosen engine could not start or lacks a capability (e.g. Delta jars)."""
+
+
+class UnknownReference(LabelsparkError):
+    """An argument names a label, entity, segment or date that does not exist; the message
+    lists the known ones, so the user can correct the command."""
+
+    exit_code = 2
+
+
+class DirectoryNotEmpty(LabelsparkError):
+    """A command would write over files in a directory the user did not offer (`demo DIR` without --force)."""
+
+    exit_code = 2

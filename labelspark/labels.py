@@ -69,12 +69,13 @@ def label_column(label, project: Project, compiler: RuleCompiler, quantiles: dic
         trees = project.label_rules[label.id]
         if label.multi:
             matches = F.array_compact(F.array(*(F.when(compiler.compile(tree), F.lit(str(v.value))) for tree, v in zip(trees, label.values))))
-            return F.when(F.size(matches) > 0, matches)
+            default = F.array(*(F.lit(str(v)) for v in label.default)) if label.default is not None else F.lit(None)
+            return F.when(F.size(matches) > 0, matches).otherwise(default)
         column = None
         for tree, value in zip(trees, label.values):
             condition = compiler.compile(tree)
             column = F.when(condition, F.lit(value.value)) if column is None else column.when(condition, F.lit(value.value))
-        return column
+        return column.otherwise(F.lit(label.default))
     if isinstance(label, (MetricLabel, FirstLastLabel, PreferenceLabel)):
         return F.col(label.indicator)
     if isinstance(label, DistributionLabel):

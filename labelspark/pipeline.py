@@ -13,9 +13,11 @@ from labelspark import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.config.models import DistributionLabel, ImportLabel, Source
 from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
+from labelspark.freshness import check_freshness
 from labelspark.kinds import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
+from labelspark.preflight import check_label_kinds
 from labelspark.publish import callback_payload, search, send_callback
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
@@ -57,6 +59,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
+    check_label_kinds(spark, project, only)
     record = RunRecord(run_date)
     with warehouse_lock(project.warehouse, record.run_id, project.file) as held:
         return _run(spark, project, run_date, only, publish, record, held)
@@ -75,6 +78,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
         log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
         previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
+        check_freshness(spark, project, run_date)
         with staging_area(project.warehouse, record.run_id) as staging:
             snapshot = compute_snapshot(spark, project, plan, previous, staging)
             log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)

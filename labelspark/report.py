@@ -8,10 +8,13 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import logging
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pa_fs
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
@@ -22,6 +25,7 @@ from labelspark.storage.delta import table_path
 from labelspark.storage.history import HISTORY_TABLE
 from labelspark.storage.stats import STATS_TABLE
 
+log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
 HISTORY_COLUMNS = ["snapshot_date", "value", "users", "proportion", "entered", "left"]
 CHART_TYPES = ("bar", "column", "donut")
@@ -32,10 +36,26 @@ class NoResults(LabelsparkError):
 
 
 def _dataset(project: Project, table: str) -> ds.Dataset:
+    path = table_path(project.warehouse, table)
     try:
-        return DeltaTable(table_path(project.warehouse, table)).to_pyarrow_dataset()
+        return DeltaTable(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
     except TableNotFoundError:
         raise NoResults(f"no {table} table under {project.warehouse}: run `labelspark run` first") from None
+
+
+def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
+    """Arrow's own filesystem rooted at the table (None: deltalake's default, for schemes Arrow lacks).
+
+    deltalake's default filesystem is written in Python: Arrow's I/O threads hold its read
+    buffers as Python objects and may free the last ones while the interpreter shuts down,
+    which aborts the process after a correct answer ('terminate called without an active
+    exception', exit 134; apache/arrow#45214). Arrow's native buffers need no interpreter.
+    """
+    try:
+        filesystem, root = pa_fs.FileSystem.from_uri(path)
+    except (pa.ArrowException, OSError):
+        return None
+    return pa_fs.SubTreeFileSystem(root, filesystem)
 
 
 def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:
@@ -111,8 +131,13 @@ def write_csv(rows: list[dict], path: Path, columns: list[str]) -> None:
         writer.writerows(rows)
 
 
-def draw_chart(rows: list[dict], path: Path, kind: str, title: str) -> None:
-    """A bar (horizontal), column (vertical) or donut chart of users per value, as PNG."""
+def draw_chart(rows: list[dict], path: Path, kind: str, title: str, list_label: bool = False) -> None:
+    """A bar (horizontal), column (vertical) or donut chart of users per value, as PNG.
+
+    Donut slices are the table's proportions (shares of all entities), with what the rows leave
+    out (--top) as a slice of its own. A list label's entities hold several values, so its shares
+    are no parts of one whole: it is drawn as bars (each the share of all entities).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,6 +145,11 @@ def draw_chart(rows: list[dict], path: Path, kind: str, title: str) -> None:
 
     labels = ["(null)" if row["value"] is None else str(row["value"]) for row in rows]
     users = [row["users"] for row in rows]
+    shares = [row["proportion"] for row in rows]
+    if kind == "donut" and list_label:
+        log.warning("%s: an entity holds several values of a list label, so its shares add up to more than 100%%: "
+                    "drawn as bars, not a donut", title)
+        kind = "bar"
     figure, axes = plt.subplots(figsize=(8, max(3.0, 0.4 * len(rows) + 1.5)) if kind == "bar" else (8, 5))
     if kind == "bar":
         axes.barh(labels[::-1], users[::-1], color="#4C72B0")
@@ -129,7 +159,10 @@ def draw_chart(rows: list[dict], path: Path, kind: str, title: str) -> None:
         axes.set_ylabel("users")
         axes.tick_params(axis="x", labelrotation=30)
     else:
-        axes.pie(users, labels=labels, autopct="%1.1f%%", pctdistance=0.8, startangle=90, counterclock=False, wedgeprops={"width": 0.4})
+        if sum(shares) < 1 - 1e-9:
+            labels, shares = [*labels, "(other values)"], [*shares, 1 - sum(shares)]
+        slice_labels = [f"{label}\n{share:.1%}" for label, share in zip(labels, shares)]
+        axes.pie(shares, labels=slice_labels, startangle=90, counterclock=False, wedgeprops={"width": 0.4})
         axes.axis("equal")
     axes.set_title(title)
     figure.tight_layout()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
+import pyarrow.fs as pa_fs
+import pyarrow.parquet as pq
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -21,6 +24,8 @@ from labelspark.udfs import strip_whitespace
 
 _MAPPED_ID = "__labelspark_mapped_id"
 _RANK = "__labelspark_rank"
+# classic Spark refuses parquet's nanosecond timestamps unless it may read them as counts
+NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
 
 
 def read_source(spark: SparkSession, project: Project, name: str, allow_empty: bool = False) -> DataFrame:
@@ -36,6 +41,9 @@ def read_source(spark: SparkSession, project: Project, name: str, allow_empty: b
             df = reader.table(source.table)
         elif source.format == "jdbc":
             df = reader.format("jdbc").load()
+        elif source.format == "parquet":
+            spark.conf.set(NANOS_AS_LONG, "true")
+            df = in_microseconds(reader.parquet(project.resolve_path(source.path)))
         else:
             df = reader.format(source.format).load(project.resolve_path(source.path))
         columns = df.columns
@@ -46,6 +54,48 @@ def read_source(spark: SparkSession, project: Project, name: str, allow_empty: b
     if not allow_empty and df.limit(1).count() == 0:
         raise SourceError(name, f"'{location}' holds no rows: an empty source would empty or null its labels for every entity")
     return df
+
+
+def in_microseconds(df: DataFrame) -> DataFrame:
+    """Parquet's nanosecond timestamps (pandas writes them by default) cast once, at read, to the
+    engines' microsecond timestamp (with a zone) or timestamp_ntz (without).
+
+    Sail cannot even type a frame holding them ('cast Timestamp(Nanosecond, None) to Spark data
+    type') but casts them; classic Spark reads them as counts of nanoseconds (`nanosAsLong`).
+    """
+    nanos = nanosecond_columns(df.inputFiles())
+    if not nanos:
+        return df
+    try:
+        counts = {f.name for f in df.schema.fields if isinstance(f.dataType, T.LongType)}
+    except PySparkException:  # Sail: no schema until they are cast
+        counts = set()
+    return df.withColumns({name: _micro_timestamp(F.col(name), zoned, name in counts) for name, zoned in nanos.items()})
+
+
+def nanosecond_columns(files: list[str]) -> dict[str, bool]:
+    """Nanosecond timestamp columns of the first file's footer -> whether they carry a zone.
+
+    Empty where Arrow cannot open the file (a scheme it lacks): the engine reads it as before.
+    """
+    if not files:
+        return {}
+    try:
+        filesystem, path = pa_fs.FileSystem.from_uri(files[0])
+        schema = pq.read_schema(path, filesystem=filesystem)
+    except (pa.ArrowException, OSError):
+        return {}
+    return {f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"}
+
+
+def _micro_timestamp(column: Column, zoned: bool, as_count: bool) -> Column:
+    """A nanosecond timestamp column, or its count of nanoseconds since the epoch, in microseconds."""
+    if not as_count:
+        return column.cast("timestamp" if zoned else "timestamp_ntz")
+    micros = (column.cast("decimal(20,0)") / 1000).cast("long")  # exact: a double would round
+    if zoned:
+        return F.timestamp_micros(micros)
+    return F.timestamp_add("MICROSECOND", micros, F.lit("1970-01-01 00:00:00").cast("timestamp_ntz"))
 
 
 def require_columns(df: DataFrame, source: str, columns: list[str]) -> None:
@@ -74,22 +124,26 @@ def id_mapping(df: DataFrame, entity_key: str) -> DataFrame:
 
 
 def normalize_time(df: DataFrame, source: str, time: str) -> DataFrame:
-    """Dates and timestamps stay; text and zone-less timestamps are read as local times."""
+    """Dates and timestamps stay; text is read as local times."""
     data_type = df.schema[time].dataType
     if isinstance(data_type, (T.DateType, T.TimestampType)):
         return df
-    if isinstance(data_type, (T.StringType, T.TimestampNTZType)):
+    if isinstance(data_type, T.StringType):
         return df.withColumn(time, F.col(time).cast("timestamp"))
     raise SourceError(source, f"the time column must be a date or timestamp, got {data_type.simpleString()}", time)
 
 
 def in_session_timezone(df: DataFrame) -> DataFrame:
-    """Timestamps whose days are days of the session's timezone on every engine.
+    """Timestamps whose days are days of the session's timezone on every engine; zone-less
+    ones are read as local times there.
 
     Sail keeps the zone a parquet file stored (UTC) on its timestamps and takes their dates
     there; a cast to `timestamp` moves them to the session zone (a no-op on classic Spark).
+    Zone-less timestamps become instants too: Sail casts them back to zone-less ones in UTC,
+    not the session's zone, which moved a value's day.
     """
-    stamps = {f.name: F.col(f.name).cast("timestamp") for f in df.schema.fields if isinstance(f.dataType, T.TimestampType)}
+    timestamps = (T.TimestampType, T.TimestampNTZType)
+    stamps = {f.name: F.col(f.name).cast("timestamp") for f in df.schema.fields if isinstance(f.dataType, timestamps)}
     return df.withColumns(stamps) if stamps else df
 
 

@@ -142,3 +142,12 @@ def test_help_names_the_environment_and_nothing_else():
     assert done.returncode == 0
     assert "LABELSPARK_JARS" in done.stdout and "LABELSPARK_PACKAGES" in done.stdout
     assert done.stdout.rstrip().splitlines()[-1].lstrip().startswith("LABELSPARK_EXTRA_CONF")
+
+
+@pytest.mark.parametrize("engine", [["--engine", "sail"], ["--engine=sail"]])
+def test_the_job_entry_point_takes_the_engine_in_either_spelling(tmp_path, engine):
+    config = write_demo(tmp_path / "demo", members=50)
+    done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31", *engine],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50

@@ -1,8 +1,9 @@
 """Checks across config items: references, rule types, expressions, ids, cycles.
 
-The same kind checks run twice: at validate time with the kinds known statically, and at
-run time with the kinds of the computed indicators, so a mismatch is always reported as a
-config problem with its YAML location.
+The same kind checks run three times: at validate time with the kinds known statically
+(declared, fixed by the aggregate or by an `expr`'s SQL), before a run writes anything with
+the kinds the sources' schemas give (`labelspark.preflight`), and on the computed indicators,
+so a mismatch is always reported as a config problem with its YAML location.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Iterable, Mapping
 import sqlglot
 from sqlglot import exp
 
+from labelspark.config.models import DistributionLabel, RulesLabel
 from labelspark.errors import Problem
 from labelspark.kinds import Kind
 from labelspark.rules import BadValue, Node, leaves, resolve
@@ -89,3 +91,23 @@ def value_problems(values: Iterable, label_type: Kind, path: str) -> list[Proble
             problems.append(Problem(f"{path}.values[{i}].value", f"label of type {label_type}: {exc}"))
     return problems
 
+
+def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], indicator_kinds: Mapping[str, Kind | None]) -> list[Problem]:
+    """Rule and indicator checks of (path, label) pairs against indicator kinds."""
+    problems: list[Problem] = []
+    for path, label in labels:
+        if isinstance(label, RulesLabel):
+            for tree in label_rules.get(label.id, ()):
+                problems += rule_problems(tree, indicator_kinds, "indicator")
+            continue
+        indicator = getattr(label, "indicator", None)
+        if indicator is None:
+            continue
+        if indicator not in indicator_kinds:
+            problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
+            continue
+        kind = indicator_kinds[indicator]
+        wanted = "number" if isinstance(label, DistributionLabel) else label.type
+        if not fits(wanted, kind):
+            problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
+    return problems

@@ -8,9 +8,13 @@ import re
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import core_schema
 
+from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
+from labelspark.rules.operators import BadValue, coerce_scalar
 from labelspark.timeutil import parse_days
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
@@ -21,6 +25,16 @@ WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _SCHEDULE = re.compile(r"^(once|daily|weekly:(MON|TUE|WED|THU|FRI|SAT|SUN)|monthly:([1-9]|[12][0-9]|3[01]))$")
 
 
+def _rule_tree(name: str) -> Any:
+    """A rule tree: any value to pydantic (RuleParser checks it and locates each problem), and in
+    the JSON Schema a reference to `name`, the grammar `config/schema.py` defines."""
+    return Annotated[Any, GetPydanticSchema(lambda _type, _handler: core_schema.any_schema(ref=name))]
+
+
+RuleTree = _rule_tree("Rule")  # leaves name an indicator or a source column: `field:`
+SegmentRuleTree = _rule_tree("SegmentRule")  # leaves name a label: `label:`
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -28,18 +42,22 @@ class Strict(BaseModel):
 class IdMap(Strict):
     """A source with columns (source_id, <entity key>) mapping every source's ids to the target id."""
 
-    source: NonEmptyText
+    source: NonEmptyText = Field(description="The mapping source, by its name under `sources`.")
 
 
 class Entity(Strict):
-    key: Identifier
-    kind: Literal["member_id", "one_id", "phone", "openid"] = "member_id"
-    id_map: IdMap | None = None
+    """Whom labels describe: every entity found in a source gets one row per snapshot."""
+
+    key: Identifier = Field(description="Name of the entity id column in every output table and document.")
+    kind: Literal["member_id", "one_id", "phone", "openid"] = Field("member_id", description="What kind of id `key` holds (descriptive).")
+    id_map: IdMap | None = Field(None, description="Map each source's ids to the entity id through a mapping source (OneID).")
 
 
 class Dedupe(Strict):
-    by: list[ColumnName] = Field(min_length=1)
-    keep: Literal["latest", "earliest"] = "latest"
+    """One row per value of the `by` columns."""
+
+    by: list[ColumnName] = Field(min_length=1, description="Columns whose equal values make rows duplicates.")
+    keep: Literal["latest", "earliest"] = Field("latest", description="The row with the greatest `time` (ties: greatest row), or the least.")
 
 
 CleanStepName = Literal["drop_null", "trim", "lower", "dedupe", "filter"]
@@ -48,12 +66,12 @@ CleanStepName = Literal["drop_null", "trim", "lower", "dedupe", "filter"]
 class Clean(Strict):
     """Cleaning steps, applied in the order the config lists them."""
 
-    drop_null: list[ColumnName] | None = None
-    trim: list[ColumnName] | None = None
-    lower: list[ColumnName] | None = None
-    dedupe: Dedupe | None = None
-    filter: NonEmptyText | None = None
-    order: tuple[CleanStepName, ...] = ()
+    drop_null: list[ColumnName] | None = Field(None, description="Drop rows where any of these columns is null.")
+    trim: list[ColumnName] | None = Field(None, description="Strip leading and trailing whitespace (tabs too) from these columns.")
+    lower: list[ColumnName] | None = Field(None, description="Lower-case these columns.")
+    dedupe: Dedupe | None = Field(None, description="Keep one row per value of some columns.")
+    filter: NonEmptyText | None = Field(None, description="Keep the rows where this SQL predicate holds (trusted SQL, Spark dialect).")
+    order: SkipJsonSchema[tuple[CleanStepName, ...]] = ()  # the steps as the config lists them, not a key to write
 
     @model_validator(mode="before")
     @classmethod
@@ -64,13 +82,24 @@ class Clean(Strict):
 
 
 class Source(Strict):
-    format: Literal["parquet", "delta", "csv", "json", "table", "jdbc"]
-    path: NonEmptyText | None = None
-    table: NonEmptyText | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    key: ColumnName
-    time: ColumnName | None = None
-    clean: Clean = Field(default_factory=Clean)
+    """A table that indicators read, cut at the end of the run date by its `time`, then cleaned."""
+
+    format: Literal["parquet", "delta", "csv", "json", "table", "jdbc"] = Field(
+        description="How to read it: files need `path`, `table` needs `table`, `jdbc` needs `options`.")
+    path: NonEmptyText | None = Field(None, description="File or directory of a file source: relative to the config file, or a URI.")
+    table: NonEmptyText | None = Field(None, description="Metastore table `db.name` of a `table` source.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Spark reader options (csv: `header` is true unless set).")
+    key: ColumnName = Field(description="Column holding the entity id (a source id when `entity.id_map` is set).")
+    time: ColumnName | None = Field(
+        None, description="Event or update time: rows after the run date are left out; windows and latest rows use it.")
+    freshness: Freshness | None = Field(None, description="How old the latest `time` may be before a warning or a failed run.")
+    clean: Clean = Field(default_factory=Clean, description="Cleaning steps, applied in the order written.")
+
+    @model_validator(mode="after")
+    def _freshness_of_time(self) -> "Source":
+        if self.freshness is not None and self.time is None:
+            raise ValueError("`freshness` is judged on the latest `time`: the source needs a `time` column")
+        return self
 
     @model_validator(mode="after")
     def _location(self) -> "Source":
@@ -92,14 +121,15 @@ _AGG_KIND: dict[str, Kind] = {"count": "number", "count_distinct": "number", "su
 class Indicator(Strict):
     """One value per entity: a column's latest value, an aggregate, or an expression."""
 
-    source: NonEmptyText | None = None
-    column: ColumnName | None = None
-    agg: Agg | None = None
-    of: ColumnName | None = None
-    window: str | None = None
-    where: Any = None
-    expr: NonEmptyText | None = None
-    type: Kind | None = None
+    source: NonEmptyText | None = Field(None, description="The source to read, by its name (with `column` or `agg`).")
+    column: ColumnName | None = Field(None, description="Take this column from the entity's latest row by `time` (even a null).")
+    agg: Agg | None = Field(None, description="Aggregate the entity's rows (all but `count` need `of`); no rows: 0 or null.")
+    of: ColumnName | None = Field(None, description="The column `agg` reads.")
+    window: str | None = Field(None, description="Only rows of the N days ending with the run date: `30d` is D-29 to D. Needs `time`.",
+                               json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
+    where: RuleTree | None = Field(None, description="Only rows matching this rule over the source's columns.")
+    expr: NonEmptyText | None = Field(None, description="Spark SQL over other indicators and `run_date` (trusted SQL, one expression).")
+    type: Kind | None = Field(None, description="The value kind where `agg` or `expr` does not fix it, for `validate` to check rules.")
 
     @field_validator("window")
     @classmethod
@@ -136,13 +166,15 @@ class Indicator(Strict):
 
 
 class LabelBase(Strict):
-    id: Identifier
-    name: str | None = None
-    group: str | None = None
-    description: str | None = None
-    type: Kind
-    schedule: str = "daily"
-    status: Literal["enabled", "disabled"] = "enabled"
+    id: Identifier = Field(description="Unique id: the label's column in the snapshot and field in documents.")
+    name: str | None = Field(None, description="Display name in the portal and the catalog.")
+    group: str | None = Field(None, description="Category of one or two levels, like `Demographics/Age`.",
+                              json_schema_extra={"pattern": r"^[^/]+(/[^/]+)?$"})
+    description: str | None = Field(None, description="Free text for the catalog and the portal.")
+    type: Kind = Field(description="Kind of the label's values (a `list` holds strings).")
+    schedule: str = Field("daily", description="When it is due: `daily`, `weekly:MON`..`SUN`, `monthly:1`..`31`, `once`.",
+                          json_schema_extra={"pattern": _SCHEDULE.pattern})
+    status: Literal["enabled", "disabled"] = Field("enabled", description="A disabled label leaves the snapshot; its history stays.")
 
     @field_validator("group")
     @classmethod
@@ -169,14 +201,19 @@ class LabelBase(Strict):
 
 
 class RuleValue(Strict):
-    value: Any
-    when: Any
+    """One value of a rules label and the rule that gives it."""
+
+    value: Any = Field(description="The value, of the label's type (a string for a list label).")
+    when: RuleTree = Field(description="The rule over indicators an entity must match.")
 
 
 class RulesLabel(LabelBase):
-    method: Literal["rules"]
-    values: list[RuleValue] = Field(min_length=1)
-    multi: bool = False
+    """Values given by rules over indicators: the first value whose rule matches (`multi`: every one)."""
+
+    method: Literal["rules"] = Field(description="The label method; it decides the other keys.")
+    values: list[RuleValue] = Field(min_length=1, description="Values in order of precedence, each with its rule.")
+    multi: bool = Field(False, description="Keep every matching value, in the order of `values` (with `type: list`).")
+    default: Any = Field(None, description="The value when no rule matches (a list with `multi`); without it, null.")
 
     @model_validator(mode="after")
     def _multi(self) -> "RulesLabel":
@@ -184,11 +221,36 @@ class RulesLabel(LabelBase):
             raise ValueError("`multi: true` goes with `type: list`, and a list label needs `multi: true`")
         return self
 
+    @field_validator("default")
+    @classmethod
+    def _default(cls, value: Any, info: ValidationInfo) -> Any:
+        """Typed like the rules' values: a value of the label's type, or for a list a list of strings."""
+        label_type = info.data.get("type")
+        if value is None or label_type is None:
+            return value
+        if label_type == "list" and not isinstance(value, list):
+            raise ValueError(f"the default of a list label is a list of values, got {value!r}")
+        try:
+            for item in value if label_type == "list" else [value]:
+                coerce_scalar(item, "string" if label_type == "list" else label_type, text=False)
+        except BadValue as exc:
+            raise ValueError(f"label of type {label_type}: {exc}") from None
+        return value
+
+    @property
+    def default_values(self) -> list:
+        """The values an entity gets when no rule matches (none: it gets null)."""
+        if self.default is None:
+            return []
+        return list(self.default) if self.type == "list" else [self.default]
+
 
 class MetricLabel(LabelBase):
-    method: Literal["metric"]
-    indicator: NonEmptyText
-    buckets: list[float] | None = Field(default=None, min_length=1)
+    """An indicator's value as it is, like a sum or a date."""
+
+    method: Literal["metric"] = Field(description="The label method; it decides the other keys.")
+    indicator: NonEmptyText = Field(description="The indicator whose value the label holds.")
+    buckets: list[float] | None = Field(default=None, min_length=1, description="Increasing edges of the ranges `label_stats` counts.")
 
     @model_validator(mode="after")
     def _buckets(self) -> "MetricLabel":
@@ -201,19 +263,25 @@ class MetricLabel(LabelBase):
 
 
 class FirstLastLabel(LabelBase):
-    method: Literal["first_last"]
-    indicator: NonEmptyText
+    """The value of a `first` or `last` indicator, like the first channel."""
+
+    method: Literal["first_last"] = Field(description="The label method; it decides the other keys.")
+    indicator: NonEmptyText = Field(description="The indicator (`agg: first` or `last`) whose value the label holds.")
 
 
 class PreferenceLabel(LabelBase):
-    method: Literal["preference"]
-    indicator: NonEmptyText
+    """The value of a `mode` indicator: the most frequent one, like a favourite category."""
+
+    method: Literal["preference"] = Field(description="The label method; it decides the other keys.")
+    indicator: NonEmptyText = Field(description="The indicator (`agg: mode`) whose value the label holds.")
 
 
 class DistributionLabel(LabelBase):
-    method: Literal["distribution"]
-    indicator: NonEmptyText
-    tiers: dict[NonEmptyText, float] = Field(min_length=1)
+    """Tiers by population quantiles: the first tier whose quantile an entity's value does not exceed."""
+
+    method: Literal["distribution"] = Field(description="The label method; it decides the other keys.")
+    indicator: NonEmptyText = Field(description="The number indicator whose quantiles make the tiers (nulls stay null).")
+    tiers: dict[NonEmptyText, float] = Field(min_length=1, description="Tier name to quantile, increasing within (0, 1]: `{low: 0.5, high: 1}`.")
 
     @model_validator(mode="after")
     def _tiers(self) -> "DistributionLabel":
@@ -226,12 +294,14 @@ class DistributionLabel(LabelBase):
 
 
 class ImportLabel(LabelBase):
-    method: Literal["import"]
-    path: NonEmptyText
-    format: Literal["csv", "parquet", "json"] | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    key: ColumnName
-    value: ColumnName
+    """Values read from a file of (id, value) rows; ids that are no entity are counted and ignored."""
+
+    method: Literal["import"] = Field(description="The label method; it decides the other keys.")
+    path: NonEmptyText = Field(description="The file or directory: relative to the config file, or a URI.")
+    format: Literal["csv", "parquet", "json"] | None = Field(None, description="File format; default: the path's extension, else csv.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Spark reader options (csv: `header` defaults to true).")
+    key: ColumnName = Field(description="The file's column of entity ids.")
+    value: ColumnName = Field(description="The file's column of values, of the label's type.")
 
     @property
     def file_format(self) -> str:
@@ -248,42 +318,52 @@ Label = Annotated[
 
 
 class Segment(Strict):
-    id: Identifier
-    name: str | None = None
-    description: str | None = None
-    when: Any
+    """A named group of entities whose labels match a rule; its members go to `segment_members`."""
+
+    id: Identifier = Field(description="Unique id of the segment.")
+    name: str | None = Field(None, description="Display name.")
+    description: str | None = Field(None, description="Free text.")
+    when: SegmentRuleTree = Field(description="The rule over enabled labels (leaves name `label:`) its members match.")
 
 
 class ElasticsearchOutput(Strict):
-    nodes: NonEmptyText | list[NonEmptyText]
-    alias: Identifier
-    writer: Literal["auto", "es-hadoop", "python"] = "auto"
-    retention: int = Field(default=2, ge=1)
-    username_env: str | None = None
-    password_env: str | None = None
-    api_key_env: str | None = None
-    ca_path: str | None = None
-    verify_certs: bool = True
+    """Publishing to Elasticsearch or OpenSearch: an index per snapshot, then the alias moves to it."""
+
+    nodes: NonEmptyText | list[NonEmptyText] = Field(description="Node URLs (http:// or https://): one, comma-separated, or a list.")
+    alias: Identifier = Field(description="The alias readers query; indices are named `<alias>-<yyyymmdd>-<run id>`.")
+    writer: Literal["auto", "es-hadoop", "python"] = Field(
+        "auto", description="`python`: bulk requests from the executors; `es-hadoop`: Elastic's connector; `auto`: es-hadoop if it can.")
+    retention: int = Field(default=2, ge=1, description="Indices of the alias kept after a publish, the new one included.")
+    username_env: str | None = Field(None, description="Environment variable holding the user name (with `password_env`).")
+    password_env: str | None = Field(None, description="Environment variable holding the password.")
+    api_key_env: str | None = Field(None, description="Environment variable holding an API key (instead of user and password).")
+    ca_path: str | None = Field(None, description="CA certificate file that verifies TLS (es-hadoop: a JVM truststore).")
+    verify_certs: bool = Field(True, description="`false` turns TLS certificate verification off.")
 
 
 class CallbackOutput(Strict):
-    url: NonEmptyText
-    secret_env: str | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    """A POST of each run's outcome as JSON, retried with backoff; its failure never undoes the data."""
+
+    url: NonEmptyText = Field(description="Where to POST `{name, run_id, snapshot_date, status, labels, rows, index, error}`.")
+    secret_env: str | None = Field(None, description="Environment variable holding the secret that signs the body (HMAC-SHA256).")
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of each attempt, in seconds.")
 
 
 class Outputs(Strict):
-    warehouse: NonEmptyText
-    elasticsearch: ElasticsearchOutput | None = None
-    callback: CallbackOutput | None = None
+    """Where results go: the Delta tables, and optionally a search index, a callback and the label portal."""
+
+    warehouse: NonEmptyText = Field(description="Root of the Delta tables: relative to the config file, or a URI.")
+    elasticsearch: ElasticsearchOutput | None = Field(None, description="Publish each snapshot to Elasticsearch or OpenSearch.")
+    callback: CallbackOutput | None = Field(None, description="Tell another system when a run ends.")
+    site: NonEmptyText | None = Field(None, description="Directory of the label portal, rebuilt after each successful run.")
 
 
 class Header(Strict):
     """The top-level scalars; the sections are parsed item by item so one bad item hides no other."""
 
-    version: Literal[1]
-    name: Identifier
-    timezone: NonEmptyText = "UTC"
+    version: Literal[1] = Field(description="Version of the config format: 1.")
+    name: Identifier = Field(description="Project name, shown in logs, the portal and the callback.")
+    timezone: NonEmptyText = Field("UTC", description="IANA zone of business dates, like `Asia/Shanghai`: a run date ends at its midnight.")
 
     @field_validator("timezone")
     @classmethod

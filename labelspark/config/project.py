@@ -10,8 +10,8 @@ from typing import Any, Mapping
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from labelspark.config import checks
+from labelspark.config.expr_kinds import expression_kind
 from labelspark.config.models import (
-    DistributionLabel,
     Entity,
     Header,
     ImportLabel,
@@ -78,28 +78,7 @@ class Project:
     def kind_problems(self, indicator_kinds: Mapping[str, Kind | None], labels=None) -> list[Problem]:
         """Checks of `labels` (default: all) that depend on indicator kinds (static, or read from data)."""
         located = [(f"labels[{i}]", label) for i, label in enumerate(self.labels) if labels is None or label in labels]
-        return label_kind_problems(located, self.label_rules, indicator_kinds)
-
-
-def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], indicator_kinds: Mapping[str, Kind | None]) -> list[Problem]:
-    """Rule and indicator checks of (path, label) pairs against indicator kinds."""
-    problems: list[Problem] = []
-    for path, label in labels:
-        if isinstance(label, RulesLabel):
-            for tree in label_rules.get(label.id, ()):
-                problems += checks.rule_problems(tree, indicator_kinds, "indicator")
-            continue
-        indicator = getattr(label, "indicator", None)
-        if indicator is None:
-            continue
-        if indicator not in indicator_kinds:
-            problems.append(Problem(f"{path}.indicator", f"unknown indicator '{indicator}'"))
-            continue
-        kind = indicator_kinds[indicator]
-        wanted = "number" if isinstance(label, DistributionLabel) else label.type
-        if not checks.fits(wanted, kind):
-            problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
-    return problems
+        return checks.label_kind_problems(located, self.label_rules, indicator_kinds)
 
 
 def load_project(file: str | Path) -> Project:
@@ -151,8 +130,9 @@ class _Builder:
         segment_rules = self.check_segments(segments, labels)
         static_kinds = {name: ind.static_kind for name, ind in indicators.parsed.items()}
         static_kinds.update({name: None for name in indicators.broken})
+        self.check_expression_kinds(indicators.parsed, order, static_kinds)
         located = [(labels.paths[label_id], label) for label_id, label in labels.parsed.items()]
-        self.problems += label_kind_problems(located, label_rules, static_kinds)
+        self.problems += checks.label_kind_problems(located, label_rules, static_kinds)
         if self.problems or None in (header, entity, outputs):
             return None
         project = Project(
@@ -275,6 +255,15 @@ class _Builder:
                 expr_refs[name] = refs & set(indicators)
         paths = {name: f"indicators.{name}.expr" for name in expr_refs}
         return where_rules, expr_refs, checks.expression_order(expr_refs, paths, self.problems)
+
+    def check_expression_kinds(self, indicators: Mapping[str, Indicator], order: list[str], kinds: dict[str, Kind | None]) -> None:
+        """Adds to `kinds` those of the `expr` indicators their SQL fixes; a declared `type` must agree."""
+        for name in order:
+            indicator = indicators[name]
+            found = expression_kind(indicator.expr, kinds)
+            if indicator.type is not None and found not in (None, indicator.type):
+                self.problems.append(Problem(f"indicators.{name}.type", f"declared {indicator.type}, but the expression gives {found}"))
+            kinds[name] = indicator.type or found
 
     def check_labels(self, labels: "_Parsed", entity: Entity | None) -> dict[str, tuple[Node, ...]]:
         label_rules: dict[str, tuple[Node, ...]] = {}

@@ -32,11 +32,11 @@ def label_values(label, column: Column) -> Column:
 
 
 def known_values(label) -> list | None:
-    """The values a label can take, when the config says (rules, tiers, buckets, booleans)."""
+    """The values a label can take, when the config says (rules and their default, tiers, buckets, booleans)."""
     if label.type == "boolean":
         return [True, False]
     if isinstance(label, RulesLabel):
-        return list(dict.fromkeys(v.value for v in label.values))
+        return list(dict.fromkeys([*(v.value for v in label.values), *label.default_values]))
     if isinstance(label, DistributionLabel):
         return list(label.tiers)
     return None

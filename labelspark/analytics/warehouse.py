@@ -1,0 +1,105 @@
+"""Reading the warehouse with delta-rs for the analytics commands, and naming what they ask for.
+
+Every read names its partition (`snapshot_date`) and a predicate, so delta-rs and Arrow skip
+the other dates' files and the row groups that cannot match; rows arrive in batches.
+An unknown label, segment, entity or date is an `UnknownReference` (exit 2) that lists the
+known ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from labelspark.config import Project
+from labelspark.errors import UnknownReference
+from labelspark.report import _dataset as dataset  # noqa: F401 - the one delta-rs opener, shared with `stats`
+from labelspark.storage.delta import table_path
+from labelspark.storage.snapshot import DATE, SNAPSHOT_TABLE
+
+def dates_of(project: Project, table: str) -> list[dt.date]:
+    """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""
+    try:
+        partitions = DeltaTable(table_path(project.warehouse, table)).partitions()
+    except TableNotFoundError:
+        return []
+    return sorted({dt.date.fromisoformat(p[DATE]) for p in partitions if p.get(DATE)})
+
+
+def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:
+    """`day`, which must be one of `dates`; default the latest."""
+    if not dates:
+        raise UnknownReference(f"no {table} yet: run `labelspark run` first")
+    if day is None:
+        return dates[-1]
+    if day not in dates:
+        nearest = min(dates, key=lambda known: (abs((known - day).days), known))
+        raise UnknownReference(f"no {table} for {day} (nearest: {nearest}; dates: {_listed(dates)})")
+    return day
+
+
+def label_named(project: Project, label_id: str):
+    """The label of the config with this id, enabled or not."""
+    for label in project.labels:
+        if label.id == label_id:
+            return label
+    known = [label.id for label in project.labels]
+    raise UnknownReference(f"no label '{label_id}'{_did_you_mean(label_id, known)} (labels: {', '.join(known)})")
+
+
+def labels_named(project: Project, label_ids: Iterable[str] | None, present: set[str], default: Iterable) -> list:
+    """The labels asked for (all of `default` when none), each one a column of the table read."""
+    labels = [label_named(project, label_id) for label_id in label_ids] if label_ids else list(default)
+    missing = [label.id for label in labels if label.id not in present]
+    if missing:
+        raise UnknownReference(f"not in the snapshot (disabled, or never computed by that date): {', '.join(missing)} "
+                               f"(labels there: {', '.join(label.id for label in project.labels if label.id in present)})")
+    return labels
+
+
+def entity_value(schema: pa.Schema, key: str, text: str):
+    """The entity id typed as the table stores it (an id that cannot be one matches nothing)."""
+    key_type = schema.field(key).type
+    if pa.types.is_integer(key_type):
+        try:
+            return int(text)
+        except ValueError:
+            raise UnknownReference(f"no entity '{text}': {key} is a number") from None
+    return text
+
+
+def on_date(day: dt.date) -> ds.Expression:
+    return pc.field(DATE) == pa.scalar(day, pa.date32())
+
+
+def batches(data: ds.Dataset, columns: list[str], condition: ds.Expression) -> Iterator[pa.RecordBatch]:
+    """The matching rows of `columns`, batch by batch (only these columns are read), one file
+    and a couple of batches ahead: memory follows a row group, not the table."""
+    yield from data.scanner(columns=columns, filter=condition, fragment_readahead=1, batch_readahead=2).to_batches()
+
+
+def unknown_entity(data: ds.Dataset, key: str, value, day: dt.date) -> UnknownReference:
+    """The error for an id not in the snapshot of `day`, naming its nearest ids there (one scan of the key column)."""
+    below = above = None
+    for batch in batches(data, [key], on_date(day)):
+        keys = batch.column(0)
+        lower, higher = pc.max(pc.filter(keys, pc.less(keys, value))).as_py(), pc.min(pc.filter(keys, pc.greater(keys, value))).as_py()
+        below = lower if below is None or (lower is not None and lower > below) else below
+        above = higher if above is None or (higher is not None and higher < above) else above
+    nearest = ", ".join(str(v) for v in (below, above) if v is not None)
+    return UnknownReference(f"no entity '{value}' in {SNAPSHOT_TABLE} on {day}" + (f" (nearest ids: {nearest})" if nearest else ""))
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _listed(dates: list[dt.date]) -> str:
+    return ", ".join(map(str, dates)) if len(dates) <= 6 else f"{dates[0]} .. {dates[-1]}, {len(dates)} dates"
