@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["labelspark", "labelspark.*"]),
-    package_data={"labelspark": ["py.typed", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
+    package_data={"labelspark": ["py.typed", "jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
         # Sail 0.7 speaks the Spark Connect protocol of PySpark 4.0/4.1 (4.2+ is refused).
         "pyspark[connect]>=4.0,<4.2",

@@ -1,7 +1,7 @@
 """Spark sessions for the three engines; pipeline code never creates a session itself.
 
 - `sail`: LakeSail's Spark Connect server embedded in this process on 127.0.0.1 (no JVM).
-- `spark`: classic PySpark: the session spark-submit made, else `local[*]`.
+- `spark`: classic PySpark: the session spark-submit made, else `local[*]` with Delta Lake.
 - `connect`: any Spark Connect server, `--remote sc://host:port`.
 
 Nothing here may hang a job that is stopping: calls to the embedded server give up after a
@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
 
+from labelspark import sparkjars
 from labelspark.errors import EngineError, Interrupted
 
 ENGINES = ("sail", "spark", "connect")
@@ -121,21 +122,38 @@ def _under_spark_submit() -> bool:
 
 
 def _classic_spark() -> SparkSession:
-    """The classic session of spark-submit (its master and conf), else a `local[*]` one."""
+    """The classic session of spark-submit (its master, conf and jars), else a `local[*]` one
+    with Delta Lake: jars from a folder, else resolved by Spark from Maven Central (labelspark.sparkjars)."""
     # a Connect flag inherited from a parent process (one that used Spark Connect) would make
     # the builder refuse a classic session
     for variable in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE"):
         os.environ.pop(variable, None)
     builder = SparkSession.builder.config("spark.api.mode", "classic").appName("labelspark")
-    if not _under_spark_submit():
-        cores = os.cpu_count() or 2
-        builder = (
-            builder.master("local[*]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
-            .config("spark.sql.adaptive.enabled", "true")
-            # local Python workers (the Elasticsearch writer) use this interpreter and its packages
-            .config("spark.pyspark.python", sys.executable)
-        )
-    return builder.getOrCreate()
+    if _under_spark_submit():
+        return builder.getOrCreate()
+    cores = os.cpu_count() or 2
+    builder = (
+        builder.master("local[*]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # progress bars would garble the log lines
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+        .config("spark.sql.adaptive.enabled", "true")
+        # Delta replays its log in 50 tasks by default, sized for clusters: seconds per read on one machine
+        .config("spark.databricks.delta.snapshotPartitions", str(max(1, cores)))
+        # local Python workers (the Elasticsearch writer) use this interpreter and its packages
+        .config("spark.pyspark.python", sys.executable)
+    )
+    settings, origin = sparkjars.session_settings(*sparkjars.installed_spark())
+    log.info("spark: Delta Lake from %s", origin)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:
+        if "spark.jars.packages" not in settings:
+            raise
+        raise EngineError(
+            f"Spark could not start with {origin} ({str(exc).splitlines()[0]}; Spark's log above says why): "
+            f"fetch them with scripts/fetch-jars.sh, or set {sparkjars.JARS_VARIABLE} to a folder that holds them"
+        ) from exc

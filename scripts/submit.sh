@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Submits a labelspark job to a Spark cluster with Delta Lake and ES-Hadoop.
+# Submits a labelspark job to a Spark cluster with Delta Lake and the search connectors.
 #
 #   scripts/submit.sh [--dry-run] JOB.py CONFIG.yaml [job arguments...]
 #   scripts/submit.sh jobs/compute_labels.py conf/retail_members.yaml --date 2026-03-02
 #
 # Builds dist/labelspark.zip (the package, for --py-files; rebuilt when a source changes),
-# then runs spark-submit with the Delta and ES-Hadoop packages, the Delta extensions,
-# speculation off, adaptive execution on, and the settings of $LABELSPARK_SPARK_CONF.
-# --dry-run prints the command instead of running it.
+# then runs spark-submit with the jars pinned for the Spark it finds (labelspark/jars.txt: the
+# Delta release of that Spark line and the ES-Hadoop/opensearch-hadoop connectors that exist for
+# it) from a local folder with --jars (fetched with scripts/fetch-jars.sh when missing), the Delta
+# extensions, speculation off, adaptive execution on, and the settings of $LABELSPARK_SPARK_CONF.
+# --dry-run prints the command instead of running it (and fetches nothing).
 #
 # Environment (defaults in brackets):
 #   SPARK_SUBMIT              spark-submit binary [spark-submit]
@@ -17,14 +19,15 @@
 #   SPARK_EXECUTOR_MEMORY     [8g]
 #   SPARK_EXECUTOR_CORES      [4]
 #   SPARK_NUM_EXECUTORS       [unset: dynamic allocation from the conf file]
-#   LABELSPARK_SPARK_VERSION  Spark version the packages must match [from spark-submit --version]
-#   LABELSPARK_DELTA_PACKAGE  [io.delta:delta-spark_2.13:<matching Spark>]
-#   LABELSPARK_ES_PACKAGE     [org.elasticsearch:elasticsearch-spark-<spark major>0_<scala>:<version>]
+#   LABELSPARK_SPARK_VERSION  Spark version the jars must match [from spark-submit --version]
+#   LABELSPARK_SCALA_VERSION  its Scala version [from spark-submit --version]
+#   LABELSPARK_JARS           folder of the jars [~/.cache/labelspark/jars/spark-<major.minor>_<scala>]
+#   LABELSPARK_PACKAGES       Maven coordinates for --packages instead (Spark resolves them with Ivy)
 #   LABELSPARK_SPARK_CONF     a spark-defaults style file of extra settings [conf/spark-defaults.conf]
 #   LABELSPARK_EXTRA_CONF     more key=value settings, space separated
 set -euo pipefail
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 dry_run=false
 case "${1:-}" in
@@ -40,38 +43,52 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 # --py-files archive: the labelspark package, rebuilt when any source is newer than it
 archive="$root/dist/labelspark.zip"
-if [[ ! -f "$archive" ]] || [[ -n "$(find "$root/labelspark" -name '*.py' -newer "$archive" -print -quit)" ]]; then
+if [[ ! -f "$archive" ]] || [[ -n "$(find "$root/labelspark" \( -name '*.py' -o -name '*.txt' \) -newer "$archive" -print -quit)" ]]; then
   mkdir -p "$root/dist"
   python3 - "$root" "$archive" <<'PY'
 import pathlib, sys, zipfile
 root, archive = pathlib.Path(sys.argv[1]), sys.argv[2]
 with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
     for path in sorted((root / "labelspark").rglob("*")):
-        if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".typed", ".txt") and "__pycache__" not in path.parts:
             zf.write(path, path.relative_to(root).as_posix())
 PY
 fi
 
 spark_submit=${SPARK_SUBMIT:-spark-submit}
 spark_version=${LABELSPARK_SPARK_VERSION:-}
+scala=${LABELSPARK_SCALA_VERSION:-}
 if [[ -z "$spark_version" ]]; then
   if ! command -v "$spark_submit" >/dev/null 2>&1; then
     echo "submit.sh: $spark_submit not found: put it on PATH, or set SPARK_SUBMIT (and LABELSPARK_SPARK_VERSION for --dry-run)" >&2
     exit 2
   fi
-  spark_version=$("$spark_submit" --version 2>&1 | sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p' | head -n 1 || true)
+  about=$("$spark_submit" --version 2>&1 || true)
+  spark_version=$(sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p' <<<"$about" | head -n 1)
+  scala=${scala:-$(sed -n 's/.*Scala version \([0-9]*\.[0-9]*\).*/\1/p' <<<"$about" | head -n 1)}
 fi
-case "$spark_version" in
-  4.0.*) delta="io.delta:delta-spark_2.13:4.0.0"; es="org.elasticsearch:elasticsearch-spark-40_2.13:9.1.0" ;;
-  4.1.*) delta="io.delta:delta-spark_2.13:4.1.0"; es="org.elasticsearch:elasticsearch-spark-40_2.13:9.1.0" ;;
-  3.5.*) delta="io.delta:delta-spark_2.12:3.3.2"; es="org.elasticsearch:elasticsearch-spark-30_2.12:8.19.10" ;;
-  *) if [[ -z "${LABELSPARK_DELTA_PACKAGE:-}" || -z "${LABELSPARK_ES_PACKAGE:-}" ]]; then
-       echo "submit.sh: no package versions known for Spark '${spark_version:-?}': set LABELSPARK_DELTA_PACKAGE and LABELSPARK_ES_PACKAGE" >&2
-       exit 2
-     fi ;;
-esac
-delta=${LABELSPARK_DELTA_PACKAGE:-$delta}
-es=${LABELSPARK_ES_PACKAGE:-$es}
+line=$(sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p' <<<"$spark_version")
+# Spark 4 is built for Scala 2.13 only; 3.x distributions for 2.12 unless they say otherwise
+[[ -n "$scala" ]] || { [[ "${line%%.*}" -ge 4 ]] 2>/dev/null && scala=2.13 || scala=2.12; }
+
+jars=() packages=${LABELSPARK_PACKAGES:-}
+if [[ -z "$packages" ]]; then
+  pinned=$(awk -v line="$line" -v scala="$scala" '!/^#/ && $1 == line && $2 == scala { print $4 }' "$root/labelspark/jars.txt")
+  if [[ -z "$pinned" ]]; then
+    echo "submit.sh: no jars pinned for Spark '${spark_version:-?}' (Scala $scala) in labelspark/jars.txt: set LABELSPARK_PACKAGES (or LABELSPARK_JARS and LABELSPARK_SPARK_VERSION)" >&2
+    exit 2
+  fi
+  folder=${LABELSPARK_JARS:-${XDG_CACHE_HOME:-$HOME/.cache}/labelspark/jars/spark-${line}_${scala}}
+  missing=false
+  for coordinate in $pinned; do
+    IFS=: read -r _ artifact version <<<"$coordinate"
+    jars+=("$folder/$artifact-$version.jar")
+    [[ -f "$folder/$artifact-$version.jar" ]] || missing=true
+  done
+  if $missing && ! $dry_run; then
+    LABELSPARK_SPARK_VERSION=$spark_version LABELSPARK_SCALA_VERSION=$scala "$root/scripts/fetch-jars.sh" "$folder" >/dev/null
+  fi
+fi
 
 cmd=("$spark_submit"
   --master "${SPARK_MASTER:-yarn}"
@@ -82,7 +99,8 @@ cmd=("$spark_submit"
   --executor-cores "${SPARK_EXECUTOR_CORES:-4}"
 )
 [[ -n "${SPARK_NUM_EXECUTORS:-}" ]] && cmd+=(--num-executors "$SPARK_NUM_EXECUTORS")
-cmd+=(--packages "$delta,$es"
+if [[ -n "$packages" ]]; then cmd+=(--packages "$packages"); else cmd+=(--jars "$(IFS=,; echo "${jars[*]}")"); fi
+cmd+=(
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog
   --conf spark.speculation=false

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -18,7 +17,8 @@ BIN = Path(sys.executable).parent
 
 
 def submit(*args, **env):
-    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "LABELSPARK_SPARK_VERSION": "4.1.1", **env}
+    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "LABELSPARK_SPARK_VERSION": "4.1.1",
+                   "LABELSPARK_JARS": "/jars/spark-4.1", **env}
     return subprocess.run([str(ROOT / "scripts" / "submit.sh"), *args], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -28,7 +28,9 @@ def test_dry_run_prints_a_complete_spark_submit_line():
     assert done.returncode == 0, done.stderr
     line = done.stdout.strip()
     assert line.startswith("spark-submit ")
-    assert "--packages io.delta:delta-spark_2.13:4.1.0\\,org.elasticsearch:elasticsearch-spark-40_2.13:" in line
+    # the jars pinned for Spark 4.1 from the local folder: Delta only (no search connector exists for Spark 4)
+    folder = "/jars/spark-4.1"
+    assert f"--jars {folder}/delta-spark_2.13-4.1.0.jar\\,{folder}/delta-storage-4.1.0.jar " in line
     for setting in ("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
                     "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
                     "spark.speculation=false", "spark.sql.adaptive.enabled=true", "spark.sql.shuffle.partitions=2000"):
@@ -39,11 +41,11 @@ def test_dry_run_prints_a_complete_spark_submit_line():
 def test_dry_run_takes_cluster_settings_from_the_environment():
     done = submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml", SPARK_MASTER="k8s://https://k8s:443",
                   SPARK_DEPLOY_MODE="cluster", SPARK_NUM_EXECUTORS="50", LABELSPARK_EXTRA_CONF="spark.a=1 spark.b=2",
-                  LABELSPARK_DELTA_PACKAGE="io.delta:delta-spark_2.13:9.9.9")
+                  LABELSPARK_PACKAGES="io.delta:delta-spark_2.13:9.9.9")
     assert done.returncode == 0, done.stderr
     line = done.stdout
     assert "--master k8s://https://k8s:443 --deploy-mode cluster" in line and "--num-executors 50" in line
-    assert "io.delta:delta-spark_2.13:9.9.9" in line and "--conf spark.a=1 --conf spark.b=2" in line
+    assert "--packages io.delta:delta-spark_2.13:9.9.9" in line and "--jars" not in line and "--conf spark.a=1 --conf spark.b=2" in line
     # in cluster mode the driver runs elsewhere: the config travels with --files and is named by file name
     assert "--files conf/retail_members.yaml" in line and line.rstrip().endswith("jobs/compute_labels.py retail_members.yaml")
 
@@ -51,7 +53,7 @@ def test_dry_run_takes_cluster_settings_from_the_environment():
 def test_submit_refuses_missing_files_and_unknown_spark_versions():
     assert submit("--dry-run", "jobs/nope.py", "conf/retail_members.yaml").returncode == 2
     unknown = submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml", LABELSPARK_SPARK_VERSION="9.0.0")
-    assert unknown.returncode == 2 and "LABELSPARK_DELTA_PACKAGE" in unknown.stderr
+    assert unknown.returncode == 2 and "LABELSPARK_PACKAGES" in unknown.stderr
 
 
 def test_the_archive_imports_labelspark_in_a_clean_interpreter(tmp_path):
@@ -97,16 +99,14 @@ def test_compute_job_exit_codes(tmp_path):
     assert "source 'orders'" in failing.stderr
 
 
-def test_compute_job_on_classic_spark(tmp_path):
+def test_compute_job_on_classic_spark_without_its_jars(tmp_path):
     config = write_demo(tmp_path / "demo")
-    # the compute part, end to end on the session the job makes (classic local Spark)
-    done = job(str(config), "--date", "2026-03-31", "--snapshot-to", str(tmp_path / "out"), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert pq.read_table(tmp_path / "out" / "snapshot_date=2026-03-31").num_rows == 500
-    # writing Delta needs the jars submit.sh adds: a clear error, exit 1
-    done = job(str(config), "--date", "2026-03-31", cwd=tmp_path)
+    # a folder named for the jars that lacks them: a clear error before Spark starts, exit 1
+    done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31"],
+                          cwd=tmp_path, env={**os.environ, "LABELSPARK_JARS": str(tmp_path)}, capture_output=True, text=True)
     assert done.returncode == 1
-    assert "no Delta Lake" in done.stderr and "scripts/submit.sh" in done.stderr
+    assert f"LABELSPARK_JARS={tmp_path} lacks delta-spark_2.13-4.1.0.jar" in done.stderr and "scripts/fetch-jars.sh" in done.stderr
+    assert not (tmp_path / "demo" / "warehouse").exists()
 
 
 def free_port() -> int:
@@ -137,9 +137,15 @@ def test_connect_engine_against_a_sail_server_in_another_process(tmp_path):
         server.wait(timeout=30)
 
 
+def test_help_names_the_environment_and_nothing_else():
+    done = submit("--help")
+    assert done.returncode == 0
+    assert "LABELSPARK_JARS" in done.stdout and "LABELSPARK_PACKAGES" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1].lstrip().startswith("LABELSPARK_EXTRA_CONF")
+
+
 @pytest.mark.parametrize("engine", [["--engine", "sail"], ["--engine=sail"]])
 def test_the_job_entry_point_takes_the_engine_in_either_spelling(tmp_path, engine):
-    """Without spark-submit, a classic session has no Delta jars: only Sail can finish this run."""
     config = write_demo(tmp_path / "demo", members=50)
     done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31", *engine],
                           capture_output=True, text=True, timeout=300)

@@ -83,11 +83,11 @@ SNAPSHOT = [
 STATS_SCHEMA = T.StructType(
     [
         T.StructField("label_id", STRING),
-        T.StructField("snapshot_date", DATE),
         T.StructField("value", STRING),
         T.StructField("users", T.LongType()),
         T.StructField("proportion", DOUBLE),
         T.StructField("rank", T.IntegerType()),
+        T.StructField("snapshot_date", DATE),
     ]
 )
 
@@ -133,7 +133,7 @@ EXPECTED = {
 
 def expected_rows(label_ids):
     return [
-        (label_id, D, value, users, users / 6, rank)
+        (label_id, value, users, users / 6, rank, D)
         for label_id in label_ids
         for value, users, rank in EXPECTED[label_id]
     ]
@@ -161,7 +161,7 @@ def test_label_stats_rows_by_hand(spark, project, snapshot):
 def test_label_stats_of_one_label(spark, project, snapshot, label_id):
     """Each label on its own gives the same rows as in the one pass over all labels."""
     rows = label_stats(snapshot, project, [project.label(label_id)], D).collect()
-    actual = sorted((tuple(row) for row in rows), key=lambda row: row[5])
+    actual = sorted((tuple(row) for row in rows), key=lambda row: row[4])
     assert actual == expected_rows([label_id])
 
 
@@ -193,8 +193,8 @@ def test_a_member_holding_an_element_twice_is_one_user(spark, project):
     snapshot = spark.createDataFrame(
         [(member, None, None, None, None, None, None, tags) for member, tags in rows], SNAPSHOT_SCHEMA
     )
-    actual = sorted((tuple(row) for row in label_stats(snapshot, project, [project.label("tags")], D).collect()), key=lambda row: row[5])
-    assert actual == [("tags", D, "a", 2, 2 / 3, 1), ("tags", D, None, 1, 1 / 3, 2)]
+    actual = sorted((tuple(row) for row in label_stats(snapshot, project, [project.label("tags")], D).collect()), key=lambda row: row[4])
+    assert actual == [("tags", "a", 2, 2 / 3, 1, D), ("tags", None, 1, 1 / 3, 2, D)]
 
 
 @pytest.mark.portable

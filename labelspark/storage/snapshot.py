@@ -20,8 +20,9 @@ from labelspark.storage.names import DATE
 
 
 def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:
-    """Writes `snapshot` (key + label columns) as the partition of `run_date`."""
-    day = nullable(snapshot.select(key, F.lit(run_date).alias(DATE), *(c for c in snapshot.columns if c != key)), DATE)
+    """Writes `snapshot` (key + label columns) as the partition of `run_date`, the date column last
+    (where Sail puts a partition column and delta-spark keeps it: one column order on both)."""
+    day = nullable(snapshot.select(key, *(c for c in snapshot.columns if c != key), F.lit(run_date).alias(DATE)), DATE)
     existing = read_table(spark, path)
     if existing is None:
         create_table(day, path, partition_by=DATE)

@@ -44,7 +44,8 @@ def _open_counts(snapshot: DataFrame, values: dict[str, Column]) -> DataFrame:
 
 
 def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: dt.date) -> DataFrame:
-    """(label_id, snapshot_date, value, users, proportion, rank) of one date's snapshot.
+    """(label_id, value, users, proportion, rank, snapshot_date) of one date's snapshot (the
+    partition column last, where Sail puts it and delta-spark keeps it, so both write one order).
 
     `proportion` is over all entities of the date; nulls are a row of their own (value null);
     list labels count each element; `rank` orders by users descending, then value.
@@ -63,9 +64,9 @@ def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: d
     # the one-row side first: Sail builds a cross join's left side in memory, on one thread
     return total.crossJoin(counted).select(
         "label_id",
-        F.lit(run_date).alias("snapshot_date"),
         "value",
         "users",
         (F.col("users") / F.col("entities")).alias("proportion"),
         F.row_number().over(order).alias("rank"),
+        F.lit(run_date).alias("snapshot_date"),
     )

@@ -1,0 +1,67 @@
+"""Runs a sequence of dates on one engine in a process of its own, and compares warehouses with delta-rs.
+
+    python -m tests.support.warehouse CONFIG ENGINE DATE [DATE ...]
+
+runs `labelspark run CONFIG --date DATE --engine ENGINE` for each date in turn in one process
+(one JVM for classic Spark; a process holds Connect or classic sessions, never both).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from deltalake import DeltaTable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# each table's rows, ordered by what identifies one
+TABLE_KEYS = {
+    "label_snapshot": ["snapshot_date", "member_id"],
+    "label_stats": ["snapshot_date", "label_id", "rank"],
+    "segment_members": ["snapshot_date", "segment_id", "member_id"],
+    "label_history": ["member_id", "label_id", "valid_from"],
+    "label_catalog": ["label_id", "valid_from"],
+    "label_runs": ["snapshot_date", "status"],
+}
+
+
+def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900) -> None:
+    done = subprocess.run([sys.executable, "-m", "tests.support.warehouse", str(config), engine, *dates],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def table(warehouse: Path, name: str) -> pd.DataFrame:
+    """A table as delta-rs reads it; label_runs as its statuses and dates only (ids and times differ by run)."""
+    frame = DeltaTable(str(warehouse / name)).to_pandas()
+    if name == "label_runs":
+        frame = frame[["snapshot_date", "status"]]
+    for column in frame.columns[frame.dtypes == object]:  # arrays compare as tuples
+        frame[column] = frame[column].map(lambda v: tuple(v) if hasattr(v, "__len__") and not isinstance(v, str) else v)
+    columns = sorted(frame.columns)
+    return frame[columns].sort_values(TABLE_KEYS[name]).reset_index(drop=True)
+
+
+def assert_same_tables(left: Path, right: Path) -> None:
+    """The six tables of two warehouses hold the same values: same columns in the same order,
+    same rows; doubles equal to 1e-9 (sums of doubles in another order differ in the last bits)."""
+    for name in TABLE_KEYS:
+        left_columns = DeltaTable(str(left / name)).schema().to_arrow().names
+        assert left_columns == DeltaTable(str(right / name)).schema().to_arrow().names, name
+        pd.testing.assert_frame_equal(table(left, name), table(right, name), check_exact=False, rtol=1e-9, obj=name)
+
+
+def main(config: str, engine: str, *dates: str) -> int:
+    from labelspark.cli import main as labelspark
+
+    for date in dates:
+        status = labelspark(["run", config, "--date", date, "--engine", engine])
+        if status != 0:
+            return status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,107 @@
+"""The jars of classic Spark: every pinned coordinate exists on Maven Central, the pins follow the
+Spark line, and a local session takes them from a folder before asking Spark to resolve them."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from labelspark import sparkjars
+from labelspark.demo import write_demo
+from labelspark.errors import EngineError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_pinned_coordinate_resolves_from_maven_central(tmp_path):
+    if shutil.which("mvn") is None:
+        pytest.fail("needs Maven (mvn) on PATH: .ci/run installs it")
+    # a fresh local repository, so that nothing is found in a cache: each jar comes from Maven Central
+    repository = tmp_path / "m2"
+    missing, offline = [], []
+    for pin in sparkjars.all_pins():
+        done = subprocess.run(
+            ["mvn", "-B", "-Dstyle.color=never", f"-Dmaven.repo.local={repository}", "dependency:get",
+             f"-Dartifact={pin.coordinate}", "-Dtransitive=false"],
+            capture_output=True, text=True, timeout=600,
+        )
+        if done.returncode == 0:
+            assert any(repository.rglob(pin.jar_name)), pin.coordinate
+        elif "Could not find artifact" in done.stdout:
+            missing.append(pin.coordinate)
+        else:
+            offline.append(pin.coordinate)
+    if offline and not missing and os.environ.get("CI") != "true":
+        pytest.skip(f"Maven Central not reachable from here (Maven could not transfer {offline[0]})")
+    assert not missing and not offline, f"not on Maven Central: {missing}; not transferred: {offline}"
+
+
+def test_each_spark_line_pins_delta_built_for_it():
+    lines = {(pin.spark, pin.scala): pin for pin in sparkjars.all_pins() if "delta-spark" in pin.coordinate}
+    assert lines[("4.1", "2.13")].coordinate == "io.delta:delta-spark_2.13:4.1.0"
+    assert lines[("4.0", "2.13")].coordinate.startswith("io.delta:delta-spark_2.13:4.0.")
+    assert lines[("3.5", "2.12")].coordinate.startswith("io.delta:delta-spark_2.12:3.3.")
+    for pin in sparkjars.all_pins():  # each delta-spark comes with the delta-storage of its version
+        if "delta-spark" in pin.coordinate:
+            version = pin.coordinate.rsplit(":", 1)[1]
+            assert any(other.coordinate == f"io.delta:delta-storage:{version}" and other.spark == pin.spark
+                       for other in sparkjars.all_pins())
+    # ES-Hadoop has no Spark 4 module released: nothing pinned for Spark 4 but Delta
+    assert {pin.role for pin in sparkjars.all_pins() if pin.spark.startswith("4.")} == {"delta"}
+
+
+def test_a_folder_of_jars_comes_before_resolution_by_spark(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(sparkjars.JARS_VARIABLE, raising=False)
+    settings, origin = sparkjars.session_settings("4.1.4", "2.13")
+    assert settings["spark.jars.packages"] == "io.delta:delta-spark_2.13:4.1.0,io.delta:delta-storage:4.1.0"
+    assert "spark.jars" not in settings and "Ivy" in origin
+
+    folder = sparkjars.default_folder("4.1.4", "2.13")  # where scripts/fetch-jars.sh puts them
+    folder.mkdir(parents=True)
+    for name in ("delta-spark_2.13-4.1.0.jar", "delta-storage-4.1.0.jar"):
+        (folder / name).touch()
+    settings, _ = sparkjars.session_settings("4.1.4", "2.13")
+    assert settings["spark.jars"].split(",") == [str(folder / "delta-spark_2.13-4.1.0.jar"), str(folder / "delta-storage-4.1.0.jar")]
+    assert settings["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert settings["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+
+def test_a_named_folder_without_the_delta_jars_is_an_error_naming_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv(sparkjars.JARS_VARIABLE, str(tmp_path))
+    with pytest.raises(EngineError, match=r"lacks delta-spark_2.13-4.1.0.jar, delta-storage-4.1.0.jar .*fetch-jars.sh"):
+        sparkjars.session_settings("4.1.4", "2.13")
+    with pytest.raises(EngineError, match="no Delta Lake jars pinned for Spark 9.0.0"):
+        sparkjars.session_settings("9.0.0", "2.13")
+
+
+def test_fetch_script_fills_a_folder_with_the_jars_of_a_spark_line(tmp_path):
+    if shutil.which("mvn") is None:
+        pytest.fail("needs Maven (mvn) on PATH: .ci/run installs it")
+    env = {**os.environ, "LABELSPARK_SPARK_VERSION": "4.0.1", "LABELSPARK_SCALA_VERSION": "2.13"}
+    done = subprocess.run([str(ROOT / "scripts" / "fetch-jars.sh"), str(tmp_path / "jars")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "jars")
+    assert sorted(p.name for p in (tmp_path / "jars").iterdir()) == ["delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar"]
+
+
+def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_path):
+    """No folder of jars and empty caches (a fresh user home for the JVM): the local session asks
+    Spark to resolve Delta (`spark.jars.packages`, Ivy) and the run writes its Delta tables."""
+    config = write_demo(tmp_path / "demo", members=50)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "JAVA_TOOL_OPTIONS": f"-Duser.home={tmp_path / 'home'}"}
+    env.pop(sparkjars.JARS_VARIABLE, None)
+    done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31", "--engine", "spark"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0 and "not found. url=" in done.stderr and os.environ.get("CI") != "true":
+        pytest.skip("Maven Central not reachable from here (Ivy could not find its hosts)")
+    assert done.returncode == 0, done.stderr[-3000:]
+    delta = [pin for pin in sparkjars.pins_for(*sparkjars.installed_spark()) if pin.role == "delta"]
+    assert f"{','.join(pin.coordinate for pin in delta)} resolved by Spark (Ivy)" in done.stderr
+    for pin in delta:  # in the fresh home's Ivy cache, named group_artifact-version.jar
+        assert any((tmp_path / "home").rglob(f"{pin.coordinate.split(':')[0]}_{pin.jar_name}")), pin.coordinate
+    assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50
