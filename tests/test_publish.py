@@ -18,6 +18,7 @@ from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import Tables, run
 from labelspark.publish import PublishError, publish
+from tests.support.projects import with_labels_disabled, with_outputs
 from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
 MONDAY, TUESDAY, WEDNESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31), dt.date(2026, 4, 1)
@@ -26,12 +27,8 @@ FIELD_TYPE = {"string": "keyword", "number": "double", "boolean": "boolean", "da
 
 def demo_project(config, url, disabled=()):
     """The demo, publishing to `url`, with `disabled` labels switched off."""
-    text = config.read_text()
-    if "elasticsearch:" not in text:
-        text = text.replace("outputs:\n  warehouse: warehouse\n", f"outputs:\n  warehouse: warehouse\n  elasticsearch: {{nodes: '{url}', alias: demo_labels}}\n")
-    for label_id in disabled:
-        text = text.replace(f"  - id: {label_id}\n", f"  - id: {label_id}\n    status: disabled\n", 1)
-    config.write_text(text)
+    with_outputs(config, elasticsearch={"nodes": url, "alias": "demo_labels"})
+    with_labels_disabled(config, *disabled)
     return load_project(config)
 
 

@@ -30,3 +30,13 @@ def table_contents(project) -> dict:
             continue
         result[path] = sorted(rows, key=repr)
     return result
+
+
+def with_labels_disabled(config: Path, *label_ids: str) -> Path:
+    """Switches the named labels off (`status: disabled`); returns the config."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for label in settings["labels"]:
+        if label["id"] in label_ids:
+            label["status"] = "disabled"
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    return config
