@@ -75,9 +75,12 @@ def test_bad_data_names_its_culprit(tmp_path, breakage, culprits):
     assert culprits[0] in runs[0]["error"]
 
 
-def test_verbose_shows_the_trace(tmp_path):
+@pytest.mark.parametrize("where", ["before the command", "after it"])
+def test_verbose_shows_the_trace(tmp_path, where):
     config = write_demo(tmp_path / "demo")
     missing_orders(config)
-    done = subprocess.run([sys.executable, "-m", "labelspark", "--verbose", "run", str(config), "--date", "2026-03-31"],
+    arguments = ["run", str(config), "--date", "2026-03-31"]
+    arguments = ["--verbose", *arguments] if where == "before the command" else [*arguments, "-v"]
+    done = subprocess.run([sys.executable, "-m", "labelspark", *arguments],
                           cwd=config.parent, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and "Traceback" in done.stderr

@@ -1,0 +1,112 @@
+"""Commands that run a job on the warehouse: they open a Spark session and take the lock."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from labelspark.cli.options import add_engine, date, names
+from labelspark.errors import UsageError
+
+
+def register(commands, common) -> None:
+    run = commands.add_parser("run", parents=[common], help="compute the labels due on a date and write the snapshot")
+    run.add_argument("config", type=Path)
+    run.add_argument("--date", type=date, help="business date (default: yesterday in the config's timezone)")
+    run.add_argument("--labels", type=names, help="comma-separated label ids: compute only these")
+    add_engine(run)
+    run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
+    run.add_argument("--allow-future", action="store_true", help="accept a date after today in the config's timezone")
+    run.add_argument("--snapshot-to", metavar="DIR",
+                     help="compute every enabled label and write only the snapshot as parquet under DIR "
+                          "(no Delta Lake needed: trials, benchmarks); nothing else is written or published")
+    run.set_defaults(handler=_run)
+
+    publish = commands.add_parser("publish", parents=[common], help="(re)publish the snapshot of a date to Elasticsearch")
+    publish.add_argument("config", type=Path)
+    publish.add_argument("--date", type=date, help="snapshot date (default: yesterday in the config's timezone)")
+    add_engine(publish)
+    publish.add_argument("--allow-future", action="store_true", help="accept a date after today in the config's timezone")
+    publish.set_defaults(handler=_publish)
+
+    rewind = commands.add_parser("rewind", parents=[common], help="undo every date after D in every table, as if they had never run")
+    rewind.add_argument("config", type=Path)
+    rewind.add_argument("--to", dest="to", type=date, required=True, metavar="D", help="the last date to keep")
+    add_engine(rewind)
+    rewind.set_defaults(handler=_rewind)
+
+    unlock = commands.add_parser("unlock", parents=[common], help="clear the run lock of a warehouse whose run is gone, undoing its writes")
+    unlock.add_argument("config", type=Path)
+    unlock.add_argument("--force", action="store_true",
+                        help="clear it even though its holder looks alive (same host: its pid exists; any host: a recent heartbeat)")
+    unlock.set_defaults(handler=_unlock)
+
+
+def project_and_day(args):
+    """The validated config and the business date (default: yesterday in its timezone). A date
+    after today is a typo or a wrong clock, not a business day, unless `--allow-future`."""
+    from zoneinfo import ZoneInfo
+
+    from labelspark.config import load_project
+    from labelspark.timeutil import yesterday
+
+    project = load_project(args.config)
+    day = args.date or yesterday(project.timezone)
+    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    if day > today and not getattr(args, "allow_future", True):
+        raise UsageError(f"--date {day} is after today ({today} in {project.timezone}); pass --allow-future if that is meant")
+    return project, day
+
+
+def _run(args) -> int:
+    from labelspark.engines import open_session
+    from labelspark.pipeline import compute_to_parquet, run
+
+    project, day = project_and_day(args)
+    if args.snapshot_to:
+        with open_session(args.engine, args.remote) as spark:
+            rows = compute_to_parquet(spark, project, day, args.snapshot_to, only=args.labels)
+        print(f"{project.name} {day}: {rows} entities -> {args.snapshot_to}")
+        return 0
+    with open_session(args.engine, args.remote) as spark:
+        result = run(spark, project, day, only=args.labels, publish=not args.no_publish)
+    published = f", published as {result.index}" if result.index else ""
+    print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
+          f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}{published}")
+    return 0
+
+
+def _publish(args) -> int:
+    from labelspark.engines import open_session
+    from labelspark.pipeline import publish_date
+
+    project, day = project_and_day(args)
+    with open_session(args.engine, args.remote) as spark:
+        result = publish_date(spark, project, day)
+    print(f"{project.name} {day} (run {result.run_id}): {result.rows} documents, alias "
+          f"{project.outputs.elasticsearch.alias} -> {result.index}")
+    return 0
+
+
+def _rewind(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engines import open_session
+    from labelspark.pipeline import rewind
+
+    project = load_project(args.config)
+    with open_session(args.engine, args.remote) as spark:
+        removed = rewind(spark, project, args.to)
+    if removed:
+        print(f"{project.name}: rewound to {args.to}; removed {len(removed)} dates: {', '.join(map(str, removed))}")
+    else:
+        print(f"{project.name}: nothing after {args.to} to remove")
+    return 0
+
+
+def _unlock(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.job import unlock
+
+    project = load_project(args.config)
+    holder = unlock(project, force=args.force)
+    print(f"cleared the lock of {holder.describe()}; its writes are undone" if holder else f"{project.warehouse} was not locked")
+    return 0
