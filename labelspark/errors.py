@@ -80,14 +80,42 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+class WarehouseLocked(LabelsparkError):
+    """Another run holds the warehouse: retry later."""
+
+    exit_code = EXIT_BUSY
+
+
+class RestoreIncomplete(LabelsparkError):
+    """Some table could not be put back; the warehouse lock stays until it is."""
+
+
+class PublishError(LabelsparkError):
+    """Publishing to Elasticsearch/OpenSearch failed; the alias still points where it did."""
+
+
+class SnapshotMissing(LabelsparkError):
+    """Nothing to publish: the date was never computed."""
+
+
+class NoResults(LabelsparkError):
+    """Nothing to show: the tables are missing or hold no row for the request."""
+
+
+class SiteError(LabelsparkError):
+    """The label portal cannot be written where asked."""
+
+    exit_code = EXIT_USAGE
+
+
 class UnknownReference(LabelsparkError):
     """An argument names a label, entity, segment or date that does not exist; the message
     lists the known ones, so the user can correct the command."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class DirectoryNotEmpty(LabelsparkError):
     """A command would write over files in a directory the user did not offer (`demo DIR` without --force)."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE

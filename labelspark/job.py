@@ -32,7 +32,8 @@ from labelspark.publish import callback_payload, send_callback
 from labelspark.storage import runs
 from labelspark.storage.lock import Held, Holder, warehouse_lock
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
-from labelspark.storage.rollback import Checkpoint, RestoreIncomplete
+from labelspark.errors import RestoreIncomplete
+from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RunRecord
 
 log = logging.getLogger(__name__)

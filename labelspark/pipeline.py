@@ -14,7 +14,7 @@ from labelspark import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.config.labels import ImportLabel
 from labelspark.config.models import Source
-from labelspark.errors import ConfigError, LabelsparkError, Problem, SourceError
+from labelspark.errors import ConfigError, Problem, SnapshotMissing, SourceError
 from labelspark.freshness import check_freshness
 from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
@@ -48,10 +48,6 @@ class RunResult:
     rows: int
     warehouse: str
     index: str | None = None  # the Elasticsearch index now behind the alias
-
-
-class SnapshotMissing(LabelsparkError):
-    """Nothing to publish: the date was never computed."""
 
 
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True) -> RunResult:

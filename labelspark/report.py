@@ -19,7 +19,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
-from labelspark.errors import LabelsparkError, UnknownReference
+from labelspark.errors import NoResults, UnknownReference
 from labelspark.storage.names import HISTORY_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,7 @@ HISTORY_COLUMNS = ["snapshot_date", "value", "users", "proportion", "entered", "
 CHART_TYPES = ("bar", "column", "donut")
 
 
-class NoResults(LabelsparkError):
-    """Nothing to show: the tables are missing or hold no row for the request."""
-
-
-def _dataset(project: Project, table: str) -> ds.Dataset:
+def dataset(project: Project, table: str) -> ds.Dataset:
     path = table_path(project.warehouse, table)
     try:
         return DeltaTable(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
@@ -58,7 +54,7 @@ def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
 def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:
     """The value distribution of a label on `day` (default: the latest date with stats), by rank."""
     project.label(label_id)  # an unknown id is a KeyError the CLI reports
-    table = _dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
+    table = dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
     if table.num_rows == 0:
         raise NoResults(f"no stats for label '{label_id}' yet")
     days = table.column("snapshot_date").to_pylist()
@@ -78,13 +74,13 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
         condition &= pc.field("snapshot_date") >= start
     if end:
         condition &= pc.field("snapshot_date") <= end
-    stats = _dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
+    stats = dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
     if value is not None:
         known = sorted({row["value"] for row in stats if row["value"] is not None})
         stats = [row for row in stats if row["value"] == value]
         if not stats and known:
             raise UnknownReference(f"label '{label_id}' never had the value {value!r} in this range (values: {', '.join(known)})")
-    entered, left = _changes(project, label_id) if _history_matches_stats(label) else ({}, {})
+    entered, left = _changes(project, label_id) if history_matches_stats(label) else ({}, {})
     rows = [
         {
             "snapshot_date": row["snapshot_date"],
@@ -102,7 +98,7 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
     return rows
 
 
-def _history_matches_stats(label) -> bool:
+def history_matches_stats(label) -> bool:
     """History holds whole values; stats split lists into elements and numbers into buckets."""
     return label.type != "list" and not label.bucketed
 
@@ -112,7 +108,7 @@ def _changes(project: Project, label_id: str) -> tuple[dict, dict]:
     entered: collections.Counter = collections.Counter()
     left: collections.Counter = collections.Counter()
     try:
-        history = _dataset(project, HISTORY_TABLE)
+        history = dataset(project, HISTORY_TABLE)
     except NoResults:
         return {}, {}
     scanner = history.scanner(columns=["value", "valid_from", "valid_to"], filter=pc.field("label_id") == label_id)

@@ -4,7 +4,7 @@
     error = send_callback(project.outputs.callback, callback_payload(project.name, run_record))
 """
 from labelspark.publish.callback import callback_payload, send_callback
-from labelspark.publish.errors import PublishError
+from labelspark.errors import PublishError
 from labelspark.publish.mapping import index_body, index_name
 from labelspark.publish import search
 from labelspark.publish.search import publish

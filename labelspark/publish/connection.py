@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from labelspark.config.models import ElasticsearchOutput
-from labelspark.publish.errors import PublishError
+from labelspark.errors import PublishError
 
 log = logging.getLogger(__name__)
 TIMEOUT = (10.0, 120.0)  # connect, read: a refresh or delete of a large index takes a while

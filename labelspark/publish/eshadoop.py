@@ -13,7 +13,7 @@ from pyspark.errors import PySparkAttributeError
 from pyspark.sql import DataFrame, SparkSession
 
 from labelspark.publish.connection import Connection
-from labelspark.publish.errors import PublishError
+from labelspark.errors import PublishError
 
 FORMAT = "org.elasticsearch.spark.sql"
 CONNECTOR_CLASS = "org.elasticsearch.spark.sql.DefaultSource"

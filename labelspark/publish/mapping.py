@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from labelspark.config import Project
-from labelspark.publish.errors import PublishError
+from labelspark.errors import PublishError
 
 DATE_FIELD = "snapshot_date"
 FIELD_TYPE_OF_KIND = {

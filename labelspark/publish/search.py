@@ -19,7 +19,7 @@ from labelspark.config import Project
 from labelspark.config.models import ElasticsearchOutput
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
-from labelspark.publish.errors import PublishError
+from labelspark.errors import PublishError
 from labelspark.publish.mapping import DATE_FIELD, index_body, index_name, index_pattern, published_labels, serving_settings
 
 log = logging.getLogger(__name__)

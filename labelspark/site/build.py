@@ -18,19 +18,13 @@ from importlib import resources
 from pathlib import Path
 
 from labelspark.config import Project
-from labelspark.errors import LabelsparkError
+from labelspark.errors import SiteError
 from labelspark.site.pages import render_pages
 from labelspark.site.tables import read_warehouse
 
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 90
 MARKER = ".labelspark-site"  # a directory holding it is a site this command may replace
-
-
-class SiteError(LabelsparkError):
-    """The site cannot be written where asked."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
 from labelspark.config import Project
-from labelspark.report import NoResults, _dataset, _history_matches_stats
+from labelspark.errors import NoResults
+from labelspark.report import dataset, history_matches_stats
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
@@ -52,10 +53,10 @@ def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehous
     day = day or latest_stats_date(project)
     start = day - dt.timedelta(days=days - 1)
     window = _between("snapshot_date", start, day)
-    ranked, distinct, nulls, entities = _stats(_dataset(project, STATS_TABLE), window)
+    ranked, distinct, nulls, entities = _stats(dataset(project, STATS_TABLE), window)
     if not entities:
         raise NoResults(f"no stats between {start} and {day} under {project.warehouse}")
-    comparable = [label.id for label in project.labels if _history_matches_stats(label)]
+    comparable = [label.id for label in project.labels if history_matches_stats(label)]
     changes = _changes(_optional(project, HISTORY_TABLE), comparable, start, day)
     labels = {
         label.id: LabelFigures(ranked.get(label.id, {}), distinct.get(label.id, {}), nulls.get(label.id, {}),
@@ -72,7 +73,7 @@ def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehous
 
 def latest_stats_date(project: Project) -> dt.date:
     """The latest date of label_stats, from the table's log (its partitions), without reading data."""
-    _dataset(project, STATS_TABLE)  # a missing table is NoResults
+    dataset(project, STATS_TABLE)  # a missing table is NoResults
     actions = pa.table(DeltaTable(table_path(project.warehouse, STATS_TABLE)).get_add_actions(flatten=True))
     latest = pc.max(actions["partition.snapshot_date"]).as_py() if actions.num_rows else None
     if latest is None:
@@ -82,7 +83,7 @@ def latest_stats_date(project: Project) -> dt.date:
 
 def _optional(project: Project, table: str) -> ds.Dataset | None:
     try:
-        return _dataset(project, table)
+        return dataset(project, table)
     except NoResults:
         return None
 

@@ -29,19 +29,13 @@ from typing import Iterator
 
 from pyarrow import fs as pafs
 
-from labelspark.errors import EXIT_BUSY, LabelsparkError
+from labelspark.errors import WarehouseLocked
 
 LOCK_FILE = "_labelspark.lock"
 HEARTBEAT_ENV = "LABELSPARK_LOCK_HEARTBEAT_SECONDS"
 MISSED_BEATS = 4
 CLOCK_SKEW = dt.timedelta(seconds=60)  # hosts' clocks may disagree by this much
 log = logging.getLogger(__name__)
-
-
-class WarehouseLocked(LabelsparkError):
-    """Another run holds the warehouse: retry later."""
-
-    exit_code = EXIT_BUSY
 
 
 def heartbeat_seconds() -> float:

@@ -14,13 +14,8 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 from pyarrow import fs as pafs
 
-from labelspark.errors import LabelsparkError
 
 log = logging.getLogger(__name__)
-
-
-class RestoreIncomplete(LabelsparkError):
-    """Some table could not be put back; the warehouse lock stays until it is."""
 
 
 @dataclass
