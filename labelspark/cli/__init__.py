@@ -47,12 +47,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labelspark: {exc}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # an engine or storage failure: one line, the trace with --verbose
+        known = _engine_error(exc)
+        if known is not None:
+            print(f"labelspark: {known}", file=sys.stderr)
+            return known.exit_code
         if args.verbose:
             log.exception("failed")
         first = (str(exc).strip().splitlines() or [""])[0][:500]
         print(f"labelspark: failed: {type(exc).__name__}: {first}" + ("" if args.verbose else " (--verbose shows the trace)"),
               file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _engine_error(exc: Exception) -> LabelsparkError | None:
+    """An engine's exception that means something labelspark can say better (read only when the
+    engine is loaded: commands without Spark never import it)."""
+    if "pyspark" not in sys.modules:
+        return None
+    from labelspark.engine_errors import converted
+
+    return converted(exc)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from labelspark.errors import EngineError
+from labelspark.engine_errors import converted, is_missing_table
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:
@@ -17,22 +17,10 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
         df = spark.read.format("delta").load(path)
         df.schema  # noqa: B018 - forces the lookup, so a missing table fails here
     except Exception as exc:  # engines raise different classes: AnalysisException, Py4JJavaError, ...
-        text = str(exc)
-        if "DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text:
-            raise EngineError(
-                "this Spark session has no Delta Lake: submit with scripts/submit.sh (it adds the delta-spark "
-                "package) or use --engine sail"
-            ) from None
-        if any(marker in text for marker in _MISSING_TABLE):
+        if is_missing_table(exc):
             return None
-        raise
+        raise converted(exc) or exc from None
     return df
-
-
-_MISSING_TABLE = (
-    "PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "is not a Delta table",
-    "No commit files found", "doesn't exist", "does not exist",
-)
 
 
 def date_literal(day: dt.date) -> str:

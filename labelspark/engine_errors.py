@@ -1,0 +1,38 @@
+"""What an engine's exception means, read in one place: by its error condition where the engine
+gives one (classic Spark, Spark Connect servers), by its message only where it gives none
+(Sail 0.7 raises AnalysisException without a condition; py4j errors the JVM did not classify)."""
+from __future__ import annotations
+
+from pyspark.errors import PySparkException
+
+from labelspark.errors import EngineError, LabelsparkError
+
+NO_DELTA = ("this Spark session has no Delta Lake: fetch the jars with scripts/fetch-jars.sh (or set LABELSPARK_JARS), "
+            "submit with scripts/submit.sh, or use --engine sail")
+_MISSING_TABLE = {"PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_PATH_DOES_NOT_EXIST"}
+_MISSING_TABLE_TEXT = ("is not a Delta table", "No commit files found", "doesn't exist", "does not exist")
+
+
+def condition_of(exc: BaseException) -> str | None:
+    """The engine's error condition (its error class), None where it gives none."""
+    if not isinstance(exc, PySparkException):
+        return None
+    return exc.getCondition()
+
+
+def is_missing_table(exc: BaseException) -> bool:
+    """Whether reading a Delta table failed because there is none at the path yet."""
+    condition = condition_of(exc)
+    if condition is not None:
+        return condition in _MISSING_TABLE
+    return any(text in str(exc) for text in _MISSING_TABLE_TEXT)
+
+
+def converted(exc: BaseException) -> LabelsparkError | None:
+    """The labelspark error an engine's exception stands for, with what to do; None where it is
+    the engine's own failure, reported as it is."""
+    condition = condition_of(exc)
+    text = str(exc)
+    if condition == "DATA_SOURCE_NOT_FOUND" or (condition is None and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text)):
+        return EngineError(NO_DELTA)
+    return None
