@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -209,7 +209,7 @@ def read_import(spark: SparkSession, project: Project, label: ImportLabel, entit
     name = f"import of label '{label.id}'"
     as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
     # an empty file is a label nobody holds this time, not a broken source
-    raw = read_source(spark, replace(project, sources={**project.sources, name: as_source}), name, allow_empty=True)
+    raw = read_source(spark, project, name, as_source, allow_empty=True)
     require_columns(raw, name, [label.key, label.value])
     _refuse_bad_values(raw, name, label)
     key_type = entities.schema[project.key].dataType

@@ -28,9 +28,11 @@ _RANK = "__labelspark_rank"
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
 
 
-def read_source(spark: SparkSession, project: Project, name: str, allow_empty: bool = False) -> DataFrame:
-    """The source as read; an empty one fails (it would null its labels for every entity) unless allowed."""
-    source = project.sources[name]
+def read_source(spark: SparkSession, project: Project, name: str, source: Source | None = None, allow_empty: bool = False) -> DataFrame:
+    """The source `name` as read (`source`: its definition, when it is no entry of the config's
+    `sources`, like an import file); an empty one fails (it would null its labels for every
+    entity) unless allowed."""
+    source = source or project.sources[name]
     options = {k: str(v) for k, v in source.options.items()}
     if source.format == "csv":
         options.setdefault("header", "true")
