@@ -19,6 +19,7 @@ from pyspark.sql import types as T
 from labelspark.config import Project
 from labelspark.config.models import Indicator
 from labelspark.errors import SourceError
+from labelspark.plan import indicators_by_source
 from labelspark.rules import leaves
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.sources import on_or_after, require_columns
@@ -197,12 +198,9 @@ def _dated_list(df: DataFrame, time_column: str, of: str, rows: Rows, run_date: 
 def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:
     """Entity key plus the requested indicators (and the `expr` ones they need), one row per entity."""
     key = project.key
-    by_source: dict[str, list[str]] = {name: [] for name in frames}
-    for name, indicator in project.indicators.items():
-        if name in indicators and indicator.source is not None:
-            by_source[indicator.source].append(name)
+    by_source = indicators_by_source(project, indicators)  # the plan's passes
     key_type = _common_key_type(frames, project)
-    per_source = [aggregate_source(df, name, project, by_source[name], run_date, key_type) for name, df in frames.items()]
+    per_source = [aggregate_source(df, name, project, by_source.get(name, []), run_date, key_type) for name, df in frames.items()]
     result = per_source[0]
     for frame in per_source[1:]:
         result = result.join(frame, on=key, how="full")

@@ -58,6 +58,16 @@ def label_inputs(project: Project, label) -> set[str]:
     return needed_indicators(project, set(label.direct_inputs(project.label_rules.get(label.id, ()))))
 
 
+def indicators_by_source(project: Project, indicators: set[str]) -> dict[str, list[str]]:
+    """The source indicators among `indicators`, by the source whose one pass computes them
+    (`expr` indicators are computed after the passes are joined)."""
+    grouped: dict[str, list[str]] = {}
+    for name, indicator in project.indicators.items():  # in config order
+        if name in indicators and indicator.source:
+            grouped.setdefault(indicator.source, []).append(name)
+    return grouped
+
+
 def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, only: list[str] | None = None) -> Plan:
     """`computed`: labels that have values in the snapshot already (None: all, for `plan` without a warehouse).
 
@@ -81,10 +91,8 @@ def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, 
             passes[sources.pop()].labels.append(label.id)
         else:
             cross.append(label.id)
-    for name in sorted(indicators):
-        source = project.indicators[name].source
-        if source:
-            passes[source].indicators.append(name)
+    for source, names in indicators_by_source(project, indicators).items():
+        passes[source].indicators.extend(sorted(names))
     id_map = project.entity.id_map.source if project.entity.id_map else None
     ordered = [p for name, p in passes.items() if name != id_map]
     return Plan(day, due, carried, ordered, cross, imports, indicators)
