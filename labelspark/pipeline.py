@@ -31,10 +31,10 @@ from labelspark.storage.history import advance_history
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
 from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.runs import RunRecord
-from labelspark.storage.segments import segment_members
+from labelspark.derived.segments import segment_members
 from labelspark.storage.snapshot import latest_snapshot, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
-from labelspark.storage.stats import label_stats
+from labelspark.derived.stats import label_stats
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from labelspark.config import load_project
 from labelspark.errors import ConfigError
 from labelspark.pipeline import compute_snapshot
 from labelspark.plan import make_plan
-from labelspark.storage.stats import label_stats
+from labelspark.derived.stats import label_stats
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

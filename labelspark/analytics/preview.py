@@ -20,7 +20,7 @@ from labelspark.config import Project
 from labelspark.labels import evaluate
 from labelspark.pipeline import read_import
 from labelspark.plan import make_plan
-from labelspark.storage.stats import label_stats
+from labelspark.derived.stats import label_stats
 
 COLUMNS = ["value", "users", "proportion"]
 

@@ -13,20 +13,14 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
-from labelspark.udfs import as_text, stacked
-
-
-def current_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
-    """(entity key, label_id, value) of the day's non-null label values, values as text."""
-    texts = {label.id: as_text(F.col(label.id), label.type) for label in labels}
-    return snapshot.select(project.key, stacked(texts, "value")).where(F.col("value").isNotNull())
+from labelspark.derived.history import history_values
 
 
 def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
     """Advances history to `run_date`, first undoing what an earlier (or failed) run of that date did."""
     if not labels:  # every label disabled: no history to touch
         return
-    today = current_values(snapshot, project, labels)
+    today = history_values(snapshot, project, labels)
     day = date_literal(run_date)
     key = project.key
     if read_table(spark, path) is None:
