@@ -21,7 +21,7 @@ from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
 from labelspark.job import Tables, job, locked
 from labelspark.preflight import check_label_kinds
-from labelspark.publish import search
+from labelspark.publish import publisher
 from labelspark.site import refresh_site
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
@@ -149,7 +149,7 @@ def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
     log.info("publishing %s to %s", run_date, project.outputs.elasticsearch.alias)
-    index = search.publish(spark, project, written, run_date, run_id)
+    index = publisher.publish(spark, project, written, run_date, run_id)
     log.info("alias %s -> %s", project.outputs.elasticsearch.alias, index)
     return index
 

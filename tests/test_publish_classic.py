@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from labelspark.publish import PublishError, publish
-from labelspark.publish.search import choose_writer
+from labelspark.publish.publisher import choose_writer
 from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
 pytestmark = pytest.mark.portable

@@ -12,16 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow.fs as pa_fs
 import pytest
 
-from labelspark import report
+from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import run
+from labelspark.storage.names import STATS_TABLE
 
 DAY = dt.date(2026, 3, 31)
 # a reader that exits right after its read is the likeliest to abort (1 in 10 before the fix;
 # 1 in 2 for a script that imports only deltalake)
-READ_AND_EXIT = "import sys; from labelspark import report; from labelspark.config import load_project; " \
-                "print(report.dataset(load_project(sys.argv[1]), report.STATS_TABLE).to_table().num_rows)"
+READ_AND_EXIT = "import sys; from labelspark import readers; from labelspark.config import load_project; " \
+                "print(readers.dataset(load_project(sys.argv[1]), 'label_stats').to_table().num_rows)"
 COMMANDS = [
     ["-m", "labelspark", "stats", "{config}", "--label", "age_band"],
     ["-m", "labelspark", "history", "{config}", "--label", "favourite_category"],
@@ -40,7 +41,7 @@ def config(spark, tmp_path_factory):
 
 
 def test_reports_read_delta_through_arrows_own_filesystem(config):
-    dataset = report.dataset(load_project(config), report.STATS_TABLE)
+    dataset = readers.dataset(load_project(config), STATS_TABLE)
     assert isinstance(dataset.filesystem, pa_fs.SubTreeFileSystem)
     assert isinstance(dataset.filesystem.base_fs, pa_fs.LocalFileSystem)
 

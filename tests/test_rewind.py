@@ -10,7 +10,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from labelspark import report
+from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.pipeline import rewind, run
@@ -62,7 +62,7 @@ def test_rewind_leaves_the_tables_of_a_warehouse_that_never_ran_the_later_dates(
     assert_same_warehouse(ahead, behind)
     runs = DeltaTable(str(ahead.parent / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
     assert sorted((r["snapshot_date"], r["status"]) for r in runs) == [(SUNDAY, "succeeded"), (MONDAY, "rewound"), (TUESDAY, "rewound")]
-    assert report.stats_rows(load_project(ahead), "age_band")[0] == SUNDAY
+    assert readers.stats_rows(load_project(ahead), "age_band")[0] == SUNDAY
     assert not (ahead.parent / "warehouse" / "_labelspark.lock").exists()
 
     # both go on from Sunday alike: history advances on Monday instead of taking it for a back-fill

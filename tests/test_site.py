@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from labelspark import report
+from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.errors import SourceError
@@ -222,7 +222,7 @@ def test_history_filtered_by_value_and_dates(demo, site, page):
     page.select_option("#hist-value", label="true")
     page.fill("#hist-from", "2026-03-30")
     page.dispatch_event("#hist-from", "change")
-    expected = report.history_rows(demo, "active_buyer", "true", DAYS[1], DAYS[-1])  # what `labelspark history` prints
+    expected = readers.history_rows(demo, "active_buyer", "true", DAYS[1], DAYS[-1])  # what `labelspark history` prints
     expected.sort(key=lambda r: r["snapshot_date"], reverse=True)
     assert table_rows(page, "#hist-table") == [
         [r["snapshot_date"].isoformat(), "true", f"{r['users']:,}", percent(r["proportion"]), f"{r['entered']:,}", f"{r['left']:,}"]
@@ -232,7 +232,7 @@ def test_history_filtered_by_value_and_dates(demo, site, page):
     assert lines["labels"] == ["2026-03-30", "2026-03-31"]
     assert lines["datasets"] == [{"label": "true", "data": [r["users"] for r in reversed(expected)]}]
     exported = download(page, "button[data-csv=history]")
-    assert list(exported[0]) == report.HISTORY_COLUMNS
+    assert list(exported[0]) == readers.HISTORY_COLUMNS
     assert [(r["snapshot_date"], int(r["users"]), int(r["entered"]), int(r["left"])) for r in exported] == [
         (r["snapshot_date"].isoformat(), r["users"], r["entered"], r["left"]) for r in expected
     ]

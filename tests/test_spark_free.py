@@ -24,7 +24,7 @@ SPARK_FREE_MODULES = [
     "labelspark.config.expr_kinds",
     "labelspark.rules",
     "labelspark.plan",
-    "labelspark.report",
+    "labelspark.readers",
     "labelspark.site",
     "labelspark.storage.names",
     "labelspark.analytics.warehouse",

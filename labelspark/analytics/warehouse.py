@@ -19,7 +19,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
-from labelspark.report import dataset  # noqa: F401 - the one delta-rs opener, shared with `stats`
+from labelspark.readers import dataset  # noqa: F401 - the one delta-rs opener, shared with `stats`
 from labelspark.storage.names import DATE, SNAPSHOT_TABLE, table_path
 
 def dates_of(project: Project, table: str) -> list[dt.date]:

@@ -94,33 +94,33 @@ def _reported_label(project, label_id: str) -> None:
 
 
 def _stats(args) -> int:
-    from labelspark import report
+    from labelspark import readers
     from labelspark.config import load_project
 
     project = load_project(args.config)
     _reported_label(project, args.label)
-    day, rows = report.stats_rows(project, args.label, args.date, args.top)
-    report.print_table(rows, report.STATS_COLUMNS, f"{args.label} on {day}")
+    day, rows = readers.stats_rows(project, args.label, args.date, args.top)
+    readers.print_table(rows, readers.STATS_COLUMNS, f"{args.label} on {day}")
     if args.export:
-        report.write_csv(rows, args.export, ["label_id", "snapshot_date", *report.STATS_COLUMNS])
+        readers.write_csv(rows, args.export, ["label_id", "snapshot_date", *readers.STATS_COLUMNS])
         print(f"wrote {args.export}")
     if args.chart:
-        report.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",
+        readers.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",
                           list_label=project.label(args.label).type == "list")
         print(f"wrote {args.chart}")
     return 0
 
 
 def _history(args) -> int:
-    from labelspark import report
+    from labelspark import readers
     from labelspark.config import load_project
 
     project = load_project(args.config)
     _reported_label(project, args.label)
-    rows = report.history_rows(project, args.label, args.value, args.start, args.end)
-    report.print_table(rows, report.HISTORY_COLUMNS, f"{args.label} over time")
+    rows = readers.history_rows(project, args.label, args.value, args.start, args.end)
+    readers.print_table(rows, readers.HISTORY_COLUMNS, f"{args.label} over time")
     if args.export:
-        report.write_csv(rows, args.export, report.HISTORY_COLUMNS)
+        readers.write_csv(rows, args.export, readers.HISTORY_COLUMNS)
         print(f"wrote {args.export}")
     return 0
 

@@ -3,10 +3,9 @@
     name = publish(spark, project, snapshot_df, run_date, run_id)   # raises PublishError
     error = send_callback(project.outputs.callback, callback_payload(project.name, run_record))
 """
-from labelspark.publish.callback import callback_payload, send_callback
 from labelspark.errors import PublishError
+from labelspark.publish.callback import callback_payload, send_callback
 from labelspark.publish.mapping import index_body, index_name
-from labelspark.publish import search
-from labelspark.publish.search import publish
+from labelspark.publish.publisher import publish
 
-__all__ = ["PublishError", "callback_payload", "index_body", "index_name", "publish", "search", "send_callback"]
+__all__ = ["PublishError", "callback_payload", "index_body", "index_name", "publish", "send_callback"]

@@ -17,7 +17,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import Project
 from labelspark.errors import NoResults
-from labelspark.report import dataset, history_matches_stats
+from labelspark.readers import dataset, history_matches_stats
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
