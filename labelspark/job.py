@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
@@ -46,33 +46,18 @@ class Tables:
     """Where each output table lives under the warehouse."""
 
     warehouse: str
+    snapshot: str = field(init=False)
+    stats: str = field(init=False)
+    segments: str = field(init=False)
+    history: str = field(init=False)
+    catalog: str = field(init=False)
+    runs: str = field(init=False)
 
-    def _path(self, table: str) -> str:
-        return table_path(self.warehouse, table)
-
-    @property
-    def snapshot(self) -> str:
-        return self._path(SNAPSHOT_TABLE)
-
-    @property
-    def stats(self) -> str:
-        return self._path(STATS_TABLE)
-
-    @property
-    def segments(self) -> str:
-        return self._path(SEGMENTS_TABLE)
-
-    @property
-    def history(self) -> str:
-        return self._path(HISTORY_TABLE)
-
-    @property
-    def catalog(self) -> str:
-        return self._path(CATALOG_TABLE)
-
-    @property
-    def runs(self) -> str:
-        return self._path(RUNS_TABLE)
+    def __post_init__(self) -> None:
+        names = {"snapshot": SNAPSHOT_TABLE, "stats": STATS_TABLE, "segments": SEGMENTS_TABLE,
+                 "history": HISTORY_TABLE, "catalog": CATALOG_TABLE, "runs": RUNS_TABLE}
+        for attribute, table in names.items():
+            object.__setattr__(self, attribute, table_path(self.warehouse, table))
 
     @property
     def read_by_users(self) -> list[str]:
