@@ -69,10 +69,8 @@ def test_a_second_run_is_refused_while_one_runs(spark, tmp_path):
     with pytest.raises(WarehouseLocked) as refused:
         run(spark, load_project(config), TUESDAY)
     message = str(refused.value)
-    holder = json.loads(lock.read_text()) if lock.exists() else None
     assert "locked by run" in message and f"pid {first.pid}" in message and "labelspark unlock" in message
     assert "delete" not in message  # deleting the file would skip undoing a dead run's writes
-    assert holder is None or holder["pid"] == first.pid
     _, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
     assert not lock.exists()  # released at the end

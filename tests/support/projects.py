@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
 
 from labelspark.pipeline import Tables
 
@@ -25,7 +26,7 @@ def table_contents(project) -> dict:
     for path in Tables(project.warehouse).read_by_users:
         try:
             rows = DeltaTable(path).to_pyarrow_table().to_pylist()
-        except Exception:
+        except TableNotFoundError:
             result[path] = None
             continue
         result[path] = sorted(rows, key=repr)
