@@ -229,8 +229,9 @@ def _members(rng: random.Random, ids: list[str]) -> pa.Table:
 
 def _orders(rng: random.Random, ids: list[str]) -> pa.Table:
     rows = []
+    buyers = ids[: int(len(ids) * 0.8)]  # a fifth of members never ordered
     for n in range(len(ids) * 12):
-        member = rng.choice(ids[: int(len(ids) * 0.8)])  # a fifth of members never ordered
+        member = rng.choice(buyers)
         moment = _moment(rng)
         amount = round(rng.lognormvariate(4.5, 1.0), 2) if rng.random() > 0.01 else None
         rows.append((f"o{n:07d}", member, moment, moment.date(), amount, rng.choice(CHANNELS), rng.choice(CATEGORIES)))
