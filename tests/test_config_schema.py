@@ -8,6 +8,7 @@ import copy
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -21,7 +22,6 @@ from labelspark.errors import ConfigError
 pytestmark = pytest.mark.portable
 
 ROOT = Path(__file__).resolve().parents[1]
-jsonschema = pytest.importorskip("jsonschema")
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
 
