@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import socket
-import time
 
 import pytest
 

@@ -11,7 +11,6 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
-from labelspark.demo import write_demo
 
 DATE = "2026-03-31"
 END = "TIMESTAMPTZ '2026-04-01 00:00:00+08'"  # the end of the run date in Asia/Shanghai
