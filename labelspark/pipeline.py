@@ -73,7 +73,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
     tables = Tables(project.warehouse)
     latest = runs.latest_succeeded_date(tables.runs)
     plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
-    log.info("run %s %s for %s: %d labels due, %d carried over", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
+    log.info("run %s %s for %s: %d labels due, %d kept from the last snapshot", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
     previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
     check_freshness(spark, project, run_date)
     with staging_area(project.warehouse, record.run_id) as staging:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -23,6 +21,7 @@ from labelspark.indicators import extract
 from labelspark.pipeline import prepared_sources
 from labelspark.plan import needed_indicators
 from tests.support.frames import assert_rows, expected_frame
+from tests.support.projects import write_parquet
 
 pytestmark = pytest.mark.portable
 
@@ -46,14 +45,6 @@ def local(text: str) -> dt.datetime:
 
 def utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
-
-
-def write_parquet(root: Path, name: str, schema: pa.Schema, rows: list[tuple]) -> None:
-    """Writes `rows` as the parquet source `data/<name>` under `root`."""
-    folder = root / "data" / name
-    folder.mkdir(parents=True)
-    table = pa.Table.from_pylist([dict(zip(schema.names, row)) for row in rows], schema=schema)
-    pq.write_table(table, folder / "part-0.parquet")
 
 
 @pytest.fixture

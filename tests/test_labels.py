@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import types as T
 
@@ -22,6 +21,7 @@ from labelspark.errors import ConfigError
 from labelspark.pipeline import compute_snapshot
 from labelspark.plan import make_plan
 from tests.support.frames import assert_rows, expected_frame
+from tests.support.projects import write_parquet
 
 pytestmark = pytest.mark.portable
 
@@ -44,13 +44,6 @@ LIST = T.ArrayType(T.StringType())
 def local(text: str) -> dt.datetime:
     """A wall-clock time in the project's timezone."""
     return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(TZ))
-
-
-def write_parquet(root: Path, name: str, schema: pa.Schema, rows: list[tuple]) -> None:
-    folder = root / "data" / name
-    folder.mkdir(parents=True)
-    table = pa.Table.from_pylist([dict(zip(schema.names, row)) for row in rows], schema=schema)
-    pq.write_table(table, folder / "part-0.parquet")
 
 
 @pytest.fixture

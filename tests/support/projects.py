@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -41,3 +43,11 @@ def with_labels_disabled(config: Path, *label_ids: str) -> Path:
             label["status"] = "disabled"
     config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return config
+
+
+def write_parquet(root: Path, name: str, schema: pa.Schema, rows: list[tuple]) -> None:
+    """Writes `rows` as the parquet source `data/<name>` under `root`."""
+    folder = root / "data" / name
+    folder.mkdir(parents=True)
+    table = pa.Table.from_pylist([dict(zip(schema.names, row)) for row in rows], schema=schema)
+    pq.write_table(table, folder / "part-0.parquet")
