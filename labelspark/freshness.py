@@ -17,11 +17,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.config import Project
-from labelspark.config.freshness import parse_duration
 from labelspark.config.models import Source
 from labelspark.errors import SourceError
 from labelspark.sources import in_session_timezone, normalize_time, on_or_after, read_source
-from labelspark.timeutil import start_of_day
+from labelspark.timeutil import parse_duration, start_of_day
 
 log = logging.getLogger(__name__)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

@@ -22,7 +22,6 @@ import copy
 import datetime as dt
 import json
 import re
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -564,15 +563,17 @@ CLI_NASTY = [
 ]
 
 
-def _limit_memory():  # the subprocess, not this one: a config must not need gigabytes
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+# `labelspark` with 1 GiB of address space: a config must not need gigabytes. The child limits
+# itself: a `preexec_fn` would run Python's at-fork handlers in the child, and those of a gRPC
+# client this process holds (the Spark Connect session of other tests) abort it.
+LIMITED_LABELSPARK = ("import resource, runpy; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
+                      "runpy.run_module('labelspark', run_name='__main__')")
 
 
 def validate(config: Path, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "labelspark", "validate", str(config)],
+        [sys.executable, "-c", LIMITED_LABELSPARK, "validate", str(config)],
         cwd=config.parent, capture_output=True, text=True, errors="replace", timeout=timeout,
-        preexec_fn=_limit_memory,
     )
 
 

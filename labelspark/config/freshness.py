@@ -1,21 +1,13 @@
 """The `freshness:` setting of a source: durations it may age before a warning or a failure."""
 from __future__ import annotations
 
-import datetime as dt
-import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-_DURATION = re.compile(r"^([1-9][0-9]{0,5})([dh])$")
+from labelspark.timeutil import DURATION, parse_duration, readable_by
 
-
-def parse_duration(text: object) -> dt.timedelta | None:
-    """`'1d'` -> 1 day, `'36h'` -> 36 hours; None for anything else (the caller reports it)."""
-    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        return None
-    count, unit = int(match.group(1)), match.group(2)
-    return dt.timedelta(days=count) if unit == "d" else dt.timedelta(hours=count)
+Duration = Annotated[str, AfterValidator(readable_by(parse_duration, "a duration is a number of days or hours like '1d' or '36h'"))]
 
 
 class Freshness(BaseModel):
@@ -24,17 +16,10 @@ class Freshness(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    warn_after: str | None = Field(None, description="Older than this (`Nd` or `Nh`) logs a warning naming the source.",
-                                   json_schema_extra={"pattern": _DURATION.pattern})
-    error_after: str | None = Field(None, description="Older than this, or no row up to the run date, fails the run; at least `warn_after`.",
-                                    json_schema_extra={"pattern": _DURATION.pattern})
-
-    @field_validator("warn_after", "error_after")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None and parse_duration(value) is None:
-            raise ValueError(f"a duration is a number of days or hours like '1d' or '36h', got {value!r}")
-        return value
+    warn_after: Duration | None = Field(None, description="Older than this (`Nd` or `Nh`) logs a warning naming the source.",
+                                        json_schema_extra={"pattern": DURATION.pattern})
+    error_after: Duration | None = Field(None, description="Older than this, or no row up to the run date, fails the run; at least `warn_after`.",
+                                         json_schema_extra={"pattern": DURATION.pattern})
 
     @model_validator(mode="after")
     def _thresholds(self) -> "Freshness":

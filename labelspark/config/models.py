@@ -9,17 +9,18 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import core_schema
 
 from labelspark.config.freshness import Freshness
 from labelspark.kinds import Kind
-from labelspark.timeutil import parse_days
+from labelspark.timeutil import parse_days, readable_by
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128)]
 ColumnName = Annotated[str, StringConstraints(min_length=1)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
+Window = Annotated[str, AfterValidator(readable_by(parse_days, "a window is a number of days like '30d'"))]
 
 
 def _rule_tree(name: str) -> Any:
@@ -122,18 +123,11 @@ class Indicator(Strict):
     column: ColumnName | None = Field(None, description="Take this column from the entity's latest row by `time` (even a null).")
     agg: Agg | None = Field(None, description="Aggregate the entity's rows (all but `count` need `of`); no rows: 0 or null.")
     of: ColumnName | None = Field(None, description="The column `agg` reads.")
-    window: str | None = Field(None, description="Only rows of the N days ending with the run date: `30d` is D-29 to D. Needs `time`.",
-                               json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
+    window: Window | None = Field(None, description="Only rows of the N days ending with the run date: `30d` is D-29 to D. Needs `time`.",
+                                  json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
     where: RuleTree | None = Field(None, description="Only rows matching this rule over the source's columns.")
     expr: NonEmptyText | None = Field(None, description="Spark SQL over other indicators and `run_date` (trusted SQL, one expression).")
     type: Kind | None = Field(None, description="The value kind where `agg` or `expr` does not fix it, for `validate` to check rules.")
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: str | None) -> str | None:
-        if value is not None and parse_days(value) is None:
-            raise ValueError(f"a window is a number of days like '30d', got {value!r}")
-        return value
 
     @model_validator(mode="after")
     def _form(self) -> "Indicator":
