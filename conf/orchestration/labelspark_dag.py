@@ -1,8 +1,15 @@
-"""Airflow DAG: the daily label run of conf/retail_members.yaml, for the business date `{{ ds }}`.
+"""Airflow DAG: the daily label run of conf/retail_members.yaml. The run at 01:30 of day D+1, in
+the config's timezone, computes business date D, the day that has just ended (as the crontab does).
+
+The business date is the start of the run's data interval, in the DAG's timezone: the timetable is
+CronDataIntervalTimetable, whose run at 01:30 of D+1 covers [D 01:30, D+1 01:30). It is named
+explicitly because Airflow 3 schedules a bare cron string with CronTriggerTimetable, whose logical
+date (`{{ ds }}`) is the trigger time itself, D+1. The context holds the interval in UTC, hence the
+conversion to the DAG's timezone before taking the date. Runs on Airflow 3 and 2.11.
 
 A run is idempotent per date (its snapshot partition is replaced, history re-applied), so
 Airflow retries and manual re-runs of a date are safe; `catchup` back-fills missed dates in
-order, which is how history advances.
+order, from `start_date` (the first business date) on, which is how history advances.
 
 labelspark's exit code says what to do next (README, "Exit codes"): 75 (another run holds the
 warehouse) and 1 (a failed run: its tables are as before) are retried, with backoff and a
@@ -16,12 +23,22 @@ import datetime as dt
 import os
 from functools import cached_property
 
-from airflow import DAG
-from airflow.exceptions import AirflowException, AirflowFailException
-from airflow.hooks.subprocess import SubprocessHook
-from airflow.models import BaseOperator
+import pendulum
+
+try:  # Airflow 3
+    from airflow.providers.standard.hooks.subprocess import SubprocessHook
+    from airflow.sdk import DAG, BaseOperator, CronDataIntervalTimetable
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.exceptions import AirflowException, AirflowFailException
+    from airflow.hooks.subprocess import SubprocessHook
+    from airflow.models import BaseOperator
+    from airflow.timetables.interval import CronDataIntervalTimetable
 
 LABELSPARK_HOME = "/opt/labelspark"
+TIMEZONE = "Asia/Shanghai"  # the config's `timezone`: business days are its days
+BUSINESS_DATE = "{{ data_interval_start.in_timezone(dag.timezone) | ds }}"
 EXIT_USAGE, EXIT_BUSY = 2, 75
 WHAT_IT_MEANS = {
     1: "the run failed; its tables are as before",
@@ -60,8 +77,8 @@ class LabelsparkOperator(BaseOperator):
 
 with DAG(
     dag_id="labelspark_retail_members",
-    schedule="30 1 * * *",  # 01:30 every day, after the warehouse's nightly loads
-    start_date=dt.datetime(2026, 3, 1),
+    schedule=CronDataIntervalTimetable("30 1 * * *", timezone=TIMEZONE),  # 01:30, after the nightly loads
+    start_date=pendulum.datetime(2026, 3, 1, tz=TIMEZONE),
     catchup=True,
     max_active_runs=1,  # one run per warehouse at a time: history advances in date order
     default_args={"retries": 3, "retry_delay": dt.timedelta(minutes=10), "retry_exponential_backoff": True},
@@ -69,7 +86,7 @@ with DAG(
 ) as dag:
     LabelsparkOperator(
         task_id="compute_labels",
-        arguments=["jobs/compute_labels.py", "conf/retail_members.yaml", "--date", "{{ ds }}"],
+        arguments=["jobs/compute_labels.py", "conf/retail_members.yaml", "--date", BUSINESS_DATE],
         env={"SPARK_MASTER": "yarn", "SPARK_DEPLOY_MODE": "client"},
         execution_timeout=dt.timedelta(hours=6),
     )
