@@ -37,7 +37,8 @@ class Airflow:
     def run(self, *arguments: str) -> None:
         done = subprocess.run([str(self.python), *arguments], env=self.env, cwd=self.home,
                               capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"Airflow {self.version}: {arguments}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, \
+            f"Airflow {self.version}: {arguments}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
     def probe(self, *arguments: str):
         out = self.home / "probe.json"
@@ -49,7 +50,7 @@ class Airflow:
 def airflow(request, tmp_path_factory) -> Airflow:
     installed = Airflow(request.param, tmp_path_factory.mktemp(f"airflow-{request.param}"))
     if not installed.python.exists():
-        missing = f"no Airflow {request.param} at {installed.python}: run scripts/airflow-venv.sh"
+        missing = f"no Airflow {request.param} at {installed.python}: run scripts/airflow-venv.sh {request.param}"
         if os.environ.get("CI") == "true":
             pytest.fail(missing)
         pytest.skip(missing)

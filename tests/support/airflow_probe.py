@@ -83,7 +83,8 @@ def caught_up(dag_id: str, task_id: str, count: int) -> list[dict[str, object]]:
         created = scheduler_loop_creates_runs(scheduler, dag_id)
         held_back = scheduler_loop_creates_runs(scheduler, dag_id)
         if len(created) != 1 or held_back:
-            sys.exit(f"a scheduler loop created {[r.run_id for r in created]}, the next {[r.run_id for r in held_back]}")
+            sys.exit(f"one scheduler loop created {[run.run_id for run in created]}, "
+                     f"the next {[run.run_id for run in held_back]}")
         runs.append(described(created[0], rendered(dag_id, task_id, created[0].run_id)))
         finish(scheduler, created[0])
     return runs
