@@ -35,6 +35,16 @@ def index_name(alias: str, run_date: dt.date, run_id: str) -> str:
     return name
 
 
+def loading_alias(index: str) -> str:
+    """The alias the python writer's bulk requests target, with `require_alias`.
+
+    It lives and dies with the index (created with it, removed at the swap, gone when a
+    failed publish deletes the index), so a bulk request that arrives after the cleanup is
+    refused instead of auto-creating a stray index of the same name. Not under `<alias>-*`.
+    """
+    return f"loading-{index}"
+
+
 def index_pattern(alias: str) -> re.Pattern[str]:
     """Matches the physical indices published under `alias` (and no other alias's)."""
     return re.compile(rf"^{re.escape(alias.lower())}-\d{{8}}-[a-z0-9_-]+$")
@@ -45,12 +55,17 @@ def published_labels(project: Project) -> tuple:
     return project.enabled_labels
 
 
-def index_body(project: Project) -> dict:
-    """Settings for loading and a strict mapping: entity key, snapshot_date, one field per enabled label."""
+def index_body(project: Project, index: str) -> dict:
+    """Settings for loading, a strict mapping (entity key, snapshot_date, one field per enabled
+    label) and the loading alias."""
     properties = {project.key: {"type": "keyword"}, DATE_FIELD: {"type": "date"}}
     for label in published_labels(project):
         properties[label.id] = {"type": FIELD_TYPE_OF_KIND[label.type]}
-    return {"settings": load_settings(), "mappings": {"dynamic": "strict", "properties": properties}}
+    return {
+        "settings": load_settings(),
+        "mappings": {"dynamic": "strict", "properties": properties},
+        "aliases": {loading_alias(index): {}},
+    }
 
 
 def load_settings() -> dict:

@@ -20,7 +20,9 @@ from labelspark.config.models import ElasticsearchOutput
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError
-from labelspark.publish.mapping import DATE_FIELD, index_body, index_name, index_pattern, published_labels, serving_settings
+from labelspark.publish.mapping import (
+    DATE_FIELD, index_body, index_name, index_pattern, loading_alias, published_labels, serving_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +44,11 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
         writer = choose_writer(spark, es, server)
         rows = documents.count()
         log.info("publishing %d rows to %s on %s with the %s writer", rows, name, connection.shown, writer)
-        cluster.create_index(name, index_body(project))
+        cluster.create_index(name, index_body(project, name))
         try:
             if writer == "python":
-                job = bulk.BulkJob(connection, client_library(server), name, project.key, fields, run_date.isoformat())
+                job = bulk.BulkJob(connection, client_library(server), name, project.key, fields,
+                                   run_date.isoformat(), **({"chunk_size": es.bulk_size} if es.bulk_size else {}))
                 _write_python(documents, job, rows)
             else:
                 _write_es_hadoop(documents, project, connection, name, run_date)
@@ -112,7 +115,8 @@ def _write_es_hadoop(documents: DataFrame, project: Project, connection: Connect
         # JSON has no NaN: such a value is left out, like a null
         *(F.nanvl(F.col(c), F.lit(None).cast("double")).alias(c) if c in numbers else F.col(c) for c in documents.columns[1:]),
     )
-    eshadoop.write_es_hadoop(frame, eshadoop.es_hadoop_options(connection, name, project.key))
+    options = eshadoop.es_hadoop_options(connection, name, project.key, project.outputs.elasticsearch.bulk_size)
+    eshadoop.write_es_hadoop(frame, options)
 
 
 def _check_count(cluster: Cluster, name: str, rows: int) -> None:
@@ -123,10 +127,12 @@ def _check_count(cluster: Cluster, name: str, rows: int) -> None:
 
 
 def _swap(cluster: Cluster, alias: str, name: str) -> list[str]:
-    """Moves `alias` to `name` in one `_aliases` call; returns the indices it left."""
+    """Moves `alias` to `name` in one `_aliases` call, which also drops the loading alias;
+    returns the indices it left."""
     previous = [index for index in cluster.alias_targets(alias) if index != name]
     actions = [{"remove": {"indices": previous, "alias": alias}}] if previous else []
     actions.append({"add": {"index": name, "alias": alias}})
+    actions.append({"remove": {"index": name, "alias": loading_alias(name)}})
     try:
         cluster.update_aliases(actions)
     except PublishError:
