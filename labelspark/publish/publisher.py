@@ -152,14 +152,21 @@ def _discard(cluster: Cluster, name: str) -> None:
 
 
 def _apply_retention(cluster: Cluster, alias: str, retention: int, current: str) -> None:
-    """Deletes this alias's indices beyond the newest `retention` (by creation time).
+    """Deletes this alias's partial indices, then those beyond the newest `retention` (by creation time).
 
-    Runs after the swap: a failure here leaves extra indices (the next publish retries) and
-    is logged, since the new index is already live.
+    A partial index (its loading alias still on it) is one whose publish failed while the
+    cluster was unreachable, so it could not be deleted then; it never served readers and
+    must not take the place of the previous complete index. Runs after the swap: a failure
+    here leaves extra indices (the next publish retries) and is logged, since the new index
+    is already live.
     """
     try:
         pattern = index_pattern(alias)
         created = {n: t for n, t in cluster.creation_dates(f"{alias}-*").items() if pattern.match(n)}
+        for partial in sorted(set(cluster.alias_targets(loading_alias(f"{alias}-*"))) & set(created) - {current}):
+            cluster.delete_index(partial)
+            del created[partial]
+            log.info("deleted %s, left partial by a failed publish", partial)
         newest_first = sorted(created, key=lambda n: (n == current, created[n], n), reverse=True)
         for old in newest_first[retention:]:
             cluster.delete_index(old)
