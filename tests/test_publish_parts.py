@@ -150,7 +150,8 @@ def _partition(*batches):
 
 
 def test_one_partition_indexes_its_rows_and_reports_the_refused(search_url):
-    requests.put(f"{search_url}/i", json={"mappings": {"dynamic": "strict", "properties": {"member_id": {"type": "keyword"}, "snapshot_date": {"type": "date"}}}}, timeout=10)
+    mappings = {"dynamic": "strict", "properties": {"member_id": {"type": "keyword"}, "snapshot_date": {"type": "date"}}}
+    requests.put(f"{search_url}/i", json={"mappings": mappings, "aliases": {"loading-i": {}}}, timeout=10)
     job = BulkJob(Connection((search_url,)), "opensearch", "i", "member_id", ("tier",), "2026-03-31", chunk_size=2)
     batches = _partition([{"member_id": "a", "tier": None}, {"member_id": None, "tier": "x"}], [{"member_id": "b", "tier": "gold"}])
 

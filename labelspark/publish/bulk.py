@@ -3,9 +3,9 @@
 `write_partition` runs inside `mapInArrow`: it turns the partition's Arrow batches into index
 actions, streams them through the client library's `streaming_bulk` (429s retried with capped
 backoff; connection errors and 502/503/504 retried by the client's transport) and yields one
-row of counts. Requests target the index's loading alias with `require_alias`, so a
-request still in flight when a failed publish deletes the index cannot re-create it
-(ES 7.10+, OpenSearch 1+). Only those small rows reach the driver; the snapshot never does. A partition
+row of counts. Requests target the index's loading alias with `require_alias` (ES 7.10+,
+OpenSearch 1+), so one still in flight when a failed publish deletes the index cannot
+re-create it. Only those small rows reach the driver; the snapshot never does. A partition
 that cannot reach the cluster reports its error as data instead of raising, so the driver sees
 why (a Python exception would arrive wrapped in engine-specific text) and the task is not
 retried against a cluster that is down.

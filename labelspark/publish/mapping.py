@@ -36,11 +36,12 @@ def index_name(alias: str, run_date: dt.date, run_id: str) -> str:
 
 
 def loading_alias(index: str) -> str:
-    """The alias the python writer's bulk requests target, with `require_alias`.
+    """The alias an index carries while it loads: created with it, dropped at the swap.
 
-    It lives and dies with the index (created with it, removed at the swap, gone when a
-    failed publish deletes the index), so a bulk request that arrives after the cleanup is
-    refused instead of auto-creating a stray index of the same name. Not under `<alias>-*`.
+    The python writer's bulk requests target it with `require_alias`, so one that arrives
+    after a failed publish deleted the index is refused instead of auto-creating a stray
+    index of the same name. An index that still carries it was never served (retention).
+    Not under `<alias>-*`.
     """
     return f"loading-{index}"
 

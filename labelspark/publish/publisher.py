@@ -14,6 +14,7 @@ import time
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType
 
 from labelspark.config import Project
 from labelspark.config.models import ElasticsearchOutput
@@ -108,13 +109,19 @@ def _write_python(documents: DataFrame, job: bulk.BulkJob, rows: int) -> None:
 
 
 def _write_es_hadoop(documents: DataFrame, project: Project, connection: Connection, name: str, run_date: dt.date) -> None:
+    """Documents as the python writer makes them: ES-Hadoop would send dates as epoch
+    milliseconds, which readers would then find in `_source`, so dates go as ISO text."""
     numbers = {label.id for label in published_labels(project) if label.type == "number"}
-    frame = documents.select(
-        project.key,
-        F.lit(run_date).alias(DATE_FIELD),
-        # JSON has no NaN: such a value is left out, like a null
-        *(F.nanvl(F.col(c), F.lit(None).cast("double")).alias(c) if c in numbers else F.col(c) for c in documents.columns[1:]),
-    )
+    dates = {field.name for field in documents.schema.fields if isinstance(field.dataType, DateType)}
+
+    def shaped(column: str):
+        if column in numbers:  # JSON has no NaN: such a value is left out, like a null
+            return F.nanvl(F.col(column), F.lit(None).cast("double")).alias(column)
+        if column in dates:
+            return F.date_format(F.col(column), "yyyy-MM-dd").alias(column)
+        return F.col(column)
+
+    frame = documents.select(project.key, F.lit(run_date.isoformat()).alias(DATE_FIELD), *map(shaped, documents.columns[1:]))
     options = eshadoop.es_hadoop_options(connection, name, project.key, project.outputs.elasticsearch.bulk_size)
     eshadoop.write_es_hadoop(frame, options)
 
