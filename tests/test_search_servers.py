@@ -183,7 +183,7 @@ def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     config = write_config(CONFIG.format(url=url, writer="es-hadoop", retention=2, extra=""))
 
     job = subprocess.run([SPARK35_PYTHON, "-c", ES_HADOOP_JOB.format(rows=ROWS, schema=SCHEMA), str(config), str(connector)],
-                         env={**os.environ, "PYSPARK_PYTHON": SPARK35_PYTHON, "PYTHONPATH": str(root)},
+                         env={**classic_environment(), "PYSPARK_PYTHON": SPARK35_PYTHON, "PYTHONPATH": str(root)},
                          capture_output=True, text=True, timeout=600)
     assert job.returncode == 0, job.stderr[-3000:]
     name = job.stdout.strip().splitlines()[-1]
@@ -191,3 +191,9 @@ def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     assert name == "shop_labels-20260401-hadoop"
     assert alias_targets(url, "shop_labels") == [name]
     assert documents(url, "shop_labels") == expected_documents("2026-04-01")
+
+
+def classic_environment() -> dict[str, str]:
+    """This process's environment without the Spark Connect flags the Sail session set, which
+    would make the child's builder look for a Connect server."""
+    return {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
