@@ -47,7 +47,7 @@ def test_index_pattern_matches_this_alias_only():
 
 
 def test_index_body_maps_each_enabled_label_by_type_strictly(project):
-    assert index_body(project) == {
+    assert index_body(project, "shop_labels-20260331-r1") == {
         "settings": {"index": {"refresh_interval": "-1", "number_of_replicas": 0}},
         "mappings": {
             "dynamic": "strict",
@@ -61,6 +61,7 @@ def test_index_body_maps_each_enabled_label_by_type_strictly(project):
                 "interests": {"type": "keyword"},
             },
         },
+        "aliases": {"loading-shop_labels-20260331-r1": {}},
     }
 
 
@@ -75,7 +76,7 @@ def test_an_action_leaves_nulls_and_nan_out_and_writes_dates_as_iso_text():
     row = {"member_id": 42, "a": None, "b": math.nan, "c": dt.date(2026, 1, 2), "d": ["x", "y"], "e": math.inf, "ignored": 1}
     assert to_action(row, job) == {
         "_op_type": "index",
-        "_index": "i",
+        "_index": "loading-i",  # the loading alias, which a bulk request requires
         "_id": "42",
         "_source": {"member_id": 42, "snapshot_date": "2026-03-31", "c": "2026-01-02", "d": ["x", "y"]},
     }
@@ -149,7 +150,8 @@ def _partition(*batches):
 
 
 def test_one_partition_indexes_its_rows_and_reports_the_refused(search_url):
-    requests.put(f"{search_url}/i", json={"mappings": {"dynamic": "strict", "properties": {"member_id": {"type": "keyword"}, "snapshot_date": {"type": "date"}}}}, timeout=10)
+    mappings = {"dynamic": "strict", "properties": {"member_id": {"type": "keyword"}, "snapshot_date": {"type": "date"}}}
+    requests.put(f"{search_url}/i", json={"mappings": mappings, "aliases": {"loading-i": {}}}, timeout=10)
     job = BulkJob(Connection((search_url,)), "opensearch", "i", "member_id", ("tier",), "2026-03-31", chunk_size=2)
     batches = _partition([{"member_id": "a", "tier": None}, {"member_id": None, "tier": "x"}], [{"member_id": "b", "tier": "gold"}])
 

@@ -173,6 +173,8 @@ class ElasticsearchOutput(Strict):
     writer: Literal["auto", "es-hadoop", "python"] = Field(
         "auto", description="`python`: bulk requests from the executors; `es-hadoop`: Elastic's connector; `auto`: es-hadoop if it can.")
     retention: int = Field(default=2, ge=1, description="Indices of the alias kept after a publish, the new one included.")
+    bulk_size: int | None = Field(
+        None, ge=1, description="Documents per bulk request (default: 500 with `python`, 1000 with `es-hadoop`).")
     username_env: str | None = Field(None, description="Environment variable holding the user name (with `password_env`).")
     password_env: str | None = Field(None, description="Environment variable holding the password.")
     api_key_env: str | None = Field(None, description="Environment variable holding an API key (instead of user and password).")

@@ -3,7 +3,9 @@
 `write_partition` runs inside `mapInArrow`: it turns the partition's Arrow batches into index
 actions, streams them through the client library's `streaming_bulk` (429s retried with capped
 backoff; connection errors and 502/503/504 retried by the client's transport) and yields one
-row of counts. Only those small rows reach the driver; the snapshot never does. A partition
+row of counts. Requests target the index's loading alias with `require_alias` (ES 7.10+,
+OpenSearch 1+), so one still in flight when a failed publish deletes the index cannot
+re-create it. Only those small rows reach the driver; the snapshot never does. A partition
 that cannot reach the cluster reports its error as data instead of raising, so the driver sees
 why (a Python exception would arrive wrapped in engine-specific text) and the task is not
 retried against a cluster that is down.
@@ -19,6 +21,7 @@ from typing import Any, Iterable, Iterator
 import pyarrow as pa
 
 from labelspark.publish.connection import Connection
+from labelspark.publish.mapping import loading_alias
 
 RESULT_SCHEMA = "rows bigint, indexed bigint, errors array<string>"
 _RESULT_ARROW = pa.schema([("rows", pa.int64()), ("indexed", pa.int64()), ("errors", pa.list_(pa.string()))])
@@ -41,6 +44,11 @@ class BulkJob:
     initial_backoff: float = 1.0
     max_backoff: float = 60.0
     request_timeout: float = 60.0
+
+    @property
+    def target(self) -> str:
+        """What the actions name: the index's loading alias (see mapping.loading_alias)."""
+        return loading_alias(self.index)
 
 
 @dataclass
@@ -74,7 +82,7 @@ def to_action(row: dict, job: BulkJob) -> dict:
         value = json_value(row.get(name))
         if value is not None:
             source[name] = value
-    return {"_op_type": "index", "_index": job.index, "_id": str(row[job.key]), "_source": source}
+    return {"_op_type": "index", "_index": job.target, "_id": str(row[job.key]), "_source": source}
 
 
 def _actions(batches: Iterable[pa.RecordBatch], job: BulkJob, tally: _Tally) -> Iterator[dict]:
@@ -105,7 +113,7 @@ def write_partition(job: BulkJob, batches: Iterator[pa.RecordBatch]) -> Iterator
         results = streaming_bulk(
             client, _actions(batches, job, tally), chunk_size=job.chunk_size, max_chunk_bytes=job.max_chunk_bytes,
             raise_on_error=False, max_retries=job.max_retries, initial_backoff=job.initial_backoff,
-            max_backoff=job.max_backoff,
+            max_backoff=job.max_backoff, require_alias=True,
         )
         for ok, item in results:
             if ok:

@@ -38,7 +38,7 @@ def has_connector(spark: SparkSession) -> bool:
     return True
 
 
-def es_hadoop_options(connection: Connection, index: str, key: str) -> dict[str, str]:
+def es_hadoop_options(connection: Connection, index: str, key: str, bulk_size: int | None = None) -> dict[str, str]:
     """Connector options for one publish; they hold credentials, so never log them."""
     urls = [urlsplit(node) for node in connection.nodes]
     schemes = {url.scheme for url in urls}
@@ -54,7 +54,7 @@ def es_hadoop_options(connection: Connection, index: str, key: str) -> dict[str,
         "es.write.operation": "index",
         "es.index.auto.create": "false",
         "es.spark.dataframe.write.null": "false",
-        "es.batch.size.entries": "1000",
+        "es.batch.size.entries": str(bulk_size or 1000),
         "es.batch.size.bytes": "5mb",
         "es.batch.write.refresh": "false",
         "es.batch.write.retry.count": "5",

@@ -35,6 +35,17 @@ def index_name(alias: str, run_date: dt.date, run_id: str) -> str:
     return name
 
 
+def loading_alias(index: str) -> str:
+    """The alias an index carries while it loads: created with it, dropped at the swap.
+
+    The python writer's bulk requests target it with `require_alias`, so one that arrives
+    after a failed publish deleted the index is refused instead of auto-creating a stray
+    index of the same name. An index that still carries it was never served (retention).
+    Not under `<alias>-*`.
+    """
+    return f"loading-{index}"
+
+
 def index_pattern(alias: str) -> re.Pattern[str]:
     """Matches the physical indices published under `alias` (and no other alias's)."""
     return re.compile(rf"^{re.escape(alias.lower())}-\d{{8}}-[a-z0-9_-]+$")
@@ -45,12 +56,17 @@ def published_labels(project: Project) -> tuple:
     return project.enabled_labels
 
 
-def index_body(project: Project) -> dict:
-    """Settings for loading and a strict mapping: entity key, snapshot_date, one field per enabled label."""
+def index_body(project: Project, index: str) -> dict:
+    """Settings for loading, a strict mapping (entity key, snapshot_date, one field per enabled
+    label) and the loading alias."""
     properties = {project.key: {"type": "keyword"}, DATE_FIELD: {"type": "date"}}
     for label in published_labels(project):
         properties[label.id] = {"type": FIELD_TYPE_OF_KIND[label.type]}
-    return {"settings": load_settings(), "mappings": {"dynamic": "strict", "properties": properties}}
+    return {
+        "settings": load_settings(),
+        "mappings": {"dynamic": "strict", "properties": properties},
+        "aliases": {loading_alias(index): {}},
+    }
 
 
 def load_settings() -> dict:

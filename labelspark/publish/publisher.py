@@ -14,13 +14,16 @@ import time
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import DateType
 
 from labelspark.config import Project
 from labelspark.config.models import ElasticsearchOutput
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError
-from labelspark.publish.mapping import DATE_FIELD, index_body, index_name, index_pattern, published_labels, serving_settings
+from labelspark.publish.mapping import (
+    DATE_FIELD, index_body, index_name, index_pattern, loading_alias, published_labels, serving_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,11 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
         writer = choose_writer(spark, es, server)
         rows = documents.count()
         log.info("publishing %d rows to %s on %s with the %s writer", rows, name, connection.shown, writer)
-        cluster.create_index(name, index_body(project))
+        cluster.create_index(name, index_body(project, name))
         try:
             if writer == "python":
-                job = bulk.BulkJob(connection, client_library(server), name, project.key, fields, run_date.isoformat())
+                job = bulk.BulkJob(connection, client_library(server), name, project.key, fields,
+                                   run_date.isoformat(), **({"chunk_size": es.bulk_size} if es.bulk_size else {}))
                 _write_python(documents, job, rows)
             else:
                 _write_es_hadoop(documents, project, connection, name, run_date)
@@ -105,14 +109,21 @@ def _write_python(documents: DataFrame, job: bulk.BulkJob, rows: int) -> None:
 
 
 def _write_es_hadoop(documents: DataFrame, project: Project, connection: Connection, name: str, run_date: dt.date) -> None:
+    """Documents as the python writer makes them: ES-Hadoop would send dates as epoch
+    milliseconds, which readers would then find in `_source`, so dates go as ISO text."""
     numbers = {label.id for label in published_labels(project) if label.type == "number"}
-    frame = documents.select(
-        project.key,
-        F.lit(run_date).alias(DATE_FIELD),
-        # JSON has no NaN: such a value is left out, like a null
-        *(F.nanvl(F.col(c), F.lit(None).cast("double")).alias(c) if c in numbers else F.col(c) for c in documents.columns[1:]),
-    )
-    eshadoop.write_es_hadoop(frame, eshadoop.es_hadoop_options(connection, name, project.key))
+    dates = {field.name for field in documents.schema.fields if isinstance(field.dataType, DateType)}
+
+    def shaped(column: str):
+        if column in numbers:  # JSON has no NaN: such a value is left out, like a null
+            return F.nanvl(F.col(column), F.lit(None).cast("double")).alias(column)
+        if column in dates:
+            return F.date_format(F.col(column), "yyyy-MM-dd").alias(column)
+        return F.col(column)
+
+    frame = documents.select(project.key, F.lit(run_date.isoformat()).alias(DATE_FIELD), *map(shaped, documents.columns[1:]))
+    options = eshadoop.es_hadoop_options(connection, name, project.key, project.outputs.elasticsearch.bulk_size)
+    eshadoop.write_es_hadoop(frame, options)
 
 
 def _check_count(cluster: Cluster, name: str, rows: int) -> None:
@@ -123,10 +134,12 @@ def _check_count(cluster: Cluster, name: str, rows: int) -> None:
 
 
 def _swap(cluster: Cluster, alias: str, name: str) -> list[str]:
-    """Moves `alias` to `name` in one `_aliases` call; returns the indices it left."""
+    """Moves `alias` to `name` in one `_aliases` call, which also drops the loading alias;
+    returns the indices it left."""
     previous = [index for index in cluster.alias_targets(alias) if index != name]
     actions = [{"remove": {"indices": previous, "alias": alias}}] if previous else []
     actions.append({"add": {"index": name, "alias": alias}})
+    actions.append({"remove": {"index": name, "alias": loading_alias(name)}})
     try:
         cluster.update_aliases(actions)
     except PublishError:
@@ -146,14 +159,21 @@ def _discard(cluster: Cluster, name: str) -> None:
 
 
 def _apply_retention(cluster: Cluster, alias: str, retention: int, current: str) -> None:
-    """Deletes this alias's indices beyond the newest `retention` (by creation time).
+    """Deletes this alias's partial indices, then those beyond the newest `retention` (by creation time).
 
-    Runs after the swap: a failure here leaves extra indices (the next publish retries) and
-    is logged, since the new index is already live.
+    A partial index (its loading alias still on it) is one whose publish failed while the
+    cluster was unreachable, so it could not be deleted then; it never served readers and
+    must not take the place of the previous complete index. Runs after the swap: a failure
+    here leaves extra indices (the next publish retries) and is logged, since the new index
+    is already live.
     """
     try:
         pattern = index_pattern(alias)
         created = {n: t for n, t in cluster.creation_dates(f"{alias}-*").items() if pattern.match(n)}
+        for partial in sorted(set(cluster.alias_targets(loading_alias(f"{alias}-*"))) & set(created) - {current}):
+            cluster.delete_index(partial)
+            del created[partial]
+            log.info("deleted %s, left partial by a failed publish", partial)
         newest_first = sorted(created, key=lambda n: (n == current, created[n], n), reverse=True)
         for old in newest_first[retention:]:
             cluster.delete_index(old)
