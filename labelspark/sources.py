@@ -7,6 +7,7 @@ steps name the columns a source really has.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pyarrow as pa
 import pyarrow.fs as pa_fs
@@ -18,11 +19,13 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
-from labelspark.errors import SourceError
+from labelspark.errors import EngineError, Problem, SourceError
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace
 
 _MAPPED_ID = "__labelspark_mapped_id"
+# what Sail answers a jdbc read before pysail's reader is registered in the session
+SAIL_NEEDS_JDBC = "The JDBC data source is provided by pysail"
 _RANK = "__labelspark_rank"
 # classic Spark refuses parquet's nanosecond timestamps unless it may read them as counts
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
@@ -33,7 +36,7 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
     `sources`, like an import file); an empty one fails (it would null its labels for every
     entity) unless allowed."""
     source = source or project.sources[name]
-    options = {k: str(v) for k, v in source.options.items()}
+    options = {**{k: str(v) for k, v in source.options.items()}, **environment_options(project, name, source)}
     if source.format == "csv":
         options.setdefault("header", "true")
     location = source.table or source.path or options.get("dbtable") or options.get("query")
@@ -42,7 +45,7 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
         if source.format == "table":
             df = reader.table(source.table)
         elif source.format == "jdbc":
-            df = reader.format("jdbc").load()
+            df = _read_jdbc(spark, options)
         elif source.format == "parquet":
             spark.conf.set(NANOS_AS_LONG, "true")
             df = in_microseconds(reader.parquet(project.resolve_path(source.path)))
@@ -56,6 +59,46 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
     if not allow_empty and df.limit(1).count() == 0:
         raise SourceError(name, f"'{location}' holds no rows: an empty source would empty or null its labels for every entity")
     return df
+
+
+def environment_options(project: Project, name: str, source: Source) -> dict[str, str]:
+    """The reader options `options_env` names, from the environment."""
+    problems = _unset_variables(name, source)
+    if problems:
+        raise project.error(problems)
+    return {option: os.environ[variable] for option, variable in source.options_env.items()}
+
+
+def check_environment(project: Project) -> None:
+    """Raises ConfigError, located, for each variable a source's `options_env` names that is not
+    set: `run` checks before the lock, so a deployment lacking a secret records no failed run."""
+    problems = [problem for name, source in project.sources.items() for problem in _unset_variables(name, source)]
+    if problems:
+        raise project.error(problems)
+
+
+def _unset_variables(name: str, source: Source) -> list[Problem]:
+    return [Problem(f"sources.{name}.options_env.{option}", f"names the environment variable {variable}, which is not set")
+            for option, variable in source.options_env.items() if variable not in os.environ]
+
+
+def _read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
+    """A JDBC source: classic Spark's reader (the driver jar on its class path), or on Sail pysail's
+    reader over connectorx, which a session must register before its first read."""
+    df = spark.read.options(**options).format("jdbc").load()
+    try:
+        df.columns
+        return df
+    except PySparkException as exc:
+        if SAIL_NEEDS_JDBC not in str(exc):
+            raise
+    try:
+        from pysail.spark.datasource.jdbc import JdbcDataSource
+    except ImportError as exc:
+        raise EngineError(f"a jdbc source on Sail needs pysail's jdbc reader ({exc}): pip install 'pysail[jdbc]', "
+                          "or run with --engine spark and the JDBC driver's jar") from None
+    spark.dataSource.register(JdbcDataSource)
+    return spark.read.options(**options).format("jdbc").load()
 
 
 def in_microseconds(df: DataFrame) -> DataFrame:
