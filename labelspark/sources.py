@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import weakref
 
 import pyarrow as pa
 import pyarrow.fs as pa_fs
@@ -19,13 +20,19 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
-from labelspark.errors import EngineError, Problem, SourceError
+from labelspark.errors import Problem, SourceError, UsageError
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace
 
+try:  # what classic Spark raises for a Java exception it does not classify (java.sql.SQLException)
+    from py4j.protocol import Py4JJavaError
+    ENGINE_ERRORS: tuple[type[Exception], ...] = (PySparkException, Py4JJavaError)
+except ImportError:  # pyspark-client: Spark Connect only
+    ENGINE_ERRORS = (PySparkException,)
 _MAPPED_ID = "__labelspark_mapped_id"
 # what Sail answers a jdbc read before pysail's reader is registered in the session
 SAIL_NEEDS_JDBC = "The JDBC data source is provided by pysail"
+_PYSAIL_JDBC: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()  # the sessions that registered it
 _RANK = "__labelspark_rank"
 # classic Spark refuses parquet's nanosecond timestamps unless it may read them as counts
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
@@ -52,8 +59,8 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
         else:
             df = reader.format(source.format).load(project.resolve_path(source.path))
         columns = df.columns
-    except PySparkException as exc:
-        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}") from None
+    except ENGINE_ERRORS as exc:
+        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}{_hint(source, exc)}") from None
     if not columns:  # Sail answers a missing path with an empty schema, not an error
         raise SourceError(name, f"no data at '{location}'")
     if not allow_empty and df.limit(1).count() == 0:
@@ -84,21 +91,27 @@ def _unset_variables(name: str, source: Source) -> list[Problem]:
 
 def _read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
     """A JDBC source: classic Spark's reader (the driver jar on its class path), or on Sail pysail's
-    reader over connectorx, which a session must register before its first read."""
-    df = spark.read.options(**options).format("jdbc").load()
-    try:
-        df.columns
-        return df
-    except PySparkException as exc:
-        if SAIL_NEEDS_JDBC not in str(exc):
-            raise
-    try:
-        from pysail.spark.datasource.jdbc import JdbcDataSource
-    except ImportError as exc:
-        raise EngineError(f"a jdbc source on Sail needs pysail's jdbc reader ({exc}): pip install 'pysail[jdbc]', "
-                          "or run with --engine spark and the JDBC driver's jar") from None
-    spark.dataSource.register(JdbcDataSource)
-    return spark.read.options(**options).format("jdbc").load()
+    reader over connectorx, which a session must register before its first read.
+
+    Sail filters what pysail's reader returns itself: pysail 0.7.2 pushes a timestamp bound down
+    as a count of microseconds, which PostgreSQL refuses (`timestamp with time zone < bigint`).
+    """
+    if spark not in _PYSAIL_JDBC:
+        df = spark.read.options(**options).format("jdbc").load()
+        try:
+            df.columns
+            return df
+        except PySparkException as exc:
+            if SAIL_NEEDS_JDBC not in str(exc):
+                raise
+        try:
+            from pysail.spark.datasource.jdbc import JdbcDataSource
+        except ImportError:
+            raise UsageError("--engine sail reads jdbc sources with pysail's jdbc extra, which is not installed: "
+                             "pip install 'pysail[jdbc]' (connectorx), or run with --engine spark") from None
+        spark.dataSource.register(JdbcDataSource)
+        _PYSAIL_JDBC.add(spark)
+    return spark.read.options(**{**options, "pushDownPredicate": "false"}).format("jdbc").load()
 
 
 def in_microseconds(df: DataFrame) -> DataFrame:
@@ -247,6 +260,14 @@ def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date
     return clean(df, steps, source.time).where(F.col(source.key).isNotNull())
 
 
+def _hint(source: Source, exc: Exception) -> str:
+    if source.format == "jdbc" and "No suitable driver" in _first_line(exc):
+        return (" (Spark needs the driver's jar, and its class as the `driver` option: scripts/fetch-jars.sh "
+                "fetches PostgreSQL's, `driver: org.postgresql.Driver`; other databases' go in with spark-submit --jars)")
+    return ""
+
+
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
+    java = getattr(exc, "java_exception", None)  # py4j's own error: its first line names only the call
+    text = str(java if java is not None else exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
