@@ -41,6 +41,15 @@ sources:
     freshness: {warn_after: 1d, error_after: 3d}
     clean:
       drop_null: [member_id, amount]
+  coupons:
+    format: jdbc                # Spark's JDBC reader: the driver's jar on Spark's class path
+    options:
+      url: jdbc:postgresql://crm-db.internal:5432/crm
+      dbtable: public.coupons   # or query: "SELECT ..."
+      driver: org.postgresql.Driver
+    options_env: {user: CRM_DB_USER, password: CRM_DB_PASSWORD}   # read from the environment at run time
+    key: member_id
+    time: issued_at
 """
 
 INDICATORS = """\
