@@ -23,7 +23,8 @@ from labelspark.job import Tables, job, locked
 from labelspark.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.site import refresh_site
-from labelspark.sources import check_environment, id_mapping, prepare, read_source, require_columns
+from labelspark.connections import check_environment
+from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import advance_catalog
 from labelspark.storage.delta import read_table, replace_partition

@@ -7,8 +7,6 @@ steps name the columns a source really has.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import weakref
 
 import pyarrow as pa
 import pyarrow.fs as pa_fs
@@ -20,19 +18,12 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
-from labelspark.errors import Problem, SourceError, UsageError
+from labelspark.connections import ENGINE_ERRORS, environment_options, jdbc_hint, read_jdbc
+from labelspark.errors import SourceError
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace
 
-try:  # what classic Spark raises for a Java exception it does not classify (java.sql.SQLException)
-    from py4j.protocol import Py4JJavaError
-    ENGINE_ERRORS: tuple[type[Exception], ...] = (PySparkException, Py4JJavaError)
-except ImportError:  # pyspark-client: Spark Connect only
-    ENGINE_ERRORS = (PySparkException,)
 _MAPPED_ID = "__labelspark_mapped_id"
-# what Sail answers a jdbc read before pysail's reader is registered in the session
-SAIL_NEEDS_JDBC = "The JDBC data source is provided by pysail"
-_PYSAIL_JDBC: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()  # the sessions that registered it
 _RANK = "__labelspark_rank"
 # classic Spark refuses parquet's nanosecond timestamps unless it may read them as counts
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
@@ -52,7 +43,7 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
         if source.format == "table":
             df = reader.table(source.table)
         elif source.format == "jdbc":
-            df = _read_jdbc(spark, options)
+            df = read_jdbc(spark, options)
         elif source.format == "parquet":
             spark.conf.set(NANOS_AS_LONG, "true")
             df = in_microseconds(reader.parquet(project.resolve_path(source.path)))
@@ -60,58 +51,12 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
             df = reader.format(source.format).load(project.resolve_path(source.path))
         columns = df.columns
     except ENGINE_ERRORS as exc:
-        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}{_hint(source, exc)}") from None
+        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}{jdbc_hint(source, _first_line(exc))}") from None
     if not columns:  # Sail answers a missing path with an empty schema, not an error
         raise SourceError(name, f"no data at '{location}'")
     if not allow_empty and df.limit(1).count() == 0:
         raise SourceError(name, f"'{location}' holds no rows: an empty source would empty or null its labels for every entity")
     return df
-
-
-def environment_options(project: Project, name: str, source: Source) -> dict[str, str]:
-    """The reader options `options_env` names, from the environment."""
-    problems = _unset_variables(name, source)
-    if problems:
-        raise project.error(problems)
-    return {option: os.environ[variable] for option, variable in source.options_env.items()}
-
-
-def check_environment(project: Project) -> None:
-    """Raises ConfigError, located, for each variable a source's `options_env` names that is not
-    set: `run` checks before the lock, so a deployment lacking a secret records no failed run."""
-    problems = [problem for name, source in project.sources.items() for problem in _unset_variables(name, source)]
-    if problems:
-        raise project.error(problems)
-
-
-def _unset_variables(name: str, source: Source) -> list[Problem]:
-    return [Problem(f"sources.{name}.options_env.{option}", f"names the environment variable {variable}, which is not set")
-            for option, variable in source.options_env.items() if variable not in os.environ]
-
-
-def _read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
-    """A JDBC source: classic Spark's reader (the driver jar on its class path), or on Sail pysail's
-    reader over connectorx, which a session must register before its first read.
-
-    Sail filters what pysail's reader returns itself: pysail 0.7.2 pushes a timestamp bound down
-    as a count of microseconds, which PostgreSQL refuses (`timestamp with time zone < bigint`).
-    """
-    if spark not in _PYSAIL_JDBC:
-        df = spark.read.options(**options).format("jdbc").load()
-        try:
-            df.columns
-            return df
-        except PySparkException as exc:
-            if SAIL_NEEDS_JDBC not in str(exc):
-                raise
-        try:
-            from pysail.spark.datasource.jdbc import JdbcDataSource
-        except ImportError:
-            raise UsageError("--engine sail reads jdbc sources with pysail's jdbc extra, which is not installed: "
-                             "pip install 'pysail[jdbc]' (connectorx), or run with --engine spark") from None
-        spark.dataSource.register(JdbcDataSource)
-        _PYSAIL_JDBC.add(spark)
-    return spark.read.options(**{**options, "pushDownPredicate": "false"}).format("jdbc").load()
 
 
 def in_microseconds(df: DataFrame) -> DataFrame:
@@ -258,13 +203,6 @@ def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date
     steps = source.clean
     require_columns(df, name, [*(steps.drop_null or []), *(steps.trim or []), *(steps.lower or []), *(steps.dedupe.by if steps.dedupe else [])])
     return clean(df, steps, source.time).where(F.col(source.key).isNotNull())
-
-
-def _hint(source: Source, exc: Exception) -> str:
-    if source.format == "jdbc" and "No suitable driver" in _first_line(exc):
-        return (" (Spark needs the driver's jar, and its class as the `driver` option: scripts/fetch-jars.sh "
-                "fetches PostgreSQL's, `driver: org.postgresql.Driver`; other databases' go in with spark-submit --jars)")
-    return ""
 
 
 def _first_line(exc: Exception) -> str:
