@@ -2,10 +2,10 @@
 catalog first: the in-memory catalog of a local session lives as long as its session, so the
 table is saved and the dates run in one session, as under spark-submit with a metastore.
 
-    python -m tests.support.catalog CONFIG TABLE PARQUET_DIR DATE [DATE ...]
+    python -m tests.support.catalog TABLE PARQUET_DIR DATE CONFIG [CONFIG ...]
 
 saves the parquet files of PARQUET_DIR as the managed Delta table TABLE (`db.name`, under
-./spark-warehouse), then runs each date (no publishing).
+./spark-warehouse), then runs DATE for each config in turn (no publishing): one JVM for all.
 """
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from labelspark.engines import open_session
 from labelspark.pipeline import run
 
 
-def main(config: str, table: str, parquet: str, *dates: str) -> int:
+def main(table: str, parquet: str, date: str, *configs: str) -> int:
     with open_session("spark") as spark:
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.split('.')[0]}")
         spark.read.parquet(parquet).write.format("delta").saveAsTable(table)
-        project = load_project(config)
-        for date in dates:
-            run(spark, project, dt.date.fromisoformat(date), publish=False)
+        for config in configs:
+            run(spark, load_project(config), dt.date.fromisoformat(date), publish=False)
     return 0
 
 
