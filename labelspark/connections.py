@@ -20,6 +20,11 @@ except ImportError:  # pyspark-client: Spark Connect only
 # what Sail answers a jdbc read before pysail's reader is registered in the session
 SAIL_NEEDS_JDBC = "The JDBC data source is provided by pysail"
 _PYSAIL_JDBC: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()  # the sessions that registered it
+# the driver class of the URLs whose driver jars.txt pins: classic Spark finds a driver from
+# --jars or spark.jars only by its class name (the `driver` option)
+PINNED_DRIVERS = {"jdbc:postgresql:": "org.postgresql.Driver"}
+# what classic Spark says when it has no driver for a URL (the second once another driver was registered by name)
+_NO_DRIVER = ("No suitable driver", "DriverWrapper.<init>")
 
 
 def environment_options(project: Project, name: str, source: Source) -> dict[str, str]:
@@ -50,6 +55,9 @@ def read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
     Sail filters what pysail's reader returns itself: pysail 0.7.2 pushes a timestamp bound down
     as a count of microseconds, which PostgreSQL refuses (`timestamp with time zone < bigint`).
     """
+    pinned = next((driver for prefix, driver in PINNED_DRIVERS.items() if options.get("url", "").startswith(prefix)), None)
+    if pinned and "driver" not in options:
+        options = {**options, "driver": pinned}
     if spark not in _PYSAIL_JDBC:
         df = spark.read.options(**options).format("jdbc").load()
         try:
@@ -70,7 +78,7 @@ def read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
 
 def jdbc_hint(source: Source, error: str) -> str:
     """What to do when classic Spark has no driver for a jdbc source's URL."""
-    if source.format == "jdbc" and "No suitable driver" in error:
-        return (" (Spark needs the driver's jar, and its class as the `driver` option: scripts/fetch-jars.sh "
-                "fetches PostgreSQL's, `driver: org.postgresql.Driver`; other databases' go in with spark-submit --jars)")
+    if source.format == "jdbc" and any(text in error for text in _NO_DRIVER):
+        return (" (classic Spark needs the database's driver jar, given with spark-submit --jars, and its class "
+                "as the `driver` option, e.g. `driver: com.mysql.cj.jdbc.Driver`; PostgreSQL's comes with scripts/fetch-jars.sh)")
     return ""

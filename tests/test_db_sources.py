@@ -52,8 +52,7 @@ def from_database(config: Path, postgres: Postgres, events_table: str | None = N
     sources = settings["sources"]
     for name, location in (("members", {"dbtable": "members"}), ("orders", {"query": "SELECT * FROM orders"})):
         sources[name].pop("path")
-        options = {"url": postgres.jdbc_url, "driver": "org.postgresql.Driver", **location}
-        sources[name].update(format="jdbc", options=options, options_env=CREDENTIALS)
+        sources[name].update(format="jdbc", options={"url": postgres.jdbc_url, **location}, options_env=CREDENTIALS)
     if events_table:
         sources["events"].pop("path")
         sources["events"].update(format="table", table=events_table)

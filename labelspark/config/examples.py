@@ -42,11 +42,10 @@ sources:
     clean:
       drop_null: [member_id, amount]
   coupons:
-    format: jdbc                # Spark's JDBC reader: the driver's jar on Spark's class path
+    format: jdbc                # classic Spark: the driver's jar (other databases: `driver: <class>` too); Sail: pysail[jdbc]
     options:
       url: jdbc:postgresql://crm-db.internal:5432/crm
       dbtable: public.coupons   # or query: "SELECT ..."
-      driver: org.postgresql.Driver
     options_env: {user: CRM_DB_USER, password: CRM_DB_PASSWORD}   # read from the environment at run time
     key: member_id
     time: issued_at
