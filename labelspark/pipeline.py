@@ -23,6 +23,7 @@ from labelspark.job import Tables, job, locked
 from labelspark.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.site import refresh_site
+from labelspark.connections import check_environment
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import advance_catalog
@@ -58,6 +59,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments and leaves them as they are.
     """
     _check_requested(project, only)
+    check_environment(project)
     check_label_kinds(spark, project, only)
     with job(spark, project, run_date, call_back=publish, after_success=lambda: _refresh_site(project)) as record:
         return _run(spark, project, run_date, only, publish, record)

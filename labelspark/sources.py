@@ -18,6 +18,7 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
+from labelspark.connections import ENGINE_ERRORS, environment_options, jdbc_hint, read_jdbc
 from labelspark.errors import SourceError
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace
@@ -33,7 +34,7 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
     `sources`, like an import file); an empty one fails (it would null its labels for every
     entity) unless allowed."""
     source = source or project.sources[name]
-    options = {k: str(v) for k, v in source.options.items()}
+    options = {**{k: str(v) for k, v in source.options.items()}, **environment_options(project, name, source)}
     if source.format == "csv":
         options.setdefault("header", "true")
     location = source.table or source.path or options.get("dbtable") or options.get("query")
@@ -42,15 +43,15 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
         if source.format == "table":
             df = reader.table(source.table)
         elif source.format == "jdbc":
-            df = reader.format("jdbc").load()
+            df = read_jdbc(spark, options)
         elif source.format == "parquet":
             spark.conf.set(NANOS_AS_LONG, "true")
             df = in_microseconds(reader.parquet(project.resolve_path(source.path)))
         else:
             df = reader.format(source.format).load(project.resolve_path(source.path))
         columns = df.columns
-    except PySparkException as exc:
-        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}") from None
+    except ENGINE_ERRORS as exc:
+        raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}{jdbc_hint(source, _first_line(exc))}") from None
     if not columns:  # Sail answers a missing path with an empty schema, not an error
         raise SourceError(name, f"no data at '{location}'")
     if not allow_empty and df.limit(1).count() == 0:
@@ -205,5 +206,6 @@ def prepare(df: DataFrame, name: str, source: Source, project: Project, run_date
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
+    java = getattr(exc, "java_exception", None)  # py4j's own error: its first line names only the call
+    text = str(java if java is not None else exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -1,4 +1,4 @@
-"""The jars a classic Spark session needs (Delta Lake, search connectors), pinned in jars.txt.
+"""The jars a classic Spark session needs (Delta Lake, search connectors, JDBC driver), pinned in jars.txt.
 
 A local session takes them from a folder (`$LABELSPARK_JARS`, else the folder
 `scripts/fetch-jars.sh` fills by default) and only when there is none asks Spark to resolve
@@ -16,6 +16,7 @@ from labelspark.errors import EngineError
 
 PINS_FILE = Path(__file__).with_name("jars.txt")
 JARS_VARIABLE = "LABELSPARK_JARS"
+RESOLVED_BY_SPARK = ("delta", "jdbc")  # what a local session asks Spark (Ivy) for when no folder holds the jars
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -28,7 +29,7 @@ class Pin:
 
     spark: str
     scala: str
-    role: str  # delta | elasticsearch | opensearch
+    role: str  # delta | elasticsearch | opensearch | jdbc
     coordinate: str
 
     @property
@@ -98,5 +99,5 @@ def session_settings(spark_version: str, scala: str) -> tuple[dict[str, str], st
             f"{JARS_VARIABLE}={named} lacks {', '.join(missing_delta)} for Spark {spark_line(spark_version)}: "
             f"run scripts/fetch-jars.sh {named}"
         )
-    coordinates = ",".join(pin.coordinate for pin in pins if pin.role == "delta")
+    coordinates = ",".join(pin.coordinate for pin in pins if pin.role in RESOLVED_BY_SPARK)
     return {**DELTA_SETTINGS, "spark.jars.packages": coordinates}, f"{coordinates} resolved by Spark (Ivy)"

@@ -49,15 +49,18 @@ def test_each_spark_line_pins_delta_built_for_it():
             version = pin.coordinate.rsplit(":", 1)[1]
             assert any(other.coordinate == f"io.delta:delta-storage:{version}" and other.spark == pin.spark
                        for other in sparkjars.all_pins())
-    # ES-Hadoop has no Spark 4 module released: nothing pinned for Spark 4 but Delta
-    assert {pin.role for pin in sparkjars.all_pins() if pin.spark.startswith("4.")} == {"delta"}
+    # ES-Hadoop has no Spark 4 module released: nothing pinned for Spark 4 but Delta and the JDBC driver
+    assert {pin.role for pin in sparkjars.all_pins() if pin.spark.startswith("4.")} == {"delta", "jdbc"}
+    # PostgreSQL's driver for `format: jdbc` sources, on every line
+    assert {(pin.spark, pin.scala) for pin in sparkjars.all_pins() if pin.coordinate.startswith("org.postgresql:postgresql:42.7.")} \
+        == {(pin.spark, pin.scala) for pin in sparkjars.all_pins()}
 
 
 def test_a_folder_of_jars_comes_before_resolution_by_spark(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(sparkjars.JARS_VARIABLE, raising=False)
     settings, origin = sparkjars.session_settings("4.1.4", "2.13")
-    assert settings["spark.jars.packages"] == "io.delta:delta-spark_2.13:4.1.0,io.delta:delta-storage:4.1.0"
+    assert settings["spark.jars.packages"] == "io.delta:delta-spark_2.13:4.1.0,io.delta:delta-storage:4.1.0,org.postgresql:postgresql:42.7.14"
     assert "spark.jars" not in settings and "Ivy" in origin
 
     folder = sparkjars.default_folder("4.1.4", "2.13")  # where scripts/fetch-jars.sh puts them
@@ -86,7 +89,7 @@ def test_fetch_script_fills_a_folder_with_the_jars_of_a_spark_line(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "jars")
-    assert sorted(p.name for p in (tmp_path / "jars").iterdir()) == ["delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar"]
+    assert sorted(p.name for p in (tmp_path / "jars").iterdir()) == ["delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar", "postgresql-42.7.14.jar"]
 
 
 def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_path):
@@ -100,8 +103,8 @@ def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_pat
     if done.returncode != 0 and "not found. url=" in done.stderr and os.environ.get("CI") != "true":
         pytest.skip("Maven Central not reachable from here (Ivy could not find its hosts)")
     assert done.returncode == 0, done.stderr[-3000:]
-    delta = [pin for pin in sparkjars.pins_for(*sparkjars.installed_spark()) if pin.role == "delta"]
-    assert f"{','.join(pin.coordinate for pin in delta)} resolved by Spark (Ivy)" in done.stderr
-    for pin in delta:  # in the fresh home's Ivy cache, named group_artifact-version.jar
+    resolved = [pin for pin in sparkjars.pins_for(*sparkjars.installed_spark()) if pin.role in sparkjars.RESOLVED_BY_SPARK]
+    assert f"{','.join(pin.coordinate for pin in resolved)} resolved by Spark (Ivy)" in done.stderr
+    for pin in resolved:  # in the fresh home's Ivy cache, named group_artifact-version.jar
         assert any((tmp_path / "home").rglob(f"{pin.coordinate.split(':')[0]}_{pin.jar_name}")), pin.coordinate
     assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50

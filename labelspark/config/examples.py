@@ -41,6 +41,14 @@ sources:
     freshness: {warn_after: 1d, error_after: 3d}
     clean:
       drop_null: [member_id, amount]
+  coupons:
+    format: jdbc                # classic Spark: the driver's jar (other databases: `driver: <class>` too); Sail: pysail[jdbc]
+    options:
+      url: jdbc:postgresql://crm-db.internal:5432/crm
+      dbtable: public.coupons   # or query: "SELECT ..."
+    options_env: {user: CRM_DB_USER, password: CRM_DB_PASSWORD}   # read from the environment at run time
+    key: member_id
+    time: issued_at
 """
 
 INDICATORS = """\

@@ -87,6 +87,9 @@ class Source(Strict):
     path: NonEmptyText | None = Field(None, description="File or directory of a file source: relative to the config file, or a URI.")
     table: NonEmptyText | None = Field(None, description="Metastore table `db.name` of a `table` source.")
     options: dict[str, Any] = Field(default_factory=dict, description="Spark reader options (csv: `header` is true unless set).")
+    options_env: dict[NonEmptyText, NonEmptyText] = Field(
+        default_factory=dict, description="Reader options read from environment variables at run time, option -> variable "
+        "(`password: PG_PASSWORD`): secrets stay out of the YAML.")
     key: ColumnName = Field(description="Column holding the entity id (a source id when `entity.id_map` is set).")
     time: ColumnName | None = Field(
         None, description="Event or update time: rows after the run date are left out; windows and latest rows use it.")
@@ -107,8 +110,10 @@ class Source(Strict):
         elif self.format == "table":
             if not self.table or self.path:
                 raise ValueError("a table source needs `table: db.name` (and no `path`)")
-        elif "url" not in self.options or not ({"dbtable", "query"} & set(self.options)):
-            raise ValueError("a jdbc source needs `options` with `url` and `dbtable` or `query`")
+        elif "url" not in self.options.keys() | self.options_env.keys() or not ({"dbtable", "query"} & set(self.options)):
+            raise ValueError("a jdbc source needs `options` with `url` (or `options_env` naming it) and `dbtable` or `query`")
+        if both := sorted(self.options.keys() & self.options_env.keys()):
+            raise ValueError(f"option {', '.join(both)} is set in `options` and in `options_env`: keep one")
         return self
 
 
