@@ -30,7 +30,10 @@ setup(
     extras_require={
         # elasticsearch-py 9 sends compatible-with=9, which Elasticsearch 8 refuses: match the server's major
         "elasticsearch": ["elasticsearch>=8,<9"],
+        # jdbc sources on Sail: pysail's connectorx reader (~200 MB; classic Spark needs only the driver jar)
+        "jdbc": ["pysail[jdbc]>=0.7.2,<0.8"],
         "dev": [
+            "pysail[jdbc]>=0.7.2,<0.8",  # tests/test_db_sources.py reads PostgreSQL on Sail too
             "pytest>=8,<10",
             "chispa>=0.10,<0.13",
             "duckdb>=1.1,<3",
