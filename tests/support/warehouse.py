@@ -27,8 +27,10 @@ TABLE_KEYS = {
 }
 
 
-def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900) -> None:
-    done = subprocess.run([sys.executable, "-m", "tests.support.warehouse", str(config), engine, *dates],
+def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900,
+              python: str = sys.executable) -> None:
+    """`python`: the interpreter, hence the PySpark line (tests/support/spark_lines.py)."""
+    done = subprocess.run([python, "-m", "tests.support.warehouse", str(config), engine, *dates],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-4000:]
 
