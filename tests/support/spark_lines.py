@@ -30,7 +30,13 @@ def python_of(line: str) -> str:
     pytest.skip(reason)
 
 
+def classic_environment() -> dict:
+    """This process's environment less the Spark Connect flags a Sail session in it set, with
+    which a child's builder would refuse a classic session."""
+    return {name: value for name, value in os.environ.items() if name not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
+
+
 def environment_of(python: str) -> dict:
     """The environment of a shell whose PATH finds that interpreter's spark-submit and scripts."""
-    return {**os.environ, "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}",
+    return {**classic_environment(), "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}",
             "PYTHON": python, "PYSPARK_PYTHON": python, "SPARK_LOCAL_IP": "127.0.0.1"}
