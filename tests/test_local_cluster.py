@@ -66,18 +66,19 @@ def project_from(source: Path, target: Path) -> Path:
 
 
 class Submitted:
-    """A job submitted with scripts/submit.sh, in a process group of its own; its stderr is read as it comes."""
+    """A job submitted with scripts/submit.sh, in a process group of its own; its output is read as
+    it comes (spark-submit passes the Python driver's stderr, labelspark's log, on as its stdout)."""
 
     def __init__(self, cluster: dict, job: str, config: Path, date: str):
         self.process = subprocess.Popen([str(ROOT / "scripts" / "submit.sh"), job, str(config), "--date", date],
-                                        cwd=ROOT, env=cluster, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        cwd=ROOT, env=cluster, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, start_new_session=True)
         self.lines: list[str] = []
         self.changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self.process.stderr:
+        for line in self.process.stdout:
             with self.changed:
                 self.lines.append(line)
                 self.changed.notify_all()
@@ -96,7 +97,6 @@ class Submitted:
         return "".join(line for line in self.lines if line)
 
     def finish(self) -> int:
-        self.process.stdout.read()
         code = self.process.wait(timeout=900)
         with self.changed:
             self.changed.wait_for(lambda: None in self.lines, timeout=60)
