@@ -11,8 +11,15 @@ setup(
     packages=find_packages(include=["labelspark", "labelspark.*"]),
     package_data={"labelspark": ["py.typed", "jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
-        # Sail 0.7 speaks the Spark Connect protocol of PySpark 4.0/4.1 (4.2+ is refused).
-        "pyspark[connect]>=4.0,<4.2",
+        # A fresh install takes PySpark 4.1, whose Spark Connect client Sail 0.7 speaks (4.2+ is
+        # refused); a Spark 3.5 cluster's Python keeps its PySpark 3.5 (classic engine only).
+        "pyspark>=3.5,<4.2",
+        # the Spark Connect client's needs (PySpark 4.1's `connect` extra, named here because
+        # 3.5's extra pins numpy<2, which today's pyarrow refuses)
+        "grpcio>=1.76",
+        "grpcio-status>=1.76",
+        "googleapis-common-protos>=1.71",
+        "zstandard>=0.25",
         "pysail>=0.7.2,<0.8",
         "pandas>=2.2,<3",
         "pyarrow>=15",

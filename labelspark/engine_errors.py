@@ -17,7 +17,8 @@ def condition_of(exc: BaseException) -> str | None:
     """The engine's error condition (its error class), None where it gives none."""
     if not isinstance(exc, PySparkException):
         return None
-    return exc.getCondition()
+    # PySpark 3.5 names it getErrorClass (deprecated in 4)
+    return exc.getCondition() if hasattr(exc, "getCondition") else exc.getErrorClass()
 
 
 def is_missing_table(exc: BaseException) -> bool:

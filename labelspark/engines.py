@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 @contextlib.contextmanager
 def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[SparkSession]:
     """A session of `engine`; stopped on exit if this function started it."""
+    if engine in ("sail", "connect"):
+        _require_pyspark4(engine)
     if engine == "sail":
         with _sail_session() as spark:
             yield spark
@@ -47,6 +49,18 @@ def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[Sp
         yield _connect(remote)
     else:
         raise EngineError(f"unknown engine {engine!r} (engines: {', '.join(ENGINES)})")
+
+
+def _require_pyspark4(engine: str) -> None:
+    """Sail 0.7 speaks PySpark 4's Spark Connect protocol, and the pipeline's Connect columns
+    need it; PySpark 3.5 (a Spark 3.5 cluster's) runs the classic engine only."""
+    import pyspark
+
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise EngineError(
+            f"--engine {engine} needs PySpark 4.0 or 4.1; this Python has PySpark {pyspark.__version__}: "
+            "use --engine spark (classic Spark 3.5), or install pyspark 4.1"
+        )
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ from labelspark.derived.segments import segment_members
 from labelspark.storage.snapshot import latest_snapshot, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
 from labelspark.derived.stats import label_stats
+from labelspark.udfs import try_cast
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ def _refuse_bad_values(raw: DataFrame, name: str, label: ImportLabel) -> None:
     """Values that do not read as the label's type fail the run, naming the file, column and a sample."""
     wanted = SPARK_TYPE_OF_KIND[label.type]
     value = F.col(label.value)
-    bad = raw.where(value.isNotNull() & value.cast("string").isNotNull() & value.try_cast(wanted).isNull())
+    bad = raw.where(value.isNotNull() & value.cast("string").isNotNull() & try_cast(value, wanted).isNull())
     sample = bad.select(F.col(label.key).cast("string"), value.cast("string")).limit(3).collect()
     if sample:
         shown = ", ".join(f"{key}={text!r}" for key, text in sample)

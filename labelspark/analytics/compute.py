@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from labelspark.analytics.warehouse import label_named
 from labelspark.config import Project
 from labelspark.pipeline import prepared_sources
+from labelspark.udfs import try_cast
 
 
 def as_configured(project: Project, label_id: str):
@@ -40,6 +41,6 @@ def narrowed(frames: dict[str, DataFrame], project: Project, ids: list) -> dict[
     def keep(name: str, df: DataFrame) -> DataFrame:
         key = project.sources[name].key
         key_type = df.schema[key].dataType
-        return df.where(F.col(key).isin(*(F.lit(str(entity)).try_cast(key_type) for entity in ids)))
+        return df.where(F.col(key).isin(*(try_cast(F.lit(str(entity)), key_type) for entity in ids)))
 
     return {name: keep(name, df) for name, df in frames.items()}

@@ -32,6 +32,7 @@ from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.spark_types import kind_of
 from labelspark.storage.names import SNAPSHOT_TABLE
 from labelspark.timeutil import yesterday
+from labelspark.udfs import try_cast
 
 _VALUE = "__value"
 
@@ -98,7 +99,7 @@ def _distribution(project: Project, label: DistributionLabel, frames, one: DataF
     quantiles = list(label.tiers.values())
     thresholds = population.agg(F.percentile(F.col(label.indicator), F.array(*map(F.lit, quantiles))).alias("thresholds"))
     key_type = population.schema[project.key].dataType
-    valued = evaluate(population, project, [label], day, {}).where(F.col(project.key) == F.lit(entity).try_cast(key_type))
+    valued = evaluate(population, project, [label], day, {}).where(F.col(project.key) == try_cast(F.lit(entity), key_type))
     row = _only_row(thresholds.crossJoin(valued), project, entity, day)
     indicators = _only_row(one.select(*inputs), project, entity, day).asDict()
     actual, value = indicators.get(label.indicator), row[label.id]
@@ -114,7 +115,7 @@ def _distribution(project: Project, label: DistributionLabel, frames, one: DataF
 def _imported(spark: SparkSession, project: Project, label: ImportLabel, one: DataFrame, entity: str, day: dt.date):
     """The import file's row for the entity, and the value a run takes from it."""
     key_type = one.schema[project.key].dataType
-    rows = read_import(spark, project, label, one).where(F.col(project.key) == F.lit(entity).try_cast(key_type))
+    rows = read_import(spark, project, label, one).where(F.col(project.key) == try_cast(F.lit(entity), key_type))
     row = _only_row(evaluate(one, project, [label], day, {label.id: rows}), project, entity, day)
     found = rows.collect()
     return row[label.id], {}, {

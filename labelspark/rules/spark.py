@@ -35,7 +35,7 @@ def _not_in(col: Column, values: list, kind: Kind | None, run_date: dt.date) -> 
 def _has(col: Column, value: str) -> Column:
     """Whether a list holds `value`; null for a null list. `array_position` rather than
     `array_contains`, whose null-element rule Sail spells out as three calls (a third faster)."""
-    return F.array_position(col, F.lit(value)) > 0
+    return F.array_position(col, value) > 0
 
 
 def _contains(col: Column, value: str, kind: Kind | None, run_date: dt.date) -> Column:

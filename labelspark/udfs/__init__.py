@@ -15,6 +15,7 @@ from labelspark.udfs.columns import (
     strip_whitespace,
     within_last,
 )
+from labelspark.udfs.casts import try_cast
 from labelspark.udfs.picks import Pick, pick, sortable
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "sorted_distinct_of",
     "stacked",
     "strip_whitespace",
+    "try_cast",
     "within_last",
 ]

@@ -18,6 +18,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from labelspark.udfs.casts import try_cast
+
 _MICROS_OFFSET = 10**17  # timestamps of years 1-9999 become positive, 18 digits
 _DAYS_OFFSET = 10**7  # dates of years 1-9999 become positive, 8 digits
 _LONG_OFFSET = Decimal(2**63)  # every bigint becomes non-negative, 20 digits
@@ -45,7 +47,7 @@ def _number(data_type: T.DataType) -> Sortable:
     """Order by a shifted decimal(38,9); decode from the exact text appended after it."""
 
     def encode(value: Column) -> Column:
-        shifted = _digits(value.try_cast(_DECIMAL) + F.lit(_DECIMAL_OFFSET).cast(_DECIMAL), _DECIMAL_WIDTH)
+        shifted = _digits(try_cast(value, _DECIMAL) + F.lit(_DECIMAL_OFFSET).cast(_DECIMAL), _DECIMAL_WIDTH)
         beyond = F.when(F.isnan(value.cast("double")) | (value > 0), F.lit("~" * _DECIMAL_WIDTH)).otherwise(F.lit(" " * _DECIMAL_WIDTH))
         return F.concat(F.coalesce(shifted, beyond), value.cast("string"))
 

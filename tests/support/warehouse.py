@@ -27,8 +27,10 @@ TABLE_KEYS = {
 }
 
 
-def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900) -> None:
-    done = subprocess.run([sys.executable, "-m", "tests.support.warehouse", str(config), engine, *dates],
+def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900,
+              python: str = sys.executable) -> None:
+    """`python`: the interpreter, hence the PySpark line (tests/support/spark_lines.py)."""
+    done = subprocess.run([python, "-m", "tests.support.warehouse", str(config), engine, *dates],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-4000:]
 
@@ -44,10 +46,10 @@ def table(warehouse: Path, name: str) -> pd.DataFrame:
     return frame[columns].sort_values(TABLE_KEYS[name]).reset_index(drop=True)
 
 
-def assert_same_tables(left: Path, right: Path) -> None:
-    """The six tables of two warehouses hold the same values: same columns in the same order,
-    same rows; doubles equal to 1e-9 (sums of doubles in another order differ in the last bits)."""
-    for name in TABLE_KEYS:
+def assert_same_tables(left: Path, right: Path, names=tuple(TABLE_KEYS)) -> None:
+    """The six tables (or `names`) of two warehouses hold the same values: same columns in the same
+    order, same rows; doubles equal to 1e-9 (sums of doubles in another order differ in the last bits)."""
+    for name in names:
         left_columns = DeltaTable(str(left / name)).schema().to_arrow().names
         assert left_columns == DeltaTable(str(right / name)).schema().to_arrow().names, name
         pd.testing.assert_frame_equal(table(left, name), table(right, name), check_exact=False, rtol=1e-9, obj=name)
