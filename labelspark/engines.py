@@ -100,9 +100,8 @@ def stop_work(spark: SparkSession) -> None:
     (what the embedded server still runs ends with the process). Such work writes no table."""
     if _within(PATIENCE_SECONDS, spark.interruptAll, "interrupting the engine's work"):
         return
-    client = getattr(spark, "client", None)  # Spark Connect only
-    if client is not None:
-        _within(STOP_SECONDS, client.close, "closing the session")
+    if type(spark).__module__.startswith("pyspark.sql.connect"):  # a classic session raises on .client
+        _within(STOP_SECONDS, spark.client.close, "closing the session")
 
 
 def _within(seconds: float, action: Callable[[], object], what: str) -> bool:

@@ -31,6 +31,7 @@ from tests.support.projects import table_contents, with_outputs
 from tests.support.search import CONFIG, ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
 from tests.support.search_nodes import search_node  # noqa: F401  (the fixture)
+from tests.support.spark_lines import classic_environment, python_of
 
 pytestmark = pytest.mark.search
 
@@ -154,7 +155,6 @@ def test_a_small_snapshot_round_trips_every_label_type(spark, write_config, sear
 
 
 
-SPARK35_PYTHON = os.environ.get("LABELSPARK_SPARK35_PYTHON")
 ES_HADOOP_JOB = """
 import datetime, sys
 from pyspark.sql import SparkSession
@@ -172,18 +172,16 @@ def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     """ES-Hadoop (Spark 3.5, the connector of labelspark/jars.txt) from a pyspark 3.5 interpreter."""
     if search_node.engine != "elasticsearch":
         pytest.skip("no ES-Hadoop for OpenSearch on Spark 3.5 / Scala 2.12: opensearch-hadoop's module is not on Maven Central")
-    if not SPARK35_PYTHON:
-        reason = "LABELSPARK_SPARK35_PYTHON names no interpreter with pyspark 3.5 and labelspark"
-        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    spark35 = python_of("3.5")
     root = Path(__file__).resolve().parents[1]
-    folder = subprocess.run([str(root / "scripts" / "fetch-jars.sh")], env={**os.environ, "PYTHON": SPARK35_PYTHON},
+    folder = subprocess.run([str(root / "scripts" / "fetch-jars.sh")], env={**os.environ, "PYTHON": spark35},
                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     [connector] = Path(folder).glob("elasticsearch-spark-30_*.jar")
     url = search_node.url
     config = write_config(CONFIG.format(url=url, writer="es-hadoop", retention=2, extra=""))
 
-    job = subprocess.run([SPARK35_PYTHON, "-c", ES_HADOOP_JOB.format(rows=ROWS, schema=SCHEMA), str(config), str(connector)],
-                         env={**classic_environment(), "PYSPARK_PYTHON": SPARK35_PYTHON, "PYTHONPATH": str(root)},
+    job = subprocess.run([spark35, "-c", ES_HADOOP_JOB.format(rows=ROWS, schema=SCHEMA), str(config), str(connector)],
+                         env={**classic_environment(), "PYSPARK_PYTHON": spark35, "PYTHONPATH": str(root)},
                          capture_output=True, text=True, timeout=600)
     assert job.returncode == 0, job.stderr[-3000:]
     name = job.stdout.strip().splitlines()[-1]
@@ -192,8 +190,3 @@ def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     assert alias_targets(url, "shop_labels") == [name]
     assert documents(url, "shop_labels") == expected_documents("2026-04-01")
 
-
-def classic_environment() -> dict[str, str]:
-    """This process's environment without the Spark Connect flags the Sail session set, which
-    would make the child's builder look for a Connect server."""
-    return {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
