@@ -1,6 +1,6 @@
 """labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
 
-    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling]
+    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling] [--only ENGINE]
 
 Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
 labels, then times each of these end to end in a fresh process, sampling the peak resident
@@ -12,10 +12,12 @@ memory of its whole process tree:
   duckdb  the same indicators and labels in hand-written DuckDB SQL, into parquet: the floor
 
 The label values of sail and spark are compared with DuckDB's on a sample of entities; any
-difference fails the benchmark (exit 1). `--scaling` adds Sail and DuckDB runs with 20 and 200
-labels, compared the same way; the line before last, `floor: duckdb200/duckdb20=W.WW`, is how
-the floor itself grows with labels. The last line is
-`bench: sail/duckdb=X.XX spark/sail=Y.YY labels200/labels20=Z.ZZ`.
+difference fails the benchmark (exit 1). `--scaling` adds Sail and DuckDB runs with 20, 200 and
+600 labels, and `200same`: 200 labels reading only the indicators of the 20. `--only ENGINE`
+runs one engine (nothing to compare with then). The last line is
+`bench: sail/duckdb=X.XX labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV`
+(floor: DuckDB's own growth from 20 to 200 labels, the indicators growing with them; n/a where
+a run was left out).
 """
 from __future__ import annotations
 
@@ -39,14 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import RUN_DATE, data_set  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
 
-SCALING = (20, 200)
+SCALING = ("20", "200", "600", "200same")  # label counts; `same`: over the indicators of the first
+ENGINES = ("sail", "duckdb", "spark")
 
 
 @dataclass
 class Timing:
     name: str
     engine: str
-    labels: int
+    labels: str
     seconds: float
     peak_rss: int  # bytes, summed over the process tree
     log: Path
@@ -63,24 +66,26 @@ def main(argv: list[str] | None = None) -> int:
     input_rows = rows["members"] + rows["orders"]
     print(f"data: {rows['members']:,} member rows, {rows['orders']:,} orders ({time.perf_counter() - started:.1f} s) in {data.directory}", flush=True)
 
+    engines = [args.only] if args.only else [e for e in ENGINES if not (e == "spark" and args.no_spark)]
     timings: list[Timing] = []
-    main_run = _prepare(work, data, args.labels)
-    timings.append(_time_sail(main_run, logs))
-    timings.append(_time_duckdb(main_run, logs))
-    if not args.no_spark:
-        timings.append(_time(f"spark-{args.labels}", "spark", args.labels, logs, _labelspark(main_run.config, "--engine", "spark", "--snapshot-to", str(main_run.parquet)), _spark_env(args.spark_driver_memory), main_run.parquet))
+    main_run = _prepare(work, data, str(args.labels))
+    if "sail" in engines:
+        timings.append(_time_sail(main_run, logs))
+    if "duckdb" in engines:
+        timings.append(_time_duckdb(main_run, logs))
+    if "spark" in engines:
+        timings.append(_time(f"spark-{args.labels}", "spark", str(args.labels), logs, _labelspark(main_run.config, "--engine", "spark", "--snapshot-to", str(main_run.parquet)), _spark_env(args.spark_driver_memory), main_run.parquet))
     scaled_runs = [_prepare(work, data, count) for count in SCALING] if args.scaling else []
     for scaled in scaled_runs:
-        timings += [_time_sail(scaled, logs), _time_duckdb(scaled, logs)]
+        timings += [run(scaled, logs) for engine, run in (("sail", _time_sail), ("duckdb", _time_duckdb)) if engine in engines]
 
-    differences = _compare(main_run, args.sample, spark=not args.no_spark)
-    differences += sum(_compare(scaled, args.sample, spark=False) for scaled in scaled_runs)
+    differences = 0
+    if "duckdb" in engines and len(engines) > 1:
+        differences = _compare(main_run, args.sample, engines)
+        differences += sum(_compare(scaled, args.sample, ["sail"]) for scaled in scaled_runs if "sail" in engines)
     _report(timings, input_rows, args)
     if differences:
         print(f"label values differ from DuckDB's on {differences} sampled entity-labels: see above", file=sys.stderr)
-    if args.scaling:
-        # how the floor itself grows with labels: DuckDB computes the snapshot only
-        print(f"floor: duckdb{SCALING[1]}/duckdb{SCALING[0]}={_ratio(timings, f'duckdb-{SCALING[1]}', f'duckdb-{SCALING[0]}')}")
     print(_bench_line(timings, args.labels), flush=True)
     return 1 if differences else 0
 
@@ -93,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--orders-per-user", type=int, default=20)
     parser.add_argument("--labels", type=int, default=50)
-    parser.add_argument("--scaling", action="store_true", help=f"also time Sail and DuckDB with {SCALING[0]} and {SCALING[1]} labels")
+    parser.add_argument("--scaling", action="store_true", help=f"also time Sail and DuckDB with {', '.join(SCALING)} labels")
+    parser.add_argument("--only", choices=ENGINES, help="run this engine only (answers are not compared)")
     parser.add_argument("--sample", type=int, default=20_000, help="entities whose labels are compared with DuckDB's")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", default=str(Path(__file__).resolve().parent / ".work"), help="data, configs, outputs and logs")
@@ -104,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True)
 class Run:
-    labels: int
+    labels: str  # the count, with `same` for a workload over the indicators of SCALING[0]
     config: Path
     warehouse: Path
     parquet: Path  # classic Spark's snapshot
@@ -112,17 +118,18 @@ class Run:
     duckdb_output: Path
 
 
-def _prepare(work: Path, data, count: int) -> Run:
-    """Config and SQL of `count` labels, with empty outputs."""
-    directory = work / f"labels-{count}"
-    run = Run(count, directory / "labelspark.yaml", directory / "warehouse", directory / "spark-snapshot", directory / "labels.sql", directory / "duckdb-labels.parquet")
-    load = workload(count, data)
+def _prepare(work: Path, data, labels: str) -> Run:
+    """Config and SQL of `labels` labels (`200same`: over the indicators of SCALING[0]), with empty outputs."""
+    directory = work / f"labels-{labels}"
+    run = Run(labels, directory / "labelspark.yaml", directory / "warehouse", directory / "spark-snapshot", directory / "labels.sql", directory / "duckdb-labels.parquet")
+    count, same = int(labels.removesuffix("same")), labels.endswith("same")
+    load = workload(count, data, indicators_of=int(SCALING[0]) if same else None)
     write_config(load, data, directory, run.warehouse)
     run.sql.write_text(duckdb_sql(load, data, run.duckdb_output))
     for output in (run.warehouse, run.parquet):
         shutil.rmtree(output, ignore_errors=True)
     run.duckdb_output.unlink(missing_ok=True)
-    print(f"labels-{count}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {run.config}", flush=True)
+    print(f"labels-{labels}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {run.config}", flush=True)
     return run
 
 
@@ -142,7 +149,7 @@ def _time_duckdb(run: Run, logs: Path) -> Timing:
     return _time(f"duckdb-{run.labels}", "duckdb", run.labels, logs, [sys.executable, "-c", DUCKDB_RUNNER, str(run.sql)], os.environ, run.duckdb_output)
 
 
-def _time(name: str, engine: str, labels: int, logs: Path, command: list[str], env, output: Path) -> Timing:
+def _time(name: str, engine: str, labels: str, logs: Path, command: list[str], env, output: Path) -> Timing:
     """Runs `command` in a fresh process, timing it and sampling its tree's memory."""
     log = logs / f"{name}.log"
     print(f"{name}: running ...", end=" ", flush=True)
@@ -189,16 +196,18 @@ class _PeakMemory:
         self._thread.join()
 
 
-def _compare(run: Run, sample: int, spark: bool) -> int:
+def _compare(run: Run, sample: int, engines: list[str]) -> int:
     """Differences between labelspark's label values and DuckDB's on a sample of entities."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"CREATE VIEW expected AS SELECT * FROM read_parquet('{run.duckdb_output}')")
     entities = con.execute("SELECT count(*) FROM expected").fetchall()[0][0]
     step = max(1, entities // max(1, sample))
-    snapshot = DeltaTable(str(run.warehouse / "label_snapshot")).to_pyarrow_table(filters=[("snapshot_date", "=", RUN_DATE)])
-    candidates = {"sail": snapshot.drop_columns(["snapshot_date"])}
-    if spark:
+    candidates = {}
+    if "sail" in engines:
+        snapshot = DeltaTable(str(run.warehouse / "label_snapshot")).to_pyarrow_table(filters=[("snapshot_date", "=", RUN_DATE)])
+        candidates["sail"] = snapshot.drop_columns(["snapshot_date"])
+    if "spark" in engines:
         candidates["spark"] = pq.read_table(run.parquet / f"snapshot_date={RUN_DATE.isoformat()}")
     total = 0
     for engine, actual in candidates.items():
@@ -240,9 +249,9 @@ def _report(timings: list[Timing], input_rows: int, args) -> None:
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB; python {platform.python_version()}; "
           f"{args.users:,} users x {args.orders_per_user} orders; run date {RUN_DATE}")
-    print(f"{'run':<12} {'engine':<7} {'labels':>6} {'seconds':>8} {'rows/s':>12} {'peak RSS':>10}")
+    print(f"{'run':<14} {'engine':<7} {'labels':>7} {'seconds':>8} {'rows/s':>12} {'peak RSS':>10}")
     for t in timings:
-        print(f"{t.name:<12} {t.engine:<7} {t.labels:>6} {t.seconds:>8.2f} {input_rows / t.seconds:>12,.0f} {t.peak_rss / 2**20:>7,.0f} MB")
+        print(f"{t.name:<14} {t.engine:<7} {t.labels:>7} {t.seconds:>8.2f} {input_rows / t.seconds:>12,.0f} {t.peak_rss / 2**20:>7,.0f} MB")
     print()
 
 
@@ -254,8 +263,10 @@ def _ratio(timings: list[Timing], top: str, bottom: str) -> str:
 def _bench_line(timings: list[Timing], labels: int) -> str:
     return (
         f"bench: sail/duckdb={_ratio(timings, f'sail-{labels}', f'duckdb-{labels}')} "
-        f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')} "
-        f"labels200/labels20={_ratio(timings, f'sail-{SCALING[1]}', f'sail-{SCALING[0]}')}"
+        f"labels200same/labels20={_ratio(timings, 'sail-200same', 'sail-20')} "
+        f"sail200/sail20={_ratio(timings, 'sail-200', 'sail-20')} "
+        f"floor200/floor20={_ratio(timings, 'duckdb-200', 'duckdb-20')} "
+        f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')}"
     )
 
 

@@ -353,14 +353,34 @@ def make_labels(count: int, data: DataSet) -> list[Label]:
     return labels
 
 
+def make_labels_over(count: int, base: list[Label]) -> list[Label]:
+    """`count` labels reading only the indicators of `base` (a `make_labels` list): its templates
+    in turn on the windows they had there, each cycle on other thresholds (a cycle that would
+    read another indicator, e.g. another pick, is skipped for the next)."""
+    templates = {template.__name__: template for template in _templates()}
+    allowed = {indicator.name for label in base for indicator in label.indicators}
+    used = [(label.config["id"].rsplit("_", 1)[0], n) for n, label in enumerate(base) if label.config["method"] != "import"]
+    labels = [label for label in base if label.config["method"] == "import"]
+    for n in range(1, count):
+        name, position = used[(n - 1) % len(used)]
+        cycle = (n - 1) // len(used)
+        label = templates[name](f"{name}_{n:03d}", WINDOWS[position % len(WINDOWS)], cycle)
+        while not {indicator.name for indicator in label.indicators} <= allowed:
+            cycle += 1
+            label = templates[name](f"{name}_{n:03d}", WINDOWS[position % len(WINDOWS)], cycle)
+        labels.append(label)
+    return labels
+
+
 @dataclass
 class Workload:
     labels: list[Label]
     indicators: dict[str, Indicator]
 
 
-def workload(count: int, data: DataSet) -> Workload:
-    labels = make_labels(count, data)
+def workload(count: int, data: DataSet, indicators_of: int | None = None) -> Workload:
+    """`count` labels; with `indicators_of`, reading only the indicators of that many labels."""
+    labels = make_labels(count, data) if indicators_of is None else make_labels_over(count, make_labels(indicators_of, data))
     indicators: dict[str, Indicator] = {}
     for label in labels:
         for indicator in label.indicators:

@@ -25,7 +25,7 @@ from labelspark.config.labels import (
 )
 from labelspark.rules.spark import RuleCompiler
 from labelspark.spark_types import SPARK_TYPE_OF_KIND
-from labelspark.udfs import as_text, bucket_name, bucket_names
+from labelspark.udfs import as_text, bucket_name
 
 IMPORTED = "__import_{}"  # column of an import label's values, joined on the entity key
 QUANTILES = "__quantiles_{}"  # column of an indicator's quantiles (one row, cross-joined)
@@ -41,24 +41,9 @@ class Context:
 
 
 @dataclass(frozen=True)
-class KnownValues:
-    """Counted in the one global aggregation: a `count(when(...))` per value the config names."""
-
-    missing: Column  # the entity counts with the nulls
-    cases: list[tuple[Column, Column]]  # (value as text, whether the entity holds it)
-
-
-@dataclass(frozen=True)
-class OpenValues:
-    """Counted after unpivoting: the entity's values as an array of text, grouped by value."""
-
-    values: Column
-
-
-@dataclass(frozen=True)
 class Method:
     column: Callable[[Any, Context], Column]
-    counted: Callable[[Any, Column], KnownValues | OpenValues]
+    counted: Callable[[Any, Column], Column]  # the label's value as `label_stats` counts it (`_counted`)
 
 
 def _rules(label: RulesLabel, context: Context) -> Column:
@@ -91,27 +76,17 @@ def _imported(label: ImportLabel, context: Context) -> Column:
     return F.col(IMPORTED.format(label.id))
 
 
-def _counted(label, column: Column) -> KnownValues | OpenValues:
-    """By the values the config names (`known_values`), else by whatever values there are;
-    a list label counts each element once per entity, an empty list with the nulls."""
-    known = label.known_values
+def _counted(label, column: Column) -> Column:
+    """The text `label_stats` counts: the value as text (null with the nulls), or for a list
+    label the array of its distinct elements (an empty list counts with the nulls)."""
     if label.type == "list":
-        if known is None:
-            return OpenValues(F.when(F.size(column) > 0, F.array_distinct(column)).otherwise(F.array(F.lit(None).cast("string"))))
-        holds = [(as_text(F.lit(v), "string"), F.array_contains(column, F.lit(str(v)))) for v in known]
-        return KnownValues(column.isNull() | (F.size(column) == 0), holds)
-    if known is None:
-        return OpenValues(F.array(as_text(column, label.type)))
-    typed = SPARK_TYPE_OF_KIND[label.type]
-    return KnownValues(column.isNull(), [(as_text(F.lit(v).cast(typed), label.type), column == F.lit(v).cast(typed)) for v in known])
+        return F.when(F.size(column) > 0, F.array_distinct(column)).otherwise(F.array(F.lit(None).cast("string")))
+    return as_text(column, label.type)
 
 
-def _counted_in_buckets(label: MetricLabel, column: Column) -> KnownValues | OpenValues:
-    """A metric with `buckets` counts its bucket names (all known from the config)."""
-    if not label.buckets:
-        return _counted(label, column)
-    bucket = bucket_name(column, label.buckets)
-    return KnownValues(column.isNull(), [(F.lit(name), bucket == F.lit(name)) for name in bucket_names(label.buckets)])
+def _counted_in_buckets(label: MetricLabel, column: Column) -> Column:
+    """A metric with `buckets` counts its bucket names."""
+    return bucket_name(column, label.buckets) if label.buckets else _counted(label, column)
 
 
 METHODS: dict[type, Method] = {

@@ -1,8 +1,13 @@
-"""label_history: SCD type 2 versions of every entity's label values, advanced by one MERGE per run.
+"""label_history: SCD type 2 versions of every entity's label values, advanced once per run.
 
 A value that changes on D closes the current version (valid_to = D, exclusive) and opens one
 from D; a value or entity that disappears closes its version. Only labels present in the
 day's snapshot are touched: a disabled label's history stays as it was.
+
+A day's changes are found by one full outer join of the versions with the day's values, and
+the table is rewritten with them in one commit. Sail's MERGE took 3x as long for the
+same result (benchmarks/RESULTS.md). Writing only the changed rows needs deletion vectors,
+which Sail writes but delta-rs 1.6 (the readers) cannot read.
 """
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
 from labelspark.derived.history import history_values
+from labelspark.storage.delta import create_table, date_literal, nullable, read_table, run_sql_on
 
 
 def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
@@ -21,26 +26,37 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
     if not labels:  # every label disabled: no history to touch
         return
     today = history_values(snapshot, project, labels)
-    day = date_literal(run_date)
     key = project.key
-    if read_table(spark, path) is None:
+    history = read_table(spark, path)
+    if history is None:
         create_table(today.select(
             key, "label_id", "value", F.lit(run_date).alias("valid_from"),
             F.lit(None).cast("date").alias("valid_to"), F.lit(True).alias("is_current"),
         ), path)
         return
     if changed_on(spark, path, run_date):
+        day = date_literal(run_date)
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")
         run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL, is_current = true WHERE valid_to = {day}")
-    # label ids are validated identifiers ([a-z][a-z0-9_]*), safe as SQL string literals
-    touched = ", ".join(f"'{label.id}'" for label in labels)
-    merge(
-        spark, today, path,
-        f"ON t.`{key}` = s.`{key}` AND t.label_id = s.label_id AND t.value = s.value AND t.is_current "
-        f"WHEN NOT MATCHED THEN INSERT (`{key}`, label_id, value, valid_from, valid_to, is_current) "
-        f"VALUES (s.`{key}`, s.label_id, s.value, {day}, NULL, true) "
-        f"WHEN NOT MATCHED BY SOURCE AND t.is_current AND t.label_id IN ({touched}) "
-        f"THEN UPDATE SET valid_to = {day}, is_current = false",
+        history = read_table(spark, path)
+    advanced = advanced_history(history, today, key, [label.id for label in labels], run_date)
+    nullable(advanced).write.format("delta").mode("overwrite").save(path)
+
+
+def advanced_history(history: DataFrame, today: DataFrame, key: str, label_ids: list[str], run_date: dt.date) -> DataFrame:
+    """`history` with the current versions of `label_ids` that `today` (key, label_id, value)
+    no longer holds closed on `run_date`, and today's new values opened: one full outer join
+    of the versions with today's values, matching current versions only."""
+    t, s = history.alias("t"), today.alias("s")
+    same = [F.col(f"t.{c}") == F.col(f"s.{c}") for c in (key, "label_id", "value")]
+    joined = t.join(s, [*same, F.col("t.is_current")], "full")
+    new = F.col(f"t.{key}").isNull()
+    closes = F.col("t.is_current") & F.col(f"s.{key}").isNull() & F.col("t.label_id").isin(label_ids)
+    return joined.select(
+        *(F.when(new, F.col(f"s.{c}")).otherwise(F.col(f"t.{c}")).alias(c) for c in (key, "label_id", "value")),
+        F.when(new, F.lit(run_date)).otherwise(F.col("t.valid_from")).alias("valid_from"),
+        F.when(closes, F.lit(run_date)).otherwise(F.col("t.valid_to")).alias("valid_to"),
+        (new | (F.col("t.is_current") & ~closes)).alias("is_current"),
     )
 
 

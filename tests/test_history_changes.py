@@ -1,0 +1,38 @@
+"""One day's change to label_history, on in-memory frames: which versions close, which open."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyspark.sql import types as T
+
+from labelspark.storage.history import advanced_history
+from tests.support.frames import assert_rows, expected_frame
+
+pytestmark = pytest.mark.portable
+
+D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+VERSIONS = [("member_id", T.StringType()), ("label_id", T.StringType()), ("value", T.StringType()),
+            ("valid_from", T.DateType()), ("valid_to", T.DateType()), ("is_current", T.BooleanType())]
+VALUES = [("member_id", T.StringType()), ("label_id", T.StringType()), ("value", T.StringType())]
+
+
+def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest(spark):
+    history = expected_frame(spark, VERSIONS, [
+        ("m1", "tier", "gold", D1, D2, False),  # an old version: m1 went gold -> silver on D2
+        ("m1", "tier", "silver", D2, None, True),  # back to gold on D3: closes
+        ("m2", "tier", "gold", D1, None, True),  # unchanged
+        ("m3", "tier", "bronze", D1, None, True),  # m3 has left: closes
+        ("m2", "old", "x", D1, None, True),  # a label not run today: untouched
+    ])
+    today = expected_frame(spark, VALUES, [("m1", "tier", "gold"), ("m2", "tier", "gold"), ("m4", "tier", "bronze")])
+    expected = expected_frame(spark, VERSIONS, [
+        ("m1", "tier", "gold", D1, D2, False),
+        ("m1", "tier", "silver", D2, D3, False),
+        ("m1", "tier", "gold", D3, None, True),
+        ("m2", "tier", "gold", D1, None, True),
+        ("m3", "tier", "bronze", D1, D3, False),
+        ("m2", "old", "x", D1, None, True),
+        ("m4", "tier", "bronze", D3, None, True),
+    ])
+    assert_rows(advanced_history(history, today, "member_id", ["tier"], D3), expected)
