@@ -28,9 +28,11 @@ def test_dry_run_prints_a_complete_spark_submit_line():
     assert done.returncode == 0, done.stderr
     line = done.stdout.strip()
     assert line.startswith("spark-submit ")
-    # the jars pinned for Spark 4.1 from the local folder: Delta only (no search connector exists for Spark 4)
+    # the jars pinned for Spark 4.1 from the local folder: Delta and PostgreSQL's JDBC driver
+    # (no search connector exists for Spark 4)
     folder = "/jars/spark-4.1"
-    assert f"--jars {folder}/delta-spark_2.13-4.1.0.jar\\,{folder}/delta-storage-4.1.0.jar " in line
+    assert (f"--jars {folder}/delta-spark_2.13-4.1.0.jar\\,{folder}/delta-storage-4.1.0.jar"
+            f"\\,{folder}/postgresql-42.7.14.jar ") in line
     for setting in ("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
                     "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
                     "spark.speculation=false", "spark.sql.adaptive.enabled=true", "spark.sql.shuffle.partitions=2000"):
