@@ -93,7 +93,7 @@ def after_the_snapshot_is_written(running: Running, root) -> None:
 
 
 def during_publish(running: Running, root) -> None:
-    running.wait_until(running.logged("/_bulk "), "its first bulk request")
+    running.wait_until(running.logged("/_bulk"), "its first bulk request")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
