@@ -139,9 +139,11 @@ def test_a_killed_executor_is_replaced_and_the_job_writes_what_sail_writes(tmp_p
     assert_same_tables(sail[MONDAY] / "warehouse", tmp_path / "warehouse")
 
 
+@pytest.mark.parametrize("cluster", ["4.x"], indirect=True)
 def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(tmp_path, cluster, sail):
     """A warehouse Sail started, continued on the cluster; its driver killed after the snapshot
-    is written and before the stats are: the next driver restores, then runs the day again."""
+    is written and before the stats are: the next driver restores, then runs the day again.
+    On one line only (CI's time): the restore is delta-rs's, whichever line wrote the tables."""
     config = project_from(sail[MONDAY], tmp_path / "project")
     killed = Submitted(cluster, "jobs/compute_labels.py", config, TUESDAY)
     killed.wait_for(f"label_snapshot {TUESDAY}: ")
