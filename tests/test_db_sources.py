@@ -17,6 +17,7 @@ import yaml
 
 from labelspark import sparkjars
 from labelspark.demo import write_demo
+from tests.support.prerequisites import missing
 from tests.support.postgres import PASSWORD, USER, Postgres, running_postgres
 from tests.support.warehouse import assert_same_tables, run_dates
 
@@ -78,7 +79,7 @@ def test_classic_spark_reads_postgres_and_a_catalog_table_as_it_reads_parquet(tm
 
 def test_sail_reads_postgres_with_pysails_jdbc_reader_as_it_reads_parquet(tmp_path, postgres, signed_in):
     if not _installed("connectorx"):
-        _missing("Sail's jdbc reader needs connectorx: pip install 'pysail[jdbc]'")
+        missing("Sail's jdbc reader needs connectorx: pip install 'pysail[jdbc]'")
     files = write_demo(tmp_path / "files")
     database = from_database(write_demo(tmp_path / "database"), postgres)
 
@@ -147,16 +148,10 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def _fetch_driver() -> None:
     """PostgreSQL's driver jar (and Delta's) in the folder a local session takes its jars from."""
     if shutil.which("mvn") is None:
-        _missing("needs Maven (mvn) on PATH to fetch PostgreSQL's JDBC driver: apt-get install maven")
+        missing("needs Maven (mvn) on PATH to fetch PostgreSQL's JDBC driver: apt-get install maven")
     folder = os.environ.get(sparkjars.JARS_VARIABLE)
     done = subprocess.run([str(ROOT / "scripts" / "fetch-jars.sh"), *filter(None, [folder])],
                           env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=600)

@@ -168,10 +168,9 @@ print(publish(spark, load_project(sys.argv[1]), snapshot, datetime.date(2026, 4,
 """
 
 
+@pytest.mark.parametrize("search_node", ["elasticsearch"], indirect=True)  # opensearch-hadoop has no Scala 2.12 module on Maven Central
 def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     """ES-Hadoop (Spark 3.5, the connector of labelspark/jars.txt) from a pyspark 3.5 interpreter."""
-    if search_node.engine != "elasticsearch":
-        pytest.skip("no ES-Hadoop for OpenSearch on Spark 3.5 / Scala 2.12: opensearch-hadoop's module is not on Maven Central")
     spark35 = python_of("3.5")
     root = Path(__file__).resolve().parents[1]
     folder = subprocess.run([str(root / "scripts" / "fetch-jars.sh")], env={**os.environ, "PYTHON": spark35},

@@ -22,7 +22,8 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import pytest
+
+from tests.support.prerequisites import missing
 
 BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
 INSTALL = "apt-get install postgresql"
@@ -70,10 +71,7 @@ class Postgres:
 def running_postgres() -> Iterator[Postgres]:
     """Starts a fresh cluster on a free loopback port; stops it and removes its folder on exit."""
     if not BINARIES:
-        message = f"needs PostgreSQL's server binaries under /usr/lib/postgresql: {INSTALL}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"needs PostgreSQL's server binaries under /usr/lib/postgresql: {INSTALL}")
     bin = BINARIES[-1].parent
     run_as = "nobody" if os.geteuid() == 0 else None
     root = Path(tempfile.mkdtemp(prefix="labelspark-pg-"))

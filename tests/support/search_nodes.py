@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.prerequisites import missing
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "search-node.sh"
 ENGINES = ("elasticsearch", "opensearch")
 PREREQUISITES = {"java": "apt-get install openjdk-17-jdk-headless", "mvn": "apt-get install maven", "curl": "apt-get install curl"}
@@ -72,11 +74,9 @@ def missing_prerequisite() -> str | None:
 @pytest.fixture(scope="session", params=ENGINES)
 def search_node(request):
     """A running, initially empty node of each server in turn."""
-    missing = missing_prerequisite()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
+    absent = missing_prerequisite()
+    if absent:
+        missing(absent)
     node = SearchNode(request.param)
     node.wipe()
     node.start()
