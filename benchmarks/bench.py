@@ -1,6 +1,6 @@
 """labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
 
-    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling] [--only ENGINE]
+    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling] [--only ENGINE] [--sail-memory 2g]
 
 Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
 labels, then times each of these end to end in a fresh process, sampling the peak resident
@@ -41,6 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import RUN_DATE, data_set  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
 
+from labelspark.engine_errors import SAIL_MEMORY  # noqa: E402
+
+SAIL_ENV = dict(os.environ)
 SCALING = ("20", "200", "600", "200same")  # label counts; `same`: over the indicators of the first
 ENGINES = ("sail", "duckdb", "spark")
 
@@ -57,6 +60,8 @@ class Timing:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.sail_memory:
+        SAIL_ENV[SAIL_MEMORY] = str(args.sail_memory)
     work = Path(args.work_dir).resolve()
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -105,7 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--work-dir", default=str(Path(__file__).resolve().parent / ".work"), help="data, configs, outputs and logs")
     parser.add_argument("--spark-driver-memory", default="8g", help="heap of the classic Spark driver (local mode runs in it)")
     parser.add_argument("--no-spark", action="store_true", help="skip the classic Spark run")
+    parser.add_argument("--sail-memory", type=_bytes, help="Sail's memory pool, e.g. 2g: beyond it Sail spills (default: labelspark's, a quarter of the machine's memory)")
     return parser
+
+
+def _bytes(size: str) -> int:
+    units = {"k": 2**10, "m": 2**20, "g": 2**30}
+    return int(float(size[:-1]) * units[size[-1].lower()]) if size[-1].lower() in units else int(size)
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,7 @@ def _spark_env(driver_memory: str) -> dict:
 
 
 def _time_sail(run: Run, logs: Path) -> Timing:
-    return _time(f"sail-{run.labels}", "sail", run.labels, logs, _labelspark(run.config), os.environ, run.warehouse)
+    return _time(f"sail-{run.labels}", "sail", run.labels, logs, _labelspark(run.config), SAIL_ENV, run.warehouse)
 
 
 def _time_duckdb(run: Run, logs: Path) -> Timing:

@@ -3,6 +3,8 @@ gives one (classic Spark, Spark Connect servers), by its message only where it g
 (Sail 0.7 raises AnalysisException without a condition; py4j errors the JVM did not classify)."""
 from __future__ import annotations
 
+import os
+
 from pyspark.errors import PySparkException
 
 from labelspark.errors import EngineError, LabelsparkError
@@ -11,6 +13,8 @@ NO_DELTA = ("this Spark session has no Delta Lake: fetch the jars with scripts/f
             "submit with scripts/submit.sh, or use --engine sail")
 _MISSING_TABLE = {"PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_PATH_DOES_NOT_EXIST"}
 _MISSING_TABLE_TEXT = ("is not a Delta table", "No commit files found", "doesn't exist", "does not exist")
+_OUT_OF_MEMORY_TEXT = ("Resources exhausted", "Failed to allocate additional")  # DataFusion's memory pool
+SAIL_MEMORY = "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE"
 
 
 def condition_of(exc: BaseException) -> str | None:
@@ -36,4 +40,13 @@ def converted(exc: BaseException) -> LabelsparkError | None:
     text = str(exc)
     if condition == "DATA_SOURCE_NOT_FOUND" or (condition is None and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text)):
         return EngineError(NO_DELTA)
+    if condition is None and any(part in text for part in _OUT_OF_MEMORY_TEXT):
+        return EngineError(_out_of_memory())
     return None
+
+
+def _out_of_memory() -> str:
+    pool = os.environ.get(SAIL_MEMORY, "")
+    size = f"{int(pool) / 2**30:.2f} GiB" if pool.isdigit() else "its bound"
+    return (f"the embedded engine needed more than its memory pool ({size}: {SAIL_MEMORY}, a quarter of the machine's "
+            f"memory unless set) for work that cannot spill to disk: set {SAIL_MEMORY} higher, or run on a cluster with --engine spark")

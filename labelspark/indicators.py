@@ -83,10 +83,25 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
                 views.append(make(result).alias(aliases[definition]))
             result = F.col(aliases[definition])
         outputs.append(aggregate.read(result).alias(indicator_name))
-    aggregated = df.groupBy(entity).agg(*columns)
+    rows = df if one_row_each else clustered_by(df, entity)
+    aggregated = rows.groupBy(entity).agg(*columns)
     if views:
         aggregated = aggregated.select("*", *views)
     return aggregated.select(project.key, *outputs)
+
+
+def clustered_by(df: DataFrame, entity: Column) -> DataFrame:
+    """`df` hash-partitioned on the entity (`spark.sql.shuffle.partitions` parts) and sorted
+    within each part, so that the aggregation streams over one entity at a time.
+
+    Rows of a source are not stored by entity, so Sail's partial aggregation gave up and sent
+    every row's aggregate states through the shuffle (5.9 GB at 10^6 users, and at 10^7 a
+    final aggregation that spilled 38 GB and counting); a sort spills its input once, and
+    the sorted aggregation holds one entity. Classic Spark shuffles the rows instead of
+    their partial states, which its partial aggregation barely reduced either.
+    """
+    partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    return df.repartition(partitions, entity).sortWithinPartitions(entity)
 
 
 def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:

@@ -2,6 +2,7 @@
 `--allow-future`; the busy (75) and interrupted (130/143) codes are tested with the lock and
 the interrupts."""
 import datetime as dt
+import os
 import subprocess
 import sys
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from deltalake import DeltaTable
 
 from labelspark.demo import write_demo
+from labelspark.engine_errors import SAIL_MEMORY
 
 
 def labelspark(*args, cwd):
@@ -36,3 +38,13 @@ def test_allow_future_runs_a_date_after_today(tmp_path):
     assert done.returncode == 0, done.stderr
     snapshot = DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table()
     assert set(snapshot["snapshot_date"].to_pylist()) == {tomorrow}
+
+
+def test_running_out_of_the_embedded_engines_memory_names_the_setting_to_raise(tmp_path):
+    config = write_demo(tmp_path / "demo")
+    tiny_pool = {**os.environ, SAIL_MEMORY: str(256 * 1024)}  # below what one sort reserves
+    done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=tiny_pool)
+    assert done.returncode == 1, done.stderr
+    assert f"memory pool (0.00 GiB: {SAIL_MEMORY}" in done.stderr and f"set {SAIL_MEMORY} higher" in done.stderr
+    assert not (tmp_path / "demo" / "warehouse" / "label_snapshot").exists()

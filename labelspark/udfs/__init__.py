@@ -11,7 +11,6 @@ from labelspark.udfs.columns import (
     mode_of,
     null_false,
     sorted_distinct_of,
-    stacked,
     strip_whitespace,
     within_last,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "pick",
     "sortable",
     "sorted_distinct_of",
-    "stacked",
     "strip_whitespace",
     "try_cast",
     "within_last",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -60,13 +59,6 @@ def within_last(day: Column, run_date: dt.date, days: int) -> Column:
     """True where `day` is one of the `days` calendar days ending with `run_date`, inclusive."""
     start = run_date - dt.timedelta(days=days - 1)
     return day.between(F.lit(start), F.lit(run_date))
-
-
-def stacked(columns: Mapping[str, Column], value: str) -> Column:
-    """One row per entry, (label_id, `value`): a generator for `select`. `stack` rather than
-    exploding an array of structs, which took a quarter longer on Sail."""
-    pairs = (part for label_id, column in columns.items() for part in (F.lit(label_id), column))
-    return F.stack(F.lit(len(columns)), *pairs).alias("label_id", value)
 
 
 def as_text(value: Column, kind: str) -> Column:
