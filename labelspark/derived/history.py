@@ -1,12 +1,11 @@
 """label_history's rows of one day: the values an entity holds, as text, one row per label."""
 from __future__ import annotations
 
-import functools
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
+from labelspark.derived.unions import union_all
 from labelspark.udfs import as_text
 
 
@@ -17,10 +16,9 @@ def history_values(snapshot: DataFrame, project: Project, labels: list) -> DataF
     anything is made of them. Sail's `stack` of every label made all entities x labels rows
     first (writing 31.8 million rows of 50 labels: 10.9 s CPU against 8.1 s).
     """
-    per_label = (
+    return union_all([
         snapshot.where(F.col(label.id).isNotNull()).select(
             project.key, F.lit(label.id).alias("label_id"), as_text(F.col(label.id), label.type).alias("value"),
         )
         for label in labels
-    )
-    return functools.reduce(DataFrame.unionAll, per_label)
+    ])
