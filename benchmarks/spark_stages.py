@@ -3,7 +3,8 @@
     python benchmarks/spark_stages.py EVENT_LOG [--log RUN_LOG]
 
 Run the job with `spark.eventLog.enabled=true` and `spark.eventLog.dir=file:///tmp/spark-events`
-(`LABELSPARK_EXTRA_CONF` of scripts/submit.sh). Each line: the execution's start (local time), wall
+(`LABELSPARK_EXTRA_CONF` of scripts/submit.sh); EVENT_LOG is the application's file or, as Spark
+4 writes it, its folder of `events_N_*` files (uncompressed or zstd, Spark 4's default). Each line: the execution's start (local time), wall
 seconds, the task time of its stages summed over executors, rows read from files, shuffle bytes
 written and bytes written to files. With `--log` (labelspark's log of the same run) each execution
 is headed by the log line it follows, so the figures group by phase of the job.
@@ -17,6 +18,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import pyarrow as pa
+
 METRICS = {
     "internal.metrics.executorRunTime": "task_ms",
     "internal.metrics.input.recordsRead": "rows_read",
@@ -28,7 +31,7 @@ METRICS = {
 def executions(event_log: Path) -> list[dict]:
     """SQL executions in start order, with the metrics of their stages summed."""
     started, ended, stage_execution, totals = {}, {}, {}, defaultdict(lambda: defaultdict(int))
-    for line in event_log.read_text().splitlines():
+    for line in _lines(event_log):
         event = json.loads(line)
         kind = event["Event"]
         if kind.endswith("SQLExecutionStart"):
@@ -52,6 +55,16 @@ def executions(event_log: Path) -> list[dict]:
         for e in sorted(started, key=started.get)
         if totals[e]
     ]
+
+
+def _lines(event_log: Path) -> list[str]:
+    """The events of a log file, or of a rolling log's folder in order."""
+    parts = sorted(event_log.glob("events_*"), key=lambda p: int(p.name.split("_")[1])) if event_log.is_dir() else [event_log]
+    text = []
+    for part in parts:
+        with pa.input_stream(str(part), compression="zstd" if part.suffix == ".zstd" else None) as stream:
+            text += stream.read().decode().splitlines()
+    return text
 
 
 def phases(run_log: Path) -> list[tuple[dt.time, str]]:
