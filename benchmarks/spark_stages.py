@@ -4,9 +4,9 @@
 
 Run the job with `spark.eventLog.enabled=true` and `spark.eventLog.dir=file:///tmp/spark-events`
 (`LABELSPARK_EXTRA_CONF` of scripts/submit.sh); EVENT_LOG is the application's file or, as Spark
-4 writes it, its folder of `events_N_*` files (uncompressed or zstd, Spark 4's default). Each line: the execution's start (local time), wall
-seconds, the task time of its stages summed over executors, rows read from files, shuffle bytes
-written and bytes written to files. With `--log` (labelspark's log of the same run) each execution
+4 writes it, its folder of `events_N_*` files (uncompressed or zstd, Spark 4's default). Each
+line: the execution's start (local time), wall seconds, the task time of its stages summed over
+executors, rows read from files, shuffle bytes written and bytes written to files. With `--log` (labelspark's log of the same run) each execution
 is headed by the log line it follows, so the figures group by phase of the job.
 """
 from __future__ import annotations
@@ -40,15 +40,14 @@ def executions(event_log: Path) -> list[dict]:
             ended[event["executionId"]] = event["time"]
         elif kind == "SparkListenerJobStart":
             execution = (event.get("Properties") or {}).get("spark.sql.execution.id")
-            for stage in event["Stage IDs"]:
-                if execution is not None:
-                    stage_execution[stage] = int(execution)
+            if execution is not None:
+                stage_execution.update(dict.fromkeys(event["Stage IDs"], int(execution)))
         elif kind == "SparkListenerStageCompleted":
             info = event["Stage Info"]
             execution = stage_execution.get(info["Stage ID"])
-            for accumulable in info.get("Accumulables", []):
+            for accumulable in info.get("Accumulables", []) if execution is not None else []:
                 name = METRICS.get(accumulable.get("Name"))
-                if name and execution is not None:
+                if name:
                     totals[execution][name] += int(accumulable.get("Value", 0))
     return [
         {"start": started[e], "seconds": (ended.get(e, started[e]) - started[e]) / 1000, **totals[e]}

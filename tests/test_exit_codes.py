@@ -13,8 +13,8 @@ from labelspark.demo import write_demo
 from labelspark.engine_errors import SAIL_MEMORY
 
 
-def labelspark(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "labelspark", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+def labelspark(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "labelspark", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def tomorrow_in_the_demo_timezone() -> dt.date:
@@ -43,8 +43,7 @@ def test_allow_future_runs_a_date_after_today(tmp_path):
 def test_running_out_of_the_embedded_engines_memory_names_the_setting_to_raise(tmp_path):
     config = write_demo(tmp_path / "demo")
     tiny_pool = {**os.environ, SAIL_MEMORY: str(256 * 1024)}  # below what one sort reserves
-    done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=tiny_pool)
+    done = labelspark("run", str(config), "--date", "2026-03-31", cwd=tmp_path, env=tiny_pool)
     assert done.returncode == 1, done.stderr
     assert f"memory pool (0.00 GiB: {SAIL_MEMORY}" in done.stderr and f"set {SAIL_MEMORY} higher" in done.stderr
     assert not (tmp_path / "demo" / "warehouse" / "label_snapshot").exists()
