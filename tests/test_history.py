@@ -340,6 +340,36 @@ def test_history_follows_three_runs_in_date_order(spark, ws):
     assert ws.snapshot(D1) == SNAPSHOT_D1  # earlier partitions kept
 
 
+def test_a_day_adds_closed_versions_and_leaves_the_earlier_ones_where_they_were(spark, ws):
+    """Closed versions are a partition of their own that an ordinary day appends to: the files
+    D2 wrote there are still the table's after D3 (and the answers are the same)."""
+    step(spark, ws, D1, MEMBERS_1, ORDERS_1)
+    step(spark, ws, D2, MEMBERS_2, ORDERS_2)
+    table = DeltaTable(str(ws.warehouse / "label_history"))
+    assert table.metadata().partition_columns == ["is_current"]
+    closed_on_d2 = {f for f in table.file_uris() if "is_current=false" in f}
+    assert closed_on_d2
+
+    step(spark, ws, D3, MEMBERS_3, ORDERS_3)
+
+    assert closed_on_d2 < set(DeltaTable(str(ws.warehouse / "label_history")).file_uris())
+    assert ws.history() == HISTORY_D3
+
+
+def test_a_history_written_before_the_partitioning_advances_the_same(spark, ws):
+    step(spark, ws, D1, MEMBERS_1, ORDERS_1)
+    path = str(ws.warehouse / "label_history")
+    spark.read.format("delta").load(path).write.format("delta").save(path + "_flat")
+    shutil.rmtree(path)
+    shutil.move(path + "_flat", path)
+    assert DeltaTable(path).metadata().partition_columns == []
+
+    step(spark, ws, D2, MEMBERS_2, ORDERS_2)
+    step(spark, ws, D3, MEMBERS_3, ORDERS_3)
+
+    assert ws.history() == HISTORY_D3
+
+
 def test_rerunning_the_latest_date_with_the_same_data_changes_nothing(spark, ws):
     step(spark, ws, D1, MEMBERS_1, ORDERS_1)
     step(spark, ws, D2, MEMBERS_2, ORDERS_2)

@@ -18,16 +18,14 @@ VALUES = [("member_id", T.StringType()), ("label_id", T.StringType()), ("value",
 
 
 def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest(spark):
-    history = expected_frame(spark, VERSIONS, [
-        ("m1", "tier", "gold", D1, D2, False),  # an old version: m1 went gold -> silver on D2
-        ("m1", "tier", "silver", D2, None, True),  # back to gold on D3: closes
+    current = expected_frame(spark, VERSIONS, [
+        ("m1", "tier", "silver", D2, None, True),  # gold -> silver on D2, back to gold on D3: closes
         ("m2", "tier", "gold", D1, None, True),  # unchanged
         ("m3", "tier", "bronze", D1, None, True),  # m3 has left: closes
         ("m2", "old", "x", D1, None, True),  # a label not run today: untouched
     ])
     today = expected_frame(spark, VALUES, [("m1", "tier", "gold"), ("m2", "tier", "gold"), ("m4", "tier", "bronze")])
-    expected = expected_frame(spark, VERSIONS, [
-        ("m1", "tier", "gold", D1, D2, False),
+    expected = expected_frame(spark, VERSIONS, [  # what replaces the current versions
         ("m1", "tier", "silver", D2, D3, False),
         ("m1", "tier", "gold", D3, None, True),
         ("m2", "tier", "gold", D1, None, True),
@@ -35,4 +33,4 @@ def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest
         ("m2", "old", "x", D1, None, True),
         ("m4", "tier", "bronze", D3, None, True),
     ])
-    assert_rows(advanced_history(history, today, "member_id", ["tier"], D3), expected)
+    assert_rows(advanced_history(current, today, "member_id", ["tier"], D3), expected)

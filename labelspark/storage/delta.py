@@ -66,8 +66,14 @@ def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str
     if read_table(spark, path) is None:
         create_table(df, path, partition_by=column)
     else:
-        writer = nullable(df, column).write.format("delta").mode("overwrite")
-        writer.option("replaceWhere", f"{column} = {date_literal(day)}").save(path)
+        replace_rows(df, path, f"{column} = {date_literal(day)}", partition_column=column)
+
+
+def replace_rows(df: DataFrame, path: str, predicate: str, partition_column: str) -> None:
+    """Replaces the rows of the Delta table at `path` that match `predicate` (SQL text) with
+    `df`, every row of which matches it too, in one commit."""
+    writer = nullable(df, partition_column).write.format("delta").mode("overwrite")
+    writer.option("replaceWhere", predicate).save(path)
 
 
 def merge(spark: SparkSession, source: DataFrame, path: str, statement: str) -> None:
