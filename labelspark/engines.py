@@ -74,6 +74,9 @@ def _sail_session() -> Iterator[SparkSession]:
     os.environ.setdefault("SAIL_RUNTIME__MEMORY_POOL__TYPE", "fair")
     os.environ.setdefault(SAIL_MEMORY, str(sail_memory_bytes()))
     os.environ.setdefault("SAIL_PARQUET__MAX_ROW_GROUP_SIZE", str(128 * 1024))
+    # joins that sort and spill: a hash join holds its whole build side in the pool, and
+    # history's daily join of 3.2*10^8 current versions (10^7 users) overran a 2 GiB pool
+    os.environ.setdefault("SAIL_OPTIMIZER__PREFER_HASH_JOIN", "false")
     try:
         from pysail.spark import SparkConnectServer
     except ImportError as exc:  # pragma: no cover - pysail is a dependency
