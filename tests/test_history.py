@@ -356,7 +356,7 @@ def test_a_day_adds_closed_versions_and_leaves_the_earlier_ones_where_they_were(
     assert ws.history() == HISTORY_D3
 
 
-def test_a_history_written_before_the_partitioning_advances_the_same(spark, ws):
+def test_a_history_written_before_the_partitioning_is_partitioned_by_its_next_day(spark, ws):
     step(spark, ws, D1, MEMBERS_1, ORDERS_1)
     path = str(ws.warehouse / "label_history")
     spark.read.format("delta").load(path).write.format("delta").save(path + "_flat")
@@ -365,6 +365,8 @@ def test_a_history_written_before_the_partitioning_advances_the_same(spark, ws):
     assert DeltaTable(path).metadata().partition_columns == []
 
     step(spark, ws, D2, MEMBERS_2, ORDERS_2)
+    assert DeltaTable(path).metadata().partition_columns == ["is_current"]
+    assert ws.history() == HISTORY_D2
     step(spark, ws, D3, MEMBERS_3, ORDERS_3)
 
     assert ws.history() == HISTORY_D3

@@ -61,6 +61,13 @@ def create_table(df: DataFrame, path: str, partition_by: str | None = None) -> N
     (writer.partitionBy(partition_by) if partition_by else writer).save(path)
 
 
+def replace_table(df: DataFrame, path: str, partition_by: str) -> None:
+    """Rewrites the Delta table at `path` as `df`, partitioned by `partition_by`, in one commit
+    (a table whose partitioning changes; every column but that one nullable)."""
+    writer = nullable(df, partition_by).write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    writer.partitionBy(partition_by).save(path)
+
+
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:
     """Writes `df` as the partition `column = day` in one commit, creating the table if needed."""
     if read_table(spark, path) is None:

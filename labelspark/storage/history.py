@@ -11,19 +11,22 @@ closed versions of earlier days, a dozen times the current ones after a year, ar
 read nor rewritten. Sail's MERGE took 3x as long as the join for the same result
 (benchmarks/RESULTS.md). Writing only the changed rows needs deletion vectors, which Sail
 writes but delta-rs 1.6 (the readers) cannot read. A table written before the partitioning
-advances the same way, rewriting its files that hold current versions.
+is rewritten partitioned by its next day, as every day rewrote it then.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.derived.history import history_values
-from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
+from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, replace_table, run_sql_on
 
+log = logging.getLogger(__name__)
 CURRENT = "is_current"  # the partition column: current versions apart from closed ones
 
 
@@ -46,8 +49,12 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
         run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL, {CURRENT} = true WHERE valid_to = {day}")
         history = read_table(spark, path)
     advanced = advanced_history(history.where(F.col(CURRENT)), today, key, [label.id for label in labels], run_date)
+    if _unpartitioned(path):
+        log.info("%s: rewritten once, partitioned by %s", path, CURRENT)
+        replace_table(advanced.unionByName(history.where(~F.col(CURRENT))), path, partition_by=CURRENT)
+        return
     # `is_current`, not `is_current = true`: Sail looks the comparison up in the min/max file
-    # statistics of an unpartitioned table (written before the partitioning), which booleans lack
+    # statistics of an unpartitioned table (one delta-rs cannot reach), which booleans lack
     replace_rows(advanced, path, f"{CURRENT} OR valid_to = {day}", partition_column=CURRENT)
 
 
@@ -67,6 +74,15 @@ def advanced_history(current: DataFrame, today: DataFrame, key: str, label_ids: 
         # never null (coalesce), as the partition column the table was created with
         F.coalesce(new | ~closes, F.lit(True)).alias(CURRENT),
     )
+
+
+def _unpartitioned(path: str) -> bool:
+    """Whether the table was written before the partitioning by `is_current`. A store delta-rs
+    cannot reach (hdfs://) counts as partitioned: such a table advances correctly either way."""
+    try:
+        return DeltaTable(path).metadata().partition_columns != [CURRENT]
+    except Exception:  # delta-rs raises a class of its own per store; the layout only saves time
+        return False
 
 
 def changed_on(spark: SparkSession, path: str, day: dt.date) -> bool:
