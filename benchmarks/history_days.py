@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pyspark.sql import functions as F  # noqa: E402
 
 from labelspark.config import load_project  # noqa: E402
-from labelspark.derived import history as day_values  # noqa: E402
+from labelspark.derived.history import history_values  # noqa: E402
+from labelspark.derived.unions import union_all  # noqa: E402
 from labelspark.engines import open_session  # noqa: E402
 from labelspark.storage import history  # noqa: E402
 from labelspark.storage.delta import create_table  # noqa: E402
@@ -44,19 +45,18 @@ def main() -> None:
         first_day = snapshots.agg(F.max("snapshot_date")).first()[0]
         snapshot = snapshots.where(F.col("snapshot_date") == F.lit(first_day)).drop("snapshot_date")
         labels = [label for label in project.enabled_labels if label.id in snapshot.columns]
-        values = day_values.history_values(snapshot, project, labels)
+        values = history_values(snapshot, project, labels)
+        # the next day's values: the snapshot's, ~3% of them changed
+        changed = (F.abs(F.hash(project.key, "label_id")) % CHANGED_ONE_IN) == 0
+        next_day = values.withColumn("value", F.when(changed, F.concat("value", F.lit("*"))).otherwise(F.col("value")))
         path = str(tables.parent / "history-days")
         for closed in args.closed:
             shutil.rmtree(path, ignore_errors=True)
             started = time.time()
             create_table(_versions(values, project.key, first_day, closed), path, partition_by=history.CURRENT)
             written = time.time() - started
-            # the next day's values: the snapshot's, ~3% of them changed
-            changed = (F.abs(F.hash(project.key, "label_id")) % CHANGED_ONE_IN) == 0
-            history.history_values = lambda *_: values.withColumn(
-                "value", F.when(changed, F.concat("value", F.lit("*"))).otherwise(F.col("value")))
             started = time.time()
-            history.advance_history(spark, snapshot, project, labels, path, first_day + dt.timedelta(days=1))
+            history.advance_versions(spark, next_day, project.key, [label.id for label in labels], path, first_day + dt.timedelta(days=1))
             print(f"closed per current {closed:>3}: table written in {written:6.1f} s, the next day in {time.time() - started:6.1f} s", flush=True)
         shutil.rmtree(path, ignore_errors=True)
 
@@ -68,10 +68,7 @@ def _versions(values, key: str, day: dt.date, closed: int):
     frames += [values.select(key, "label_id", F.concat("value", F.lit(f"~{k}")).alias("value"),
                              F.date_sub(F.lit(day), k + 1).alias("valid_from"), F.date_sub(F.lit(day), k).alias("valid_to"),
                              F.lit(False).alias(history.CURRENT)) for k in range(closed)]
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionAll(frame)
-    return union
+    return union_all(frames)
 
 
 if __name__ == "__main__":

@@ -56,16 +56,10 @@ def has_not_null_columns(df: DataFrame, allowed: set[str] = frozenset()) -> bool
 
 
 def create_table(df: DataFrame, path: str, partition_by: str | None = None) -> None:
-    """Writes `df` as a new Delta table, every column nullable."""
-    writer = nullable(df, partition_by).write.format("delta").mode("overwrite")
-    (writer.partitionBy(partition_by) if partition_by else writer).save(path)
-
-
-def replace_table(df: DataFrame, path: str, partition_by: str) -> None:
-    """Rewrites the Delta table at `path` as `df`, partitioned by `partition_by`, in one commit
-    (a table whose partitioning changes; every column but that one nullable)."""
+    """Writes `df` as the Delta table at `path` in one commit, every column nullable: a new
+    table, or one rewritten whole with another layout (`overwriteSchema`)."""
     writer = nullable(df, partition_by).write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    writer.partitionBy(partition_by).save(path)
+    (writer.partitionBy(partition_by) if partition_by else writer).save(path)
 
 
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:

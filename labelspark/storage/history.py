@@ -24,18 +24,21 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.derived.history import history_values
-from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, replace_table, run_sql_on
+from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
 
 log = logging.getLogger(__name__)
 CURRENT = "is_current"  # the partition column: current versions apart from closed ones
 
 
 def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
-    """Advances history to `run_date`, first undoing what an earlier (or failed) run of that date did."""
-    if not labels:  # every label disabled: no history to touch
-        return
-    today = history_values(snapshot, project, labels)
-    key = project.key
+    """Advances history to the values `labels` hold in the day's snapshot."""
+    if labels:  # every label disabled: no history to touch
+        advance_versions(spark, history_values(snapshot, project, labels), project.key, [label.id for label in labels], path, run_date)
+
+
+def advance_versions(spark: SparkSession, today: DataFrame, key: str, label_ids: list[str], path: str, run_date: dt.date) -> None:
+    """Advances history to `run_date`'s values `today` (key, label_id, value) of `label_ids`,
+    first undoing what an earlier (or failed) run of that date did."""
     history = read_table(spark, path)
     if history is None:
         create_table(today.select(
@@ -48,10 +51,10 @@ def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, 
         run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE valid_from = {day}")
         run_sql_on(spark, path, f"UPDATE {{table}} SET valid_to = NULL, {CURRENT} = true WHERE valid_to = {day}")
         history = read_table(spark, path)
-    advanced = advanced_history(history.where(F.col(CURRENT)), today, key, [label.id for label in labels], run_date)
+    advanced = advanced_history(history.where(F.col(CURRENT)), today, key, label_ids, run_date)
     if _unpartitioned(path):
         log.info("%s: rewritten once, partitioned by %s", path, CURRENT)
-        replace_table(advanced.unionByName(history.where(~F.col(CURRENT))), path, partition_by=CURRENT)
+        create_table(advanced.unionByName(history.where(~F.col(CURRENT))), path, partition_by=CURRENT)
         return
     # `is_current`, not `is_current = true`: Sail looks the comparison up in the min/max file
     # statistics of an unpartitioned table (one delta-rs cannot reach), which booleans lack
@@ -70,7 +73,7 @@ def advanced_history(current: DataFrame, today: DataFrame, key: str, label_ids: 
     return joined.select(
         *(F.when(new, F.col(f"s.{c}")).otherwise(F.col(f"t.{c}")).alias(c) for c in (key, "label_id", "value")),
         F.when(new, F.lit(run_date)).otherwise(F.col("t.valid_from")).alias("valid_from"),
-        F.when(closes, F.lit(run_date)).otherwise(F.col("t.valid_to")).alias("valid_to"),
+        F.when(closes, F.lit(run_date)).alias("valid_to"),  # null while current
         # never null (coalesce), as the partition column the table was created with
         F.coalesce(new | ~closes, F.lit(True)).alias(CURRENT),
     )
