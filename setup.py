@@ -11,9 +11,11 @@ setup(
     packages=find_packages(include=["labelspark", "labelspark.*"]),
     package_data={"labelspark": ["py.typed", "jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
+        # The Spark versions the Delta jars of labelspark/jars.txt support, as tested (a Delta jar
+        # breaks on other patch releases: tests/test_jars.py keeps this the union of its ranges).
         # A fresh install takes PySpark 4.1, whose Spark Connect client Sail 0.7 speaks (4.2+ is
         # refused); a Spark 3.5 cluster's Python keeps its PySpark 3.5 (classic engine only).
-        "pyspark>=3.5,<4.2",
+        "pyspark>=3.5.3,<=4.1.4",
         # the Spark Connect client's needs (PySpark 4.1's `connect` extra, named here because
         # 3.5's extra pins numpy<2, which today's pyarrow refuses)
         "grpcio>=1.76",

@@ -161,7 +161,7 @@ def _classic_spark() -> SparkSession:
         os.environ.pop(variable, None)
     builder = SparkSession.builder.config("spark.api.mode", "classic").appName("labelspark")
     if _under_spark_submit():
-        return builder.getOrCreate()
+        return _supported(builder.getOrCreate())
     cores = os.cpu_count() or 2
     builder = (
         builder.master("local[*]")
@@ -180,7 +180,7 @@ def _classic_spark() -> SparkSession:
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        spark = builder.getOrCreate()
     except Exception as exc:
         if "spark.jars.packages" not in settings:
             raise
@@ -188,3 +188,34 @@ def _classic_spark() -> SparkSession:
             f"Spark could not start with {origin} ({str(exc).splitlines()[0]}; Spark's log above says why): "
             f"fetch them with scripts/fetch-jars.sh, or set {sparkjars.JARS_VARIABLE} to a folder that holds them"
         ) from exc
+    try:
+        return _supported(spark)  # the JVM's Spark: SPARK_HOME may name another than the pyspark package
+    except EngineError:
+        spark.stop()
+        raise
+
+
+def _supported(spark: SparkSession) -> SparkSession:
+    """The session, when the Spark its driver runs is one the pinned Delta jar supports (on a
+    cluster it may differ from this Python's pyspark); else UnsupportedSpark, before any write.
+    A Delta release other than the pinned one (jars of the user's choice) is run, with a warning."""
+    jvm = spark.sparkContext._jvm
+    scala = sparkjars.spark_line(jvm.scala.util.Properties.versionNumberString())
+    pins = sparkjars.pins_for(spark.version, scala)
+    delta = _loaded_delta_version(jvm)
+    [pinned] = [pin for pin in pins if "delta-spark" in pin.coordinate]
+    if delta and delta != pinned.version:
+        log.warning("spark: Delta Lake %s on Spark %s; labelspark is tested with %s on Spark %s to %s",
+                    delta, spark.version, pinned.coordinate, pinned.first, pinned.last)
+    log.info("spark: Spark %s (Scala %s), Delta Lake %s", spark.version, scala, delta or "not loaded")
+    return spark
+
+
+def _loaded_delta_version(jvm) -> str | None:
+    """The Implementation-Version of the delta-spark jar the driver loaded (None: not found)."""
+    try:
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        return jvm.java.lang.Class.forName("org.apache.spark.sql.delta.DeltaLog", False, loader).getPackage().getImplementationVersion()
+    except Exception as exc:  # no Delta on the classpath: the first Delta read says so (engine_errors.NO_DELTA)
+        log.debug("spark: no Delta Lake class found: %s", exc)
+        return None

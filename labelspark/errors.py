@@ -67,6 +67,13 @@ class EngineError(LabelsparkError):
     """The chosen engine could not start or lacks a capability (e.g. Delta jars)."""
 
 
+class UnsupportedSpark(EngineError):
+    """A Spark version the pinned Delta Lake (or connector) jars do not support: refused before
+    anything is written, since such a pair can work for days and then break (labelspark/jars.txt)."""
+
+    exit_code = EXIT_USAGE
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped the job: its writes are undone and the process exits 128 + the
     signal's number (130, 143). A KeyboardInterrupt, so code that lets Ctrl-C through lets it through."""

@@ -17,7 +17,6 @@ set -euo pipefail
 
 case "${1:-}" in -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
-pins="$root/labelspark/jars.txt"
 python=${PYTHON:-python3}
 
 spark_version=${LABELSPARK_SPARK_VERSION:-}
@@ -31,11 +30,8 @@ fi
 line=$(sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p' <<<"$spark_version")
 dir=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/labelspark/jars/spark-${line}_${scala}}
 
-coordinates=$(awk -v line="$line" -v scala="$scala" '!/^#/ && $1 == line && $2 == scala { print $4 }' "$pins")
-if [[ -z "$coordinates" ]]; then
-  echo "fetch-jars.sh: no jars pinned for Spark $line with Scala $scala in labelspark/jars.txt" >&2
-  exit 2
-fi
+# the jars pinned for that Spark, or exit 2 naming the versions labelspark supports
+coordinates=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$python" -m labelspark.sparkjars "$spark_version" "$scala") || exit $?
 command -v mvn >/dev/null 2>&1 || { echo "fetch-jars.sh: needs Maven (mvn) on PATH" >&2; exit 2; }
 
 mkdir -p "$dir"

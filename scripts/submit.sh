@@ -71,13 +71,11 @@ line=$(sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p' <<<"$spark_version")
 # Spark 4 is built for Scala 2.13 only; 3.x distributions for 2.12 unless they say otherwise
 [[ -n "$scala" ]] || { [[ "${line%%.*}" -ge 4 ]] 2>/dev/null && scala=2.13 || scala=2.12; }
 
+# the jars pinned for this Spark, or exit 2 when it is one they do not support (the driver checks
+# its own spark.version again: a cluster's Spark may differ from this spark-submit's)
+pinned=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" python3 -m labelspark.sparkjars "${spark_version:-?}" "$scala") || exit $?
 jars=() packages=${LABELSPARK_PACKAGES:-}
 if [[ -z "$packages" ]]; then
-  pinned=$(awk -v line="$line" -v scala="$scala" '!/^#/ && $1 == line && $2 == scala { print $4 }' "$root/labelspark/jars.txt")
-  if [[ -z "$pinned" ]]; then
-    echo "submit.sh: no jars pinned for Spark '${spark_version:-?}' (Scala $scala) in labelspark/jars.txt: set LABELSPARK_PACKAGES (or LABELSPARK_JARS and LABELSPARK_SPARK_VERSION)" >&2
-    exit 2
-  fi
   folder=${LABELSPARK_JARS:-${XDG_CACHE_HOME:-$HOME/.cache}/labelspark/jars/spark-${line}_${scala}}
   missing=false
   for coordinate in $pinned; do

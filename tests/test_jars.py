@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 
 from labelspark import sparkjars
 from labelspark.demo import write_demo
-from labelspark.errors import EngineError
+from labelspark.errors import EngineError, UnsupportedSpark
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +41,9 @@ def test_every_pinned_coordinate_resolves_from_maven_central(tmp_path):
 
 def test_each_spark_line_pins_delta_built_for_it():
     lines = {(pin.spark, pin.scala): pin for pin in sparkjars.all_pins() if "delta-spark" in pin.coordinate}
-    assert lines[("4.1", "2.13")].coordinate == "io.delta:delta-spark_2.13:4.1.0"
-    assert lines[("4.0", "2.13")].coordinate.startswith("io.delta:delta-spark_2.13:4.0.")
+    # Delta's artifact built for that very Spark line (not delta-spark 4.1.0: it breaks on Spark 4.1.2+)
+    assert lines[("4.1", "2.13")].coordinate == "io.delta:delta-spark_4.1_2.13:4.4.0"
+    assert lines[("4.0", "2.13")].coordinate == "io.delta:delta-spark_4.0_2.13:4.4.0"
     assert lines[("3.5", "2.12")].coordinate.startswith("io.delta:delta-spark_2.12:3.3.")
     for pin in sparkjars.all_pins():  # each delta-spark comes with the delta-storage of its version
         if "delta-spark" in pin.coordinate:
@@ -60,36 +61,34 @@ def test_a_folder_of_jars_comes_before_resolution_by_spark(tmp_path, monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(sparkjars.JARS_VARIABLE, raising=False)
     settings, origin = sparkjars.session_settings("4.1.4", "2.13")
-    assert settings["spark.jars.packages"] == "io.delta:delta-spark_2.13:4.1.0,io.delta:delta-storage:4.1.0,org.postgresql:postgresql:42.7.14"
+    assert settings["spark.jars.packages"] == "io.delta:delta-spark_4.1_2.13:4.4.0,io.delta:delta-storage:4.4.0,org.postgresql:postgresql:42.7.14"
     assert "spark.jars" not in settings and "Ivy" in origin
 
     folder = sparkjars.default_folder("4.1.4", "2.13")  # where scripts/fetch-jars.sh puts them
     folder.mkdir(parents=True)
-    for name in ("delta-spark_2.13-4.1.0.jar", "delta-storage-4.1.0.jar"):
+    for name in ("delta-spark_4.1_2.13-4.4.0.jar", "delta-storage-4.4.0.jar"):
         (folder / name).touch()
     settings, _ = sparkjars.session_settings("4.1.4", "2.13")
-    assert settings["spark.jars"].split(",") == [str(folder / "delta-spark_2.13-4.1.0.jar"), str(folder / "delta-storage-4.1.0.jar")]
+    assert settings["spark.jars"].split(",") == [str(folder / "delta-spark_4.1_2.13-4.4.0.jar"), str(folder / "delta-storage-4.4.0.jar")]
     assert settings["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert settings["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
 def test_a_named_folder_without_the_delta_jars_is_an_error_naming_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv(sparkjars.JARS_VARIABLE, str(tmp_path))
-    with pytest.raises(EngineError, match=r"lacks delta-spark_2.13-4.1.0.jar, delta-storage-4.1.0.jar .*fetch-jars.sh"):
+    with pytest.raises(EngineError, match=r"lacks delta-spark_4.1_2.13-4.4.0.jar, delta-storage-4.4.0.jar .*fetch-jars.sh"):
         sparkjars.session_settings("4.1.4", "2.13")
-    with pytest.raises(EngineError, match="no Delta Lake jars pinned for Spark 9.0.0"):
-        sparkjars.session_settings("9.0.0", "2.13")
 
 
 def test_fetch_script_fills_a_folder_with_the_jars_of_a_spark_line(tmp_path):
     if shutil.which("mvn") is None:
         pytest.fail("needs Maven (mvn) on PATH: .ci/run installs it")
-    env = {**os.environ, "LABELSPARK_SPARK_VERSION": "4.0.1", "LABELSPARK_SCALA_VERSION": "2.13"}
+    env = {**os.environ, "LABELSPARK_SPARK_VERSION": "4.0.5", "LABELSPARK_SCALA_VERSION": "2.13"}
     done = subprocess.run([str(ROOT / "scripts" / "fetch-jars.sh"), str(tmp_path / "jars")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "jars")
-    assert sorted(p.name for p in (tmp_path / "jars").iterdir()) == ["delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar", "postgresql-42.7.14.jar"]
+    assert sorted(p.name for p in (tmp_path / "jars").iterdir()) == ["delta-spark_4.0_2.13-4.4.0.jar", "delta-storage-4.4.0.jar", "postgresql-42.7.14.jar"]
 
 
 def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_path):
@@ -108,3 +107,44 @@ def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_pat
     for pin in resolved:  # in the fresh home's Ivy cache, named group_artifact-version.jar
         assert any((tmp_path / "home").rglob(f"{pin.coordinate.split(':')[0]}_{pin.jar_name}")), pin.coordinate
     assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50
+
+
+def test_a_spark_outside_the_pinned_range_is_refused_naming_both_versions_and_what_fits():
+    for version, scala, named in (("4.1.9", "2.13", "io.delta:delta-spark_4.1_2.13:4.4.0"), ("3.5.2", "2.12", "io.delta:delta-spark_2.12:3.3.2")):
+        with pytest.raises(UnsupportedSpark, match=rf"Spark {version} is not supported by {named} \(labelspark/jars.txt: Spark \d"):
+            sparkjars.pins_for(version, scala)
+    with pytest.raises(UnsupportedSpark, match=r"no Delta Lake jars pinned for Spark 4.2.1 with Scala 2.13: .*pip install 'pyspark==4.1.4'"):
+        sparkjars.pins_for("4.2.1", "2.13")
+    assert UnsupportedSpark("x").exit_code == 2  # bad setup, not worth a retry
+    assert [pin.coordinate for pin in sparkjars.pins_for("4.1.4", "2.13")][0] == "io.delta:delta-spark_4.1_2.13:4.4.0"
+    assert [pin.coordinate for pin in sparkjars.pins_for("3.5.9", "2.12")][0] == "io.delta:delta-spark_2.12:3.3.2"
+
+
+def test_the_scripts_ask_the_same_check(tmp_path):
+    """fetch-jars.sh and submit.sh (even --dry-run) exit 2 with the message for a Spark the pins do not support."""
+    env = {**os.environ, "LABELSPARK_SPARK_VERSION": "4.1.9", "LABELSPARK_SCALA_VERSION": "2.13"}
+    for command in (["fetch-jars.sh", str(tmp_path / "jars")], ["submit.sh", "--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml"]):
+        done = subprocess.run([str(ROOT / "scripts" / command[0]), *command[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "Spark 4.1.9 is not supported by io.delta:delta-spark_4.1_2.13:4.4.0" in done.stderr, done.stderr
+    assert not (tmp_path / "jars").exists()
+
+
+def test_setup_allows_exactly_the_pyspark_versions_the_delta_pins_support():
+    """A fresh install can only resolve a PySpark some pinned Delta jar supports: the union of the ranges."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    setup = (ROOT / "setup.py").read_text(encoding="utf-8")
+    [line] = [line for line in setup.splitlines() if line.strip().startswith('"pyspark')]
+    allowed = Requirement(line.strip().strip('",')).specifier
+    ranges = sparkjars.supported_ranges()
+    low = min((pin.first for pin in ranges), key=sparkjars.version_tuple)
+    high = max((pin.last for pin in ranges), key=sparkjars.version_tuple)
+    assert str(allowed) == f"<={high},>={low}" or set(map(str, allowed)) == {f">={low}", f"<={high}"}
+    # and nothing between the lines that no pin supports (3.5.9 < 4.0.0 is the only gap: no 3.6 exists)
+    lines = sorted((sparkjars.version_tuple(pin.first), sparkjars.version_tuple(pin.last)) for pin in ranges)
+    for (_, last), (first, _) in zip(lines, lines[1:]):
+        assert first[:2] != last[:2] and first[2] == 0 and (first[0], first[1]) in ((last[0] + 1, 0), (last[0], last[1] + 1)), (last, first)
+    for pin in ranges:  # each range's ends are real PySpark releases pip can install
+        assert Version(pin.first) in allowed and Version(pin.last) in allowed

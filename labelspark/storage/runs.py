@@ -55,7 +55,9 @@ def record(path: str, run: RunRecord) -> None:
     try:
         table = DeltaTable(path)
     except TableNotFoundError:
-        write_deltalake(path, row)
+        # a checkpoint every 10 commits, as Spark and Sail write the other tables (delta-rs's
+        # default is 100): every engine then reads this table from checkpoints as well
+        write_deltalake(path, row, configuration={"delta.checkpointInterval": "10"})
         return
     (table.merge(row, predicate="t.run_id = s.run_id", source_alias="s", target_alias="t")
      .when_matched_update_all().when_not_matched_insert_all().execute())

@@ -1,9 +1,11 @@
 """Runs a sequence of dates on one engine in a process of its own, and compares warehouses with delta-rs.
 
-    python -m tests.support.warehouse CONFIG ENGINE DATE [DATE ...]
+    python -m tests.support.warehouse CONFIG ENGINE STEP [STEP ...]
 
-runs `labelspark run CONFIG --date DATE --engine ENGINE` for each date in turn in one process
-(one JVM for classic Spark; a process holds Connect or classic sessions, never both).
+runs each step in turn in one process (one JVM for classic Spark; a process holds Connect or
+classic sessions, never both): a date D is `labelspark run CONFIG --date D --engine ENGINE`,
+`rewind:D` is `labelspark rewind CONFIG --to D`. ENGINE `connect=sc://HOST:PORT` names the
+Spark Connect server.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ TABLE_KEYS = {
 
 def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, timeout: int = 900,
               python: str = sys.executable) -> None:
-    """`python`: the interpreter, hence the PySpark line (tests/support/spark_lines.py)."""
+    """Runs the dates (or steps: see main) in order; `python`: the interpreter, hence the PySpark
+    line (tests/support/spark_lines.py)."""
     done = subprocess.run([python, "-m", "tests.support.warehouse", str(config), engine, *dates],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -55,11 +58,15 @@ def assert_same_tables(left: Path, right: Path, names=tuple(TABLE_KEYS)) -> None
         pd.testing.assert_frame_equal(table(left, name), table(right, name), check_exact=False, rtol=1e-9, obj=name)
 
 
-def main(config: str, engine: str, *dates: str) -> int:
+def main(config: str, engine: str, *steps: str) -> int:
     from labelspark.cli import main as labelspark
 
-    for date in dates:
-        status = labelspark(["run", config, "--date", date, "--engine", engine])
+    name, _, remote = engine.partition("=")
+    chosen = ["--engine", name, *(["--remote", remote] if remote else [])]
+    for step in steps:
+        command, _, day = step.rpartition(":")
+        arguments = ["rewind", config, "--to", day] if command == "rewind" else ["run", config, "--date", day]
+        status = labelspark([*arguments, *chosen])
         if status != 0:
             return status
     return 0
