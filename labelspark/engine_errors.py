@@ -4,10 +4,11 @@ gives one (classic Spark, Spark Connect servers), by its message only where it g
 from __future__ import annotations
 
 import os
+import re
 
 from pyspark.errors import PySparkException
 
-from labelspark.errors import EngineError, LabelsparkError
+from labelspark.errors import EngineError, LabelsparkError, UnsupportedSpark
 
 NO_DELTA = ("this Spark session has no Delta Lake: fetch the jars with scripts/fetch-jars.sh (or set LABELSPARK_JARS), "
             "submit with scripts/submit.sh, or use --engine sail")
@@ -15,6 +16,12 @@ _MISSING_TABLE = {"PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELT
 _MISSING_TABLE_TEXT = ("is not a Delta table", "No commit files found", "doesn't exist", "does not exist")
 _OUT_OF_MEMORY_TEXT = ("Resources exhausted", "Failed to allocate additional")  # DataFusion's memory pool
 SAIL_MEMORY = "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE"
+# a JVM linkage error: a jar calls a Spark method its Spark does not have (py4j names the error;
+# a Spark Connect server sends the method's signature alone)
+_LINKAGE = re.compile(r"NoSuchMethodError|NoSuchFieldError|AbstractMethodError|'[\w.$\[\]]+ (org\.apache\.spark|io\.delta)\.[\w.$<>]+\(")
+MISMATCHED_JAR = ("a jar on Spark's classpath was built for another Spark release ({detail}): use the Delta jar that "
+                  "labelspark/jars.txt pins for this Spark (scripts/fetch-jars.sh; remove other Delta jars from --jars, "
+                  "the jar folder or the Spark Connect server)")
 
 
 def condition_of(exc: BaseException) -> str | None:
@@ -40,6 +47,10 @@ def converted(exc: BaseException) -> LabelsparkError | None:
     text = str(exc)
     if condition == "DATA_SOURCE_NOT_FOUND" or (condition is None and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text)):
         return EngineError(NO_DELTA)
+    linkage = _LINKAGE.search(text)
+    if linkage:
+        detail = next((line.strip() for line in text.splitlines() if linkage.group(0) in line), linkage.group(0))
+        return UnsupportedSpark(MISMATCHED_JAR.format(detail=detail[:300]))
     if condition is None and any(part in text for part in _OUT_OF_MEMORY_TEXT):
         return EngineError(_out_of_memory())
     return None

@@ -21,11 +21,12 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from labelspark.errors import EngineError, UnsupportedSpark
 
-PINS_FILE = Path(__file__).with_name("jars.txt")
+PINS_FILE = "jars.txt"  # beside this module; read as a package resource: a job's --py-files zip holds it
 JARS_VARIABLE = "LABELSPARK_JARS"
 RESOLVED_BY_SPARK = ("delta", "jdbc")  # what a local session asks Spark (Ivy) for when no folder holds the jars
 DELTA_SETTINGS = {
@@ -76,7 +77,8 @@ class Pin:
 
 
 def all_pins() -> list[Pin]:
-    rows = (line.split("#", 1)[0].split() for line in PINS_FILE.read_text(encoding="utf-8").splitlines())
+    text = resources.files("labelspark").joinpath(PINS_FILE).read_text(encoding="utf-8")
+    rows = (line.split("#", 1)[0].split() for line in text.splitlines())
     return [Pin(*row) for row in rows if row]
 
 

@@ -26,17 +26,22 @@ start() {
     cat "$dir/server.url"
     return 0
   fi
-  local home port jars
+  local home port folder coordinate artifact version jars=()
   home=$("$python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') \
     || { echo "connect-server.sh: no pyspark in $python: set PYTHON" >&2; exit 2; }
-  # the pinned jars, fetched when missing; exits 2 for a Spark they do not support
-  jars=$(PYTHON=$python "$root/scripts/fetch-jars.sh")
+  # the pinned jars, fetched when missing (exit 2 for a Spark they do not support), and only
+  # those: the folder may still hold a release pinned before, built for another Spark patch
+  folder=$(PYTHON=$python "$root/scripts/fetch-jars.sh")
+  for coordinate in $(PYTHONPATH="$root" "$python" -m labelspark.sparkjars $("$python" -c 'from labelspark.sparkjars import installed_spark; print(*installed_spark())')); do
+    IFS=: read -r _ artifact version <<<"$coordinate"
+    jars+=("$folder/$artifact-$version.jar")
+  done
   port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   mkdir -p "$dir"
   SPARK_LOCAL_IP=127.0.0.1 nohup "$home/bin/spark-submit" --master "local[*]" \
     --class org.apache.spark.sql.connect.service.SparkConnectServer \
     --driver-memory "${SPARK_DRIVER_MEMORY:-1g}" \
-    --jars "$(find "$jars" -name '*.jar' | sort | paste -sd,)" \
+    --jars "$(IFS=,; echo "${jars[*]}")" \
     --conf spark.connect.grpc.binding.address=127.0.0.1 --conf spark.connect.grpc.binding.port="$port" \
     --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
     --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \

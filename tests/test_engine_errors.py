@@ -4,7 +4,7 @@ import pytest
 from pyspark.errors import AnalysisException
 
 from labelspark.engine_errors import converted, is_missing_table
-from labelspark.errors import EngineError
+from labelspark.errors import EngineError, UnsupportedSpark
 from labelspark.storage.delta import read_table
 
 
@@ -29,3 +29,20 @@ def test_conditions_decide_before_messages():
     assert not is_missing_table(unrelated)  # its text says "does not exist", its condition says otherwise
     assert converted(unrelated) is None
     assert is_missing_table(AnalysisException(message="Invalid table location: No commit files found in _delta_log"))
+
+
+# what the engines sent when delta-spark 4.1.0 read a checkpoint on Spark 4.1.4 (its 10th commit)
+CONNECT_LINKAGE = ("<_MultiThreadedRendezvous of RPC that terminated with:\n\tstatus = StatusCode.UNKNOWN\n\tdetails = \"'void "
+                   "org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter.<init>(boolean, boolean, "
+                   "boolean, boolean, boolean, boolean, boolean)'\"")
+PY4J_LINKAGE = ("An error occurred while calling o1646.count.\n: java.lang.NoSuchMethodError: 'void org.apache.spark.sql."
+                "execution.datasources.parquet.ParquetToSparkSchemaConverter.<init>(boolean, boolean, boolean, boolean, boolean, boolean, boolean)'")
+
+
+@pytest.mark.parametrize("text", [CONNECT_LINKAGE, PY4J_LINKAGE])
+def test_a_jar_built_for_another_spark_is_named_as_such_with_exit_2(text):
+    error = converted(Exception(text))
+    assert isinstance(error, UnsupportedSpark) and error.exit_code == 2
+    assert "built for another Spark release" in str(error) and "ParquetToSparkSchemaConverter.<init>" in str(error)
+    assert "labelspark/jars.txt" in str(error)
+    assert converted(Exception("column 'void' is not a method")) is None

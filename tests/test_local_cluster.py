@@ -61,8 +61,13 @@ def sail(tmp_path_factory):
 
 
 def project_from(source: Path, target: Path) -> Path:
-    """A copy of a Sail project (config, data, warehouse); returns its config."""
-    return shutil.copytree(source, target) / CONFIG_NAME
+    """A copy of a Sail project (config, data, warehouse) whose tables checkpoint at every commit,
+    the change of their properties included: the cluster reads and writes tables from checkpoints
+    (a Delta jar that does not fit its Spark fails there). Returns its config."""
+    config = shutil.copytree(source, target) / CONFIG_NAME
+    for name in TABLE_KEYS:
+        DeltaTable(str(target / "warehouse" / name)).alter.set_table_properties({"delta.checkpointInterval": "1"})
+    return config
 
 
 class Submitted:
@@ -155,6 +160,7 @@ def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(tmp_path, clust
 
     again = Submitted(cluster, "jobs/compute_labels.py", config, TUESDAY)
     assert again.finish() == 0, again.log[-4000:]
+    assert all(len(list((warehouse / name / "_delta_log").glob("*.checkpoint.parquet"))) >= 2 for name in TABLE_KEYS)
     assert_same_tables(sail[TUESDAY] / "warehouse", warehouse, [name for name in TABLE_KEYS if name != "label_runs"])
     runs = table(warehouse, "label_runs")  # the killed run is recorded as abandoned
     assert list(runs[runs["snapshot_date"].astype(str) == TUESDAY]["status"]) == ["abandoned", "succeeded"]
