@@ -7,8 +7,10 @@ For each release: PySpark installed into ~/.cache/labelspark/pyspark-VERSION (pi
 pinned jars fetched (scripts/fetch-jars.sh), then a local[1] session appends to a new Delta table
 12 times, reading it back after each commit: the 10th commit writes the table's first checkpoint
 and the 11th read goes through it, where a jar built for another Spark patch fails
-(NoSuchMethodError). Prints a line per release and exits 1 if any failed. Widen a range in
-jars.txt only with the releases this passes; the README's table of supported versions comes from it.
+(NoSuchMethodError); then labelspark's `try_cast` (on 3.5 a Catalyst `Cast` built through the
+JVM, labelspark's own tie to Spark internals). Prints a line per release and exits 1 if any
+failed. Widen a range in jars.txt only with the releases this passes; the README's table of
+supported versions comes from it.
 """
 from __future__ import annotations
 
@@ -39,7 +41,12 @@ for commit in range(commits):
     except Exception as exc:
         print(f"fails at commit {commit}: {str(exc).splitlines()[0][:200]}")
         sys.exit(1)
-print(f"{commits} commits read back, {spark.version}")
+# labelspark's own call into Spark internals: on 3.5 a Catalyst Cast in TRY mode through the JVM
+from pyspark.sql import functions as F, types as T
+from labelspark.udfs.casts import try_cast
+casted = spark.createDataFrame([("12",), ("x",)], ["v"]).select(try_cast(F.col("v"), T.IntegerType()).alias("n")).collect()
+assert [row.n for row in casted] == [12, None], casted
+print(f"{commits} commits read back, try_cast answers, Spark {spark.version}")
 """
 
 
@@ -70,7 +77,7 @@ def check(version: str) -> bool:
     jars = ",".join(str(folder / pin.jar_name) for pin in pins)
     with tempfile.TemporaryDirectory() as table:
         probe = subprocess.run([sys.executable, "-c", PROBE, jars, f"{table}/t", str(COMMITS)],
-                               env={**env, "PYTHONPATH": str(pyspark_folder(version))}, capture_output=True, text=True, timeout=900)
+                               env={**env, "PYTHONPATH": f"{pyspark_folder(version)}{os.pathsep}{ROOT}"}, capture_output=True, text=True, timeout=900)
     result = (probe.stdout.strip().splitlines() or [probe.stderr.strip()[-300:]])[-1]
     print(f"Spark {version} with {pins[0].coordinate}: {result}")
     return probe.returncode == 0
