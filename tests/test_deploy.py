@@ -31,7 +31,7 @@ def test_dry_run_prints_a_complete_spark_submit_line():
     # the jars pinned for Spark 4.1 from the local folder: Delta and PostgreSQL's JDBC driver
     # (no search connector exists for Spark 4)
     folder = "/jars/spark-4.1"
-    assert (f"--jars {folder}/delta-spark_2.13-4.1.0.jar\\,{folder}/delta-storage-4.1.0.jar"
+    assert (f"--jars {folder}/delta-spark_4.1_2.13-4.4.0.jar\\,{folder}/delta-storage-4.4.0.jar"
             f"\\,{folder}/postgresql-42.7.14.jar ") in line
     for setting in ("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
                     "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -55,7 +55,8 @@ def test_dry_run_takes_cluster_settings_from_the_environment():
 def test_submit_refuses_missing_files_and_unknown_spark_versions():
     assert submit("--dry-run", "jobs/nope.py", "conf/retail_members.yaml").returncode == 2
     unknown = submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml", LABELSPARK_SPARK_VERSION="9.0.0")
-    assert unknown.returncode == 2 and "LABELSPARK_PACKAGES" in unknown.stderr
+    assert unknown.returncode == 2 and "no Delta Lake jars pinned for Spark 9.0.0" in unknown.stderr
+    assert "Use Spark 4.1.4" in unknown.stderr  # the release that fits (tests/test_jars.py: the patch ranges)
 
 
 def test_the_archive_imports_labelspark_in_a_clean_interpreter(tmp_path):
@@ -107,7 +108,7 @@ def test_compute_job_on_classic_spark_without_its_jars(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31"],
                           cwd=tmp_path, env={**os.environ, "LABELSPARK_JARS": str(tmp_path)}, capture_output=True, text=True)
     assert done.returncode == 1
-    assert f"LABELSPARK_JARS={tmp_path} lacks delta-spark_2.13-4.1.0.jar" in done.stderr and "scripts/fetch-jars.sh" in done.stderr
+    assert f"LABELSPARK_JARS={tmp_path} lacks delta-spark_4.1_2.13-4.4.0.jar" in done.stderr and "scripts/fetch-jars.sh" in done.stderr
     assert not (tmp_path / "demo" / "warehouse").exists()
 
 
