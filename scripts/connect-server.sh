@@ -32,7 +32,7 @@ start() {
   # the pinned jars, fetched when missing (exit 2 for a Spark they do not support), and only
   # those: the folder may still hold a release pinned before, built for another Spark patch
   folder=$(PYTHON=$python "$root/scripts/fetch-jars.sh")
-  for coordinate in $(PYTHONPATH="$root" "$python" -m labelspark.sparkjars $("$python" -c 'from labelspark.sparkjars import installed_spark; print(*installed_spark())')); do
+  for coordinate in $(cd "$root" && "$python" -m labelspark.sparkjars $("$python" -c 'from labelspark.sparkjars import installed_spark; print(*installed_spark())')); do
     IFS=: read -r _ artifact version <<<"$coordinate"
     jars+=("$folder/$artifact-$version.jar")
   done
