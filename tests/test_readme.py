@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXAMPLE_TRIES = 8
 
 
 def first_block(language: str) -> str:
@@ -27,8 +28,10 @@ def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_pa
     done = subprocess.run(["bash", "-c", run_demo], cwd=tmp_path, env={**os.environ, "PATH": path},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    example = first_block("python")
-    script = example.replace('DeltaTable("demo', 'frame = DeltaTable("demo', 1) + "print(len(frame))\n"
-    read = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert read.returncode == 0, read.stderr
-    assert read.stdout.strip() == "500"
+    # a reader that exits right after its read is where delta-rs and Arrow aborted at shutdown
+    # (exit 134 after a correct answer, 1 try in 2 with `to_pandas(partitions=...)`): try it often
+    for _ in range(EXAMPLE_TRIES):
+        read = subprocess.run([sys.executable, "-c", first_block("python")], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert read.returncode == 0, read.stderr
+        assert read.stdout.strip() == "500"
