@@ -5,8 +5,10 @@ later" from "broken" (README, "Exit codes"); an interrupt exits 128 + the signal
 """
 from __future__ import annotations
 
+import difflib
 import signal
 from dataclasses import dataclass
+from typing import Iterable
 from pathlib import Path
 
 EXIT_FAILURE = 1  # a failure at run time: worth a few retries
@@ -51,6 +53,11 @@ class UsageError(LabelsparkError):
     """Arguments that cannot run (the config itself is fine)."""
 
     exit_code = EXIT_USAGE
+
+
+class StaleRunDate(UsageError):
+    """A run date past every source's latest row by more than its freshness allows: a forgotten or
+    mistyped `--date` (computed, everyone would read as inactive), refused before the lock."""
 
 
 class SourceError(LabelsparkError):
@@ -120,6 +127,15 @@ class UnknownReference(LabelsparkError):
     lists the known ones, so the user can correct the command."""
 
     exit_code = EXIT_USAGE
+
+    @classmethod
+    def among(cls, kind: str, name: str, known: Iterable[str]) -> "UnknownReference":
+        """'no label 'spend_teir' (did you mean 'spend_tier'?) (labels: ...)': the closest known
+        name and all of them, the way every command reports a name it does not know."""
+        known = list(known)
+        close = difflib.get_close_matches(name, known, n=1)
+        suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+        return cls(f"no {kind} '{name}'{suggestion} ({kind}s: {', '.join(known) or 'none in the config'})")
 
 
 class DirectoryNotEmpty(LabelsparkError):

@@ -1,9 +1,11 @@
 """Source freshness, checked before a run writes anything (dbt's source freshness is the model).
 
 A source's age is the time from its latest `time` at or before the end of the run date (in the
-config's timezone) to that end: past `warn_after` it is logged, past `error_after` the run fails.
-A run date after every source's latest row (a forgotten `--date` on old data) is logged too: it
-would compute every entity as inactive without an error.
+config's timezone) to that end: past `warn_after` it is logged, past `error_after` the run fails (exit 1: the data is late).
+A run date after every source's latest row by more than the source allows (its `error_after`, else
+DATE_ALLOWANCE) is refused as a usage error (exit 2: the date is wrong): a forgotten `--date` on
+old data would compute every entity as inactive and advance history with it. `allow_stale_sources`
+turns both refusals into warnings. The checks run before the run takes the lock.
 """
 from __future__ import annotations
 
@@ -18,12 +20,16 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Source
-from labelspark.errors import SourceError
+from labelspark.errors import SourceError, StaleRunDate
 from labelspark.sources import in_session_timezone, normalize_time, on_or_after, read_source
 from labelspark.timeutil import parse_duration, start_of_day
 
 log = logging.getLogger(__name__)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+# How far a run date may be past a source's latest row (its age at the end of D) when the source
+# sets no `error_after`: a daily job whose feeds pause over a long weekend or a week's holiday
+# still runs; a date weeks or months past the data (a forgotten --date) does not.
+DATE_ALLOWANCE = "7d"
 
 
 @dataclass(frozen=True)
@@ -32,15 +38,18 @@ class Latest:
 
     as_of: dt.datetime | None
     overall: dt.datetime | None
+    day: dt.date | None  # the local day of `overall`
 
 
-def check_freshness(spark: SparkSession, project: Project, run_date: dt.date) -> None:
-    """Logs stale sources and a run date after all the data; raises SourceError for a source
-    older than its `error_after`. One aggregate per source with a `time` column."""
+def check_freshness(spark: SparkSession, project: Project, run_date: dt.date, allow_stale_sources: bool = False) -> None:
+    """Refuses a run date past every source's data (StaleRunDate); logs stale sources; raises
+    SourceError for a source older than its `error_after`. `allow_stale_sources` turns both into
+    warnings. One aggregate per source with a `time` column; writes nothing, so it runs before the lock."""
     spark.conf.set("spark.sql.session.timeZone", project.timezone)  # days of timestamps are the project's
     timed = {name: source for name, source in project.sources.items() if source.time}
     latest = {name: latest_times(spark, project, name, source, run_date) for name, source in timed.items()}
     end = start_of_day(run_date + dt.timedelta(days=1), project.timezone)
+    check_run_date(timed, latest, run_date, end, allow_stale_sources)
     failures = []
     for name, source in timed.items():
         if source.freshness is None:
@@ -48,7 +57,7 @@ def check_freshness(spark: SparkSession, project: Project, run_date: dt.date) ->
         problem = staleness(source, latest[name].as_of, end, run_date, project.timezone)
         if problem is not None:
             message, fatal = problem
-            if fatal:
+            if fatal and not allow_stale_sources:
                 failures.append((name, message))
             else:
                 log.warning("source '%s': %s", name, message)
@@ -65,13 +74,36 @@ def check_freshness(spark: SparkSession, project: Project, run_date: dt.date) ->
         raise SourceError(*failures[0])
 
 
+def date_allowance(source: Source) -> str:
+    """How old the source's latest row may be at the end of the run date before the date is suspect."""
+    return source.freshness.error_after if source.freshness and source.freshness.error_after else DATE_ALLOWANCE
+
+
+def check_run_date(timed: dict[str, Source], latest: dict[str, Latest], run_date: dt.date, end: dt.datetime, allowed: bool) -> None:
+    """Raises StaleRunDate when every source with rows is older at the end of the run date than it
+    allows: the date, not the data, is wrong. A source without a `time` value says nothing about the date."""
+    judged = {name: times for name, times in latest.items() if times.overall is not None}
+    if not judged or any(end - times.overall <= parse_duration(date_allowance(timed[name])) for name, times in judged.items()):
+        return
+    listed = ", ".join(f"{name} {times.day} (allows {date_allowance(timed[name])})" for name, times in judged.items())
+    if allowed:
+        log.warning("the run date %s is past the data of every source (latest rows: %s): run as --allow-stale-sources asks", run_date, listed)
+        return
+    raise StaleRunDate(
+        f"the run date {run_date} is past the data of every source by more than it allows (latest rows: {listed}): "
+        f"a forgotten --date, or feeds that stopped? Give the date of the data, or --allow-stale-sources to run this date anyway"
+    )
+
+
 def latest_times(spark: SparkSession, project: Project, name: str, source: Source, run_date: dt.date) -> Latest:
     """The source's latest `time`, read the way a run reads it (zones, text as local times)."""
     df = normalize_time(in_session_timezone(read_source(spark, project, name)), name, source.time)
     time, data_type = F.col(source.time), df.schema[source.time].dataType
     before_end = ~on_or_after(time, data_type, run_date + dt.timedelta(days=1), project.timezone)
     as_of, overall = df.agg(_latest(F.when(before_end, time), data_type), _latest(time, data_type)).first()
-    return Latest(_instant(as_of, project.timezone), _instant(overall, project.timezone))
+    overall_instant = _instant(overall, project.timezone)
+    day = overall if isinstance(overall, dt.date) or overall is None else overall_instant.astimezone(ZoneInfo(project.timezone)).date()
+    return Latest(_instant(as_of, project.timezone), overall_instant, day)
 
 
 def _latest(time: Column, data_type: T.DataType) -> Column:

@@ -52,7 +52,8 @@ class RunResult:
     index: str | None = None  # the Elasticsearch index now behind the alias
 
 
-def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True) -> RunResult:
+def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True,
+        allow_stale_sources: bool = False) -> RunResult:
     """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log;
     publishes the snapshot to Elasticsearch and calls the business back (unless `publish` is off).
 
@@ -62,6 +63,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     _check_requested(project, only)
     check_environment(project)
     check_label_kinds(spark, project, only)
+    check_freshness(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
     with job(spark, project, run_date, call_back=publish, after_success=lambda: _refresh_site(project)) as record:
         return _run(spark, project, run_date, only, publish, record)
 
@@ -78,7 +80,6 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
     plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
     log.info("run %s %s for %s: %d labels due, %d kept from the last snapshot", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
     previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
-    check_freshness(spark, project, run_date)
     with staging_area(project.warehouse, record.run_id) as staging:
         snapshot = compute_snapshot(spark, project, plan, previous, staging)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)

@@ -16,6 +16,9 @@ def register(commands, common) -> None:
     add_engine(run)
     run.add_argument("--no-publish", action="store_true", help="skip Elasticsearch and the callback")
     run.add_argument("--allow-future", action="store_true", help="accept a date after today in the config's timezone")
+    run.add_argument("--allow-stale-sources", action="store_true",
+                     help="run even though the date is past every source's data by more than its freshness allows "
+                          "(default 7d, else the source's error_after), or a source is past its error_after: warn instead")
     run.add_argument("--snapshot-to", metavar="DIR",
                      help="compute every enabled label and write only the snapshot as parquet under DIR "
                           "(no Delta Lake needed: trials, benchmarks); nothing else is written or published")
@@ -62,13 +65,15 @@ def _run(args) -> int:
     from labelspark.pipeline import compute_to_parquet, run
 
     project, day = project_and_day(args)
+    for label_id in args.labels or ():
+        project.label(label_id)  # an unknown id: exit 2 naming the closest, before any engine starts
     if args.snapshot_to:
         with open_session(args.engine, args.remote) as spark:
             rows = compute_to_parquet(spark, project, day, args.snapshot_to, only=args.labels)
         print(f"{project.name} {day}: {rows} entities -> {args.snapshot_to}")
         return 0
     with open_session(args.engine, args.remote) as spark:
-        result = run(spark, project, day, only=args.labels, publish=not args.no_publish)
+        result = run(spark, project, day, only=args.labels, publish=not args.no_publish, allow_stale_sources=args.allow_stale_sources)
     published = f", published as {result.index}" if result.index else ""
     print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
           f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}{published}")

@@ -12,13 +12,16 @@ Duration = Annotated[str, AfterValidator(readable_by(parse_duration, "a duration
 
 class Freshness(BaseModel):
     """How old a source's latest `time` may be at the end of the run date (dbt's source freshness):
-    older than `warn_after` logs a warning, older than `error_after` fails the run."""
+    older than `warn_after` logs a warning, older than `error_after` fails the run. `error_after`
+    also bounds how far past the source's data a run date may be (`run --allow-stale-sources` accepts more)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     warn_after: Duration | None = Field(None, description="Older than this (`Nd` or `Nh`) logs a warning naming the source.",
                                         json_schema_extra={"pattern": DURATION.pattern})
-    error_after: Duration | None = Field(None, description="Older than this, or no row up to the run date, fails the run; at least `warn_after`.",
+    error_after: Duration | None = Field(None, description="Older than this, or no row up to the run date, fails the run (exit 1); at least "
+                                                     "`warn_after`. Also how far past this source's latest row a run date may be: a date "
+                                                     "past every source's allowance (7d where none is set) is refused, exit 2.",
                                          json_schema_extra={"pattern": DURATION.pattern})
 
     @model_validator(mode="after")

@@ -93,7 +93,8 @@ class Source(Strict):
     key: ColumnName = Field(description="Column holding the entity id (a source id when `entity.id_map` is set).")
     time: ColumnName | None = Field(
         None, description="Event or update time: rows after the run date are left out; windows and latest rows use it.")
-    freshness: Freshness | None = Field(None, description="How old the latest `time` may be before a warning or a failed run.")
+    freshness: Freshness | None = Field(None, description="How old the latest `time` may be before a warning or a failed run. Without it, "
+                                        "a run date more than 7d past the latest row of every source is still refused.")
     clean: Clean = Field(default_factory=Clean, description="Cleaning steps, applied in the order written.")
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from labelspark.config.labels import Label
 from labelspark.config.models import Entity, Header, Indicator, Outputs, Segment, Source
 from labelspark.config.sections import Parsed, SectionParser
 from labelspark.config.yaml_source import Locator, load_yaml
-from labelspark.errors import ConfigError, Problem
+from labelspark.errors import ConfigError, Problem, UnknownReference
 from labelspark.kinds import Kind
 from labelspark.rules import Node, leaves
 
@@ -46,7 +46,18 @@ class Project:
         return self.entity.key
 
     def label(self, label_id: str):
-        return next(label for label in self.labels if label.id == label_id)
+        """The label with this id, enabled or not; an unknown id is an UnknownReference naming the closest."""
+        for label in self.labels:
+            if label.id == label_id:
+                return label
+        raise UnknownReference.among("label", label_id, (label.id for label in self.labels))
+
+    def segment(self, segment_id: str) -> Segment:
+        """The segment with this id; an unknown id is an UnknownReference naming the closest."""
+        for segment in self.segments:
+            if segment.id == segment_id:
+                return segment
+        raise UnknownReference.among("segment", segment_id, (segment.id for segment in self.segments))
 
     @property
     def enabled_labels(self) -> tuple:
