@@ -1,6 +1,10 @@
-"""The README's first screen works as written: its first command (after the install) writes the
-demo and runs it, its second names the test script CI runs, and its delta-rs example reads the
-snapshot the first one wrote."""
+"""The README works as written. Its first screen: the first command (after the install) writes the
+demo and runs it, the second names the test script CI runs, and the delta-rs example reads the
+snapshot the first one wrote. Its terminal examples, by one rule: every `$ ` line of a fenced block
+without a language is a command (a trailing `\\` continues it), run in the demo's directory in
+README order, each from the state the one before it left; it exits 0 unless the transcript's next
+command is `echo $?`, whose output is the code it gives. `bash` blocks are set-ups that need a
+cluster, servers, Java or credentials, and are not run (the first screen's is, here)."""
 from __future__ import annotations
 
 import os
@@ -18,15 +22,45 @@ def first_block(language: str) -> str:
     return re.search(rf"```{language}\n(.*?)```", README, re.S).group(1)
 
 
-def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_path):
+def first_screen_demo() -> str:
+    """The first screen's first command, less the install: writes the demo and runs it."""
     commands = [line for line in first_block("bash").splitlines() if line and not line.startswith("#")]
     install, run_demo = commands[0].split(" && ", 1)
     assert install == "pip install -e ."
     assert commands[1] == 'pip install -e ".[dev]" && scripts/test.sh'
-    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    return run_demo
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`command` in bash, with this interpreter's `labelspark` first on PATH."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    done = subprocess.run(["bash", "-c", run_demo], cwd=tmp_path, env={**os.environ, "PATH": path},
+    return subprocess.run(["bash", "-c", command], cwd=cwd, env={**os.environ, "PATH": path},
                           capture_output=True, text=True, timeout=600)
+
+
+def terminal_examples() -> list[tuple[str, int]]:
+    """Each `$ ` command of the README's transcripts (fenced blocks without a language), in order,
+    with the exit code it gives: 0, or the output of an `echo $?` right after it."""
+    examples: list[tuple[str, int]] = []
+    for language, block in re.findall(r"^```(\w*)\n(.*?)^```$", README, re.S | re.M):
+        lines = block.splitlines() if not language else []
+        for number, line in enumerate(lines):
+            if not line.startswith("$ "):
+                continue
+            command = line[2:]
+            while command.endswith("\\"):
+                number += 1
+                command = command[:-1] + lines[number].strip()
+            if command == "echo $?":
+                examples[-1] = (examples[-1][0], int(lines[number + 1]))
+            else:
+                examples.append((command, 0))
+    return examples
+
+
+def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_path):
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    done = shell(first_screen_demo(), tmp_path)
     assert done.returncode == 0, done.stderr
     # a reader that exits right after its read is where delta-rs and Arrow aborted at shutdown
     # (exit 134 after a correct answer, 1 try in 2 with `to_pandas(partitions=...)`): try it often
@@ -35,3 +69,13 @@ def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_pa
                               capture_output=True, text=True, timeout=300)
         assert read.returncode == 0, read.stderr
         assert read.stdout.strip() == "500"
+
+
+def test_every_terminal_example_runs_as_written_after_the_first_screen(tmp_path):
+    examples = terminal_examples()
+    assert len(examples) >= 10 and ("labelspark validate broken.yaml", 2) in examples
+    done = shell(first_screen_demo(), tmp_path)
+    assert done.returncode == 0, done.stderr
+    for command, code in examples:
+        done = shell(command, tmp_path / "demo")
+        assert done.returncode == code, f"$ {command}\nexit {done.returncode}, the README says {code}\n{done.stderr[-3000:]}"
