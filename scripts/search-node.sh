@@ -50,7 +50,14 @@ fetch() {
   command -v mvn >/dev/null || { echo "search-node.sh: mvn is not installed (apt-get install maven)" >&2; exit 2; }
   rm -rf "$root/lib" "$root/classes" "$root/lib.stamp"
   mkdir -p "$root"
-  mvn -q -B -Dstyle.color=never -f "$here/search-node/pom.xml" -P"$engine" dependency:copy-dependencies -DoutputDirectory="$root/lib" >&2
+  # Maven 3.8 writes colour resets (ESC[0m) even with -B: kept, and shown, only when it fails, so
+  # that `start` prints nothing but the URL
+  local maven_log
+  if ! maven_log=$(mvn -q -B -Dstyle.color=never -f "$here/search-node/pom.xml" -P"$engine" dependency:copy-dependencies -DoutputDirectory="$root/lib" 2>&1); then
+    echo "$maven_log" >&2
+    echo "search-node.sh: mvn could not fetch the $engine jars" >&2
+    exit 1
+  fi
   if [[ $engine == elasticsearch ]]; then
     mkdir -p "$root/classes"
     "${JAVA_HOME:+$JAVA_HOME/bin/}javac" -nowarn -cp "$root/lib/*" -d "$root/classes" $(find "$here/search-node/src" -name '*.java')

@@ -30,7 +30,8 @@ from labelspark.publish.connection import Connection
 from tests.support.projects import table_contents, with_outputs
 from tests.support.search import CONFIG, ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices
 
-from tests.support.search_nodes import search_node  # noqa: F401  (the fixture)
+from tests.support.prerequisites import missing
+from tests.support.search_nodes import SCRIPT, missing_prerequisite, search_node  # noqa: F401  (the fixture)
 from tests.support.spark_lines import classic_environment, python_of
 
 pytestmark = pytest.mark.search
@@ -189,3 +190,15 @@ def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
     assert alias_targets(url, "shop_labels") == [name]
     assert documents(url, "shop_labels") == expected_documents("2026-04-01")
 
+
+
+def test_fetching_a_nodes_jars_prints_nothing(tmp_path):
+    """What `start` prints before its URL on a first start: Maven's colour resets used to come first
+    (ESC[0m, even in batch mode), so `start 2>&1` did not print the URL alone."""
+    absent = missing_prerequisite()
+    if absent:
+        missing(absent)
+    fetched = subprocess.run([str(SCRIPT), "fetch", "elasticsearch"], env={**os.environ, "LABELSPARK_SEARCH_DIR": str(tmp_path)},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    assert fetched.returncode == 0 and fetched.stdout == ""
+    assert list((tmp_path / "elasticsearch" / "lib").glob("elasticsearch-8.14.3.jar"))
