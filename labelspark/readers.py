@@ -20,7 +20,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.storage.names import HISTORY_TABLE, STATS_TABLE, table_path
+from labelspark.storage.names import HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
@@ -51,17 +51,31 @@ def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
     return pa_fs.SubTreeFileSystem(root, filesystem)
 
 
+def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:
+    """`day`, which must be one of `dates` (sorted); default the latest. A date the table does not
+    hold is an argument error (exit 2) naming the nearest one: every command looks dates up here."""
+    if not dates:
+        raise UnknownReference(f"no {table} yet: run `labelspark run` first")
+    if day is None:
+        return dates[-1]
+    if day not in dates:
+        nearest = min(dates, key=lambda known: (abs((known - day).days), known))
+        raise UnknownReference(f"no {table} for {day} (nearest: {nearest}; dates: {_listed(dates)})")
+    return day
+
+
+def _listed(dates: list[dt.date]) -> str:
+    return ", ".join(map(str, dates)) if len(dates) <= 6 else f"{dates[0]} .. {dates[-1]}, {len(dates)} dates"
+
+
 def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:
     """The value distribution of a label on `day` (default: the latest date with stats), by rank."""
-    project.label(label_id)  # an unknown id is a KeyError the CLI reports
+    project.label(label_id)  # an unknown id is an UnknownReference with the closest known one
     table = dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
     if table.num_rows == 0:
         raise NoResults(f"no stats for label '{label_id}' yet")
-    days = table.column("snapshot_date").to_pylist()
-    day = day or max(days)
+    day = pick_date(day, sorted(set(table.column("snapshot_date").to_pylist())), f"{STATS_TABLE} of label '{label_id}'")
     rows = [row for row in table.to_pylist() if row["snapshot_date"] == day]
-    if not rows:
-        raise NoResults(f"no stats for label '{label_id}' on {day} (dates with stats: {min(days)} .. {max(days)})")
     rows.sort(key=lambda row: row["rank"])
     return day, rows[:top] if top else rows
 

@@ -90,7 +90,7 @@ def test_history_counts_versions_entered_and_left(warehouse, tmp_path):
     assert users[DAYS[2]] == users[DAYS[1]] + expected[1][2] - expected[1][3]
 
 
-def test_unknown_label_is_a_config_error(warehouse, tmp_path):
+def test_unknown_label_is_an_argument_error(warehouse, tmp_path):
     done = labelspark("stats", str(warehouse), "--label", "nope", cwd=tmp_path)
     assert done.returncode == 2
     assert "'nope'" in done.stderr and "Traceback" not in done.stderr
@@ -100,3 +100,10 @@ def test_a_value_the_label_never_had_is_an_argument_error_listing_its_values(war
     done = labelspark("history", str(warehouse), "--label", "engaged_browser", "--value", "High", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "'High'" in done.stderr and "values: high, low" in done.stderr
+
+
+def test_stats_on_a_date_without_stats_is_an_argument_error_naming_the_nearest(warehouse, tmp_path):
+    done = labelspark("stats", str(warehouse), "--label", "spend_tier", "--date", "2026-04-02", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert ("no label_stats of label 'spend_tier' for 2026-04-02 (nearest: 2026-03-31; "
+            "dates: 2026-03-29, 2026-03-30, 2026-03-31)") in done.stderr

@@ -155,3 +155,29 @@ def test_a_default_of_the_wrong_type_is_a_config_error_at_its_line(tmp_path, lab
     assert problem.line == len(config.read_text().splitlines())
     validated = subprocess.run([sys.executable, "-m", "labelspark", "validate", str(config)], capture_output=True, text=True, timeout=120)
     assert validated.returncode == 2 and f"{config}:{problem.line}: labels[1].default:" in validated.stdout + validated.stderr
+
+
+RULE = "values: [{value: heavy, when: {field: clicks_7d, op: gte, value: 5}}]"
+
+
+@pytest.mark.parametrize("label, fact", [
+    (f"{{id: engaged, type: boolean, method: rules, default: false, values: [{{value: true, when: {{field: clicks_7d, op: gte, value: 3}}}}]}}",
+     ("When no rule matches", "false")),
+    (f"{{id: engagement, type: string, method: rules, {RULE}}}", ("When no rule matches", "null")),
+    (f"{{id: engagement, type: string, method: rules, default: dormant, {RULE}}}", ("When no rule matches", "dormant")),
+    (f"{{id: weight, type: number, method: rules, default: 0.5, values: [{{value: 2, when: {{field: clicks_7d, op: gte, value: 3}}}}]}}",
+     ("When no rule matches", "0.5")),
+    (f"{{id: seen_since, type: date, method: rules, default: 2000-01-01, values: [{{value: '2026-03-30', when: {{field: last_click, op: after, value: '2026-03-29'}}}}]}}",
+     ("When no rule matches", "2000-01-01")),
+    (f"{{id: traits, type: list, method: rules, multi: true, default: [quiet], values: [{{value: fan, when: {{field: clicks_7d, op: gte, value: 5}}}}]}}",
+     ("Several values", 'every value whose rule matches, in this order (["quiet"] when none does)')),
+    (f"{{id: traits, type: list, method: rules, multi: true, values: [{{value: fan, when: {{field: clicks_7d, op: gte, value: 5}}}}]}}",
+     ("Several values", "every value whose rule matches, in this order (null when none does)")),
+])
+def test_the_portal_says_what_an_entity_gets_when_no_rule_matches(tmp_path, label, fact):
+    from labelspark.site.describe import describe_label
+
+    config = tmp_path / "labelspark.yaml"
+    config.write_text(HEADER + f"labels:\n  - {label}\n", encoding="utf-8")
+    project = load_project(config)
+    assert describe_label(project, project.labels[0]).facts == (fact,)

@@ -59,9 +59,7 @@ def compare(project: Project, segment_a: str, segment_b: str | None = None, day:
 
 
 def _members(project: Project, segment_id: str, day: dt.date, key_type: pa.DataType) -> pa.Array:
-    known = [segment.id for segment in project.segments]
-    if segment_id not in known:
-        raise UnknownReference(f"no segment '{segment_id}' (segments: {', '.join(known) or 'none in the config'})")
+    project.segment(segment_id)  # an unknown id is an UnknownReference with the closest known one
     condition = on_date(day) & (pc.field("segment_id") == segment_id)
     found = [batch.column(0) for batch in batches(dataset(project, SEGMENTS_TABLE), [project.key], condition)]
     return pa.chunked_array(found, type=key_type).combine_chunks() if found else pa.array([], type=key_type)

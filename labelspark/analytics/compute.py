@@ -12,7 +12,6 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.analytics.warehouse import label_named
 from labelspark.config import Project
 from labelspark.pipeline import prepared_sources
 from labelspark.udfs import try_cast
@@ -21,7 +20,7 @@ from labelspark.udfs import try_cast
 def as_configured(project: Project, label_id: str):
     """The project with `label_id` enabled (a disabled label is computed as it would be when
     enabled), and that label."""
-    label = label_named(project, label_id)
+    label = project.label(label_id)
     if not label.enabled:
         label = label.model_copy(update={"status": "enabled"})
         project = dataclasses.replace(project, labels=tuple(label if other.id == label_id else other for other in project.labels))

@@ -8,7 +8,6 @@ known ones.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from typing import Iterable, Iterator
 
 import pyarrow as pa
@@ -19,7 +18,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
-from labelspark.readers import dataset  # noqa: F401 - the one delta-rs opener, shared with `stats`
+from labelspark.readers import dataset, pick_date  # noqa: F401 - the delta-rs opener and date lookup, shared with `stats`
 from labelspark.storage.names import DATE, SNAPSHOT_TABLE, table_path
 
 def dates_of(project: Project, table: str) -> list[dt.date]:
@@ -42,30 +41,9 @@ def snapshot_label_columns(project: Project) -> set[str] | None:
         return set()
 
 
-def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:
-    """`day`, which must be one of `dates`; default the latest."""
-    if not dates:
-        raise UnknownReference(f"no {table} yet: run `labelspark run` first")
-    if day is None:
-        return dates[-1]
-    if day not in dates:
-        nearest = min(dates, key=lambda known: (abs((known - day).days), known))
-        raise UnknownReference(f"no {table} for {day} (nearest: {nearest}; dates: {_listed(dates)})")
-    return day
-
-
-def label_named(project: Project, label_id: str):
-    """The label of the config with this id, enabled or not."""
-    for label in project.labels:
-        if label.id == label_id:
-            return label
-    known = [label.id for label in project.labels]
-    raise UnknownReference(f"no label '{label_id}'{_did_you_mean(label_id, known)} (labels: {', '.join(known)})")
-
-
 def labels_named(project: Project, label_ids: Iterable[str] | None, present: set[str], default: Iterable) -> list:
     """The labels asked for (all of `default` when none), each one a column of the table read."""
-    labels = [label_named(project, label_id) for label_id in label_ids] if label_ids else list(default)
+    labels = [project.label(label_id) for label_id in label_ids] if label_ids else list(default)
     missing = [label.id for label in labels if label.id not in present]
     if missing:
         raise UnknownReference(f"not in the snapshot (disabled, or never computed by that date): {', '.join(missing)} "
@@ -104,12 +82,3 @@ def unknown_entity(data: ds.Dataset, key: str, value, day: dt.date) -> UnknownRe
         above = higher if above is None or (higher is not None and higher < above) else above
     nearest = ", ".join(str(v) for v in (below, above) if v is not None)
     return UnknownReference(f"no entity '{value}' in {SNAPSHOT_TABLE} on {day}" + (f" (nearest ids: {nearest})" if nearest else ""))
-
-
-def _did_you_mean(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _listed(dates: list[dt.date]) -> str:
-    return ", ".join(map(str, dates)) if len(dates) <= 6 else f"{dates[0]} .. {dates[-1]}, {len(dates)} dates"

@@ -85,20 +85,11 @@ def _plan(args) -> int:
     return 0
 
 
-def _reported_label(project, label_id: str) -> None:
-    from labelspark.errors import ConfigError, Problem
-
-    if label_id not in {label.id for label in project.labels}:
-        known = ", ".join(label.id for label in project.labels)
-        raise ConfigError(project.file, [Problem("labels", f"--label names '{label_id}', which is no label (labels: {known})")])
-
-
 def _stats(args) -> int:
     from labelspark import readers
     from labelspark.config import load_project
 
     project = load_project(args.config)
-    _reported_label(project, args.label)
     day, rows = readers.stats_rows(project, args.label, args.date, args.top)
     readers.print_table(rows, readers.STATS_COLUMNS, f"{args.label} on {day}")
     if args.export:
@@ -116,7 +107,6 @@ def _history(args) -> int:
     from labelspark.config import load_project
 
     project = load_project(args.config)
-    _reported_label(project, args.label)
     rows = readers.history_rows(project, args.label, args.value, args.start, args.end)
     readers.print_table(rows, readers.HISTORY_COLUMNS, f"{args.label} over time")
     if args.export:

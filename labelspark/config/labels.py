@@ -5,6 +5,8 @@ its settings in words. No Spark here: each method's Column and stats builders ar
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -147,9 +149,16 @@ class RulesLabel(LabelBase):
         return list(dict.fromkeys([*(v.value for v in self.values), *self.default_values]))
 
     def described(self) -> list[tuple[str, str]]:
+        """The portal's words for `multi` and `default`: what an entity gets when no rule matches."""
+        otherwise = "null" if self.default is None else _shown(self.default)
         if self.multi:
-            return [("Several values", "every value whose rule matches, in this order (null when none does)")]
-        return [("When no rule matches", "null")]
+            return [("Several values", f"every value whose rule matches, in this order ({otherwise} when none does)")]
+        return [("When no rule matches", otherwise)]
+
+
+def _shown(value: Any) -> str:
+    """A value as the portal shows rule values: text and dates as they are, anything else as JSON (true, 0.5, ["a"])."""
+    return str(value) if isinstance(value, (str, dt.date)) else json.dumps(value, ensure_ascii=False)
 
 
 class IndicatorLabel(LabelBase):
