@@ -10,16 +10,15 @@ the lock. Nothing on that way out needs the engine: restoring and recording are 
 SIGINT and SIGTERM interrupt the engine's work, so the body fails at its Spark call and takes
 the same way out as a failure, raising `Interrupted`; none of the engine's work lands after the
 restore. A signal while the job takes the lock stops it before the body starts; one while it
-cleans up changes nothing (a second Ctrl-C cannot break a restore half-way); one after the body
-succeeded is too late to matter.
+cleans up changes nothing (a second Ctrl-C cannot break a restore half-way); one that the body
+outran (its last steps finished before an interrupt reached them) is still honoured until the
+point of no return (stop_signals.py), after which the job stands.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
-import signal
-import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -35,10 +34,9 @@ from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, S
 from labelspark.errors import RestoreIncomplete
 from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RunRecord
+from labelspark.stop_signals import JobSignals
 
 log = logging.getLogger(__name__)
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-INTERRUPT_EVERY_SECONDS = 0.2  # after a signal, how soon a Spark call the body starts is interrupted
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
     """
     record = RunRecord(run_date)
     tables = Tables(project.warehouse)
-    with _Signals(spark) as signals, warehouse_lock(project.warehouse, record.run_id, project.file) as held:
+    with JobSignals(lambda: stop_work(spark)) as signals, warehouse_lock(project.warehouse, record.run_id, project.file) as held:
         if held.abandoned:
             _take_over(held, tables, record.run_id)
         checkpoint = Checkpoint.take(tables.read_by_users)
@@ -86,27 +84,30 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
         try:
             signals.check()  # received while taking the lock
             yield record
-            record.status = "succeeded"
+            signals.commit()  # a signal the body outran is honoured here; after this line, none is
+            record.status, record.finished_at = "succeeded", _now()
             held.undo_pending = False
+            runs.record(tables.runs, record)
+            log.info("%s: run %s succeeded; it stands, whatever signal comes now", RUNS_TABLE, record.run_id)
         except BaseException as exc:
             signals.cleaning()
             stopped = Interrupted(signals.received) if signals.received and not isinstance(exc, Interrupted) else None
             record.fail(stopped or exc)
             held.undo_pending = not checkpoint.restore()
+            record.finished_at = _now()
+            if call_back:
+                _call_back(project, record, hurry=signals.received is not None)
+            _record_failure(tables, record)
             if stopped:
                 raise stopped from exc  # the engine's error is how the interrupt showed
             raise
-        finally:
-            signals.cleaning()
-            record.finished_at = dt.datetime.now(dt.timezone.utc)
-            if call_back:
-                _call_back(project, record, hurry=signals.received is not None)
-            _record_end(tables, record)
-            if record.status == "succeeded" and after_success is not None:
-                extra = after_success()
-                if extra:
-                    record.details = {**record.details, **extra}
-                    _record_end(tables, record)
+        recorded = record.details
+        if call_back:
+            _call_back(project, record, hurry=signals.late is not None)
+        if after_success is not None:
+            record.details = {**record.details, **(after_success() or {})}
+        if record.details != recorded:
+            _record_details(tables, record)
 
 
 @contextlib.contextmanager
@@ -154,14 +155,25 @@ def _take_over(held: Held, tables: Tables, by: str) -> None:
     held.undo_pending = False
 
 
-def _record_end(tables: Tables, record: RunRecord) -> None:
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _record_failure(tables: Tables, record: RunRecord) -> None:
     """A failed job's own error is what matters: failing to record it is logged, not raised over it."""
     try:
         runs.record(tables.runs, record)
     except Exception as exc:
-        if record.status == "succeeded":
-            raise
         log.error("could not record run %s as %s in %s: %s: %s", record.run_id, record.status, RUNS_TABLE, type(exc).__name__, exc)
+
+
+def _record_details(tables: Tables, record: RunRecord) -> None:
+    """The run is recorded succeeded already and stands: failing to add what came after (a
+    callback or site error) is logged, never turned into a failure."""
+    try:
+        runs.record(tables.runs, record)
+    except Exception as exc:
+        log.error("could not add the details of run %s to %s: %s: %s", record.run_id, RUNS_TABLE, type(exc).__name__, exc)
 
 
 def _call_back(project: Project, record: RunRecord, hurry: bool) -> None:
@@ -173,55 +185,3 @@ def _call_back(project: Project, record: RunRecord, hurry: bool) -> None:
     if error:
         log.warning("%s (recorded in %s; the data stands)", error, RUNS_TABLE)
         record.details = {**record.details, "callback_error": error}
-
-
-class _Signals:
-    """SIGINT/SIGTERM handlers for one job. A handler raises nothing where it lands (inside the
-    engine's client an exception would leave its locks held and hang every later call): it
-    notes the signal, and a thread of its own keeps interrupting the engine's work until the job
-    cleans up, so the Spark call the body waits on fails, and so does any it starts next. Outside
-    the main thread (where Python runs no handlers) a no-op."""
-
-    def __init__(self, spark: SparkSession) -> None:
-        self.spark = spark
-        self.received: int | None = None
-        self._signalled = threading.Event()
-        self._cleaning = threading.Event()
-        self._previous: dict[int, object] = {}
-
-    def __enter__(self) -> "_Signals":
-        if threading.current_thread() is threading.main_thread():
-            # started now: a handler starting a thread could wait on a lock the main thread holds
-            threading.Thread(target=self._interrupt_once_signalled, name="labelspark-interrupt", daemon=True).start()
-            for signum in STOP_SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._cleaning.set()
-        self._signalled.set()  # lets the thread end
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame) -> None:
-        name = signal.Signals(signum).name
-        if self.received:
-            log.warning("%s received: already stopping", name)
-            return
-        self.received = signum
-        log.warning("%s received: stopping the engine's work, then undoing this run's writes", name)
-        self._signalled.set()
-
-    def _interrupt_once_signalled(self) -> None:
-        self._signalled.wait()
-        while not self._cleaning.is_set():
-            stop_work(self.spark)
-            self._cleaning.wait(INTERRUPT_EVERY_SECONDS)
-
-    def cleaning(self) -> None:
-        """The body is over: no more interrupting."""
-        self._cleaning.set()
-
-    def check(self) -> None:
-        if self.received:
-            raise Interrupted(self.received)

@@ -24,6 +24,7 @@ from typing import Iterator
 
 from labelspark.cli import jobs, questions, tables
 from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError
+from labelspark.stop_signals import jobs_committed
 
 log = logging.getLogger("labelspark")
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         log.setLevel(logging.DEBUG)
     try:
-        with _signals_end_the_process():
+        with _signals_end_the_process(ends_the_process=argv is None):
             return args.handler(args) or 0
     except Interrupted as exc:
         print(f"labelspark: {exc}: the tables are as they were, the run is recorded failed", file=sys.stderr)
@@ -70,20 +71,30 @@ def _engine_error(exc: Exception) -> LabelsparkError | None:
 
 
 @contextlib.contextmanager
-def _signals_end_the_process() -> Iterator[None]:
+def _signals_end_the_process(ends_the_process: bool) -> Iterator[None]:
     """Outside a job (which handles SIGINT and SIGTERM itself, undoing its writes) nothing is
-    held or half-written: a signal ends the process at once, with 128 + its number. Raising
-    KeyboardInterrupt instead could land inside the engine's client and hang the way out."""
+    held or half-written: a signal ends the process at once, with 128 + its number, or with 0
+    once the command's job passed its point of no return (its run stands: label_runs says
+    `succeeded`). Raising KeyboardInterrupt instead could land inside the engine's client and
+    hang the way out.
+
+    When the command is the process's own (`ends_the_process`), the signals are ignored after
+    it: the exit code is decided, and the interpreter, finalizing without its handlers for a
+    while (the engine's runtime stopping), would otherwise die by the signal and lose that code."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, lambda number, frame: os._exit(128 + number))
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+    committed_before = jobs_committed()
+
+    def end(signum: int, frame) -> None:
+        os._exit(0 if jobs_committed() > committed_before else 128 + signum)
+
+    previous = {signum: signal.signal(signum, end) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if ends_the_process else handler)
 
 
 def _exit_now(code: int) -> None:

@@ -21,6 +21,7 @@ from labelspark.config.models import ElasticsearchOutput
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError, UsageError
+from labelspark.stop_signals import point_of_no_return
 from labelspark.publish.mapping import (
     DATE_FIELD, index_body, index_name, index_pattern, loading_alias, published_labels, serving_settings,
 )
@@ -57,6 +58,7 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
             _check_count(cluster, name, rows)
             cluster.put_settings(name, serving_settings())
             cluster.refresh(name)
+            point_of_no_return()  # readers see the index once the alias moves: a stop signal is honoured until here
             previous = _swap(cluster, es.alias, name)
         except BaseException as exc:  # whatever stopped the load (even Ctrl-C), no partial index stays
             _discard(cluster, name)
