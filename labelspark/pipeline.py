@@ -12,9 +12,8 @@ from pyspark.sql import functions as F
 
 from labelspark import indicators as indicator_pass
 from labelspark.config import Project
-from labelspark.config.labels import ImportLabel
-from labelspark.config.models import Source
-from labelspark.errors import ConfigError, Problem, SnapshotMissing, SourceError
+from labelspark.errors import ConfigError, Problem, SnapshotMissing
+from labelspark.imports import import_values, imported_rows, unknown_import_ids
 from labelspark.freshness import check_freshness
 from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
@@ -26,17 +25,16 @@ from labelspark.site import refresh_site
 from labelspark.connections import check_environment
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
-from labelspark.storage.catalog import advance_catalog
+from labelspark.storage.catalog import advance_catalog, record_backfill
 from labelspark.storage.delta import read_table, replace_partition
 from labelspark.storage.history import advance_history
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
 from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.runs import RunRecord
 from labelspark.derived.segments import segment_members
-from labelspark.storage.snapshot import latest_snapshot, snapshot_columns, write_snapshot
+from labelspark.storage.snapshot import latest_snapshot, next_snapshot_date, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
 from labelspark.derived.stats import label_stats
-from labelspark.udfs import try_cast
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,9 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     publishes the snapshot to Elasticsearch and calls the business back (unless `publish` is off).
 
     History and catalog advance only with runs in date order: a back-fill of an earlier date
-    rewrites that date's snapshot, stats and segments and leaves them as they are.
+    rewrites that date's snapshot, stats and segments, leaves history as it is and records its
+    definitions in the catalog for that date alone. Labels never computed on an earlier date
+    are due, whatever later dates computed.
     """
     _check_requested(project, only)
     check_environment(project)
@@ -77,17 +77,24 @@ def _refresh_site(project: Project) -> dict:
 def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
     tables = Tables(project.warehouse)
     latest = runs.latest_succeeded_date(tables.runs)
-    plan = make_plan(project, run_date, computed=snapshot_columns(spark, tables.snapshot), only=only)
+    computed = snapshot_columns(spark, tables.snapshot)
+    computed_before = runs.labels_computed_before(tables.runs, run_date)
+    if computed_before is not None:  # with no run recorded, the snapshot's columns stand in
+        computed &= computed_before
+    plan = make_plan(project, run_date, computed=computed, only=only)
     log.info("run %s %s for %s: %d labels due, %d kept from the last snapshot", project.name, record.run_id, run_date, len(plan.due), len(plan.carried))
     previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
     with staging_area(project.warehouse, record.run_id) as staging:
-        snapshot = compute_snapshot(spark, project, plan, previous, staging)
+        imported = {label_id: imported_rows(spark, project, project.label(label_id), staging) for label_id in plan.imports}
+        snapshot = compute_snapshot(spark, project, plan, previous, staging, imported)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
         write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
-    written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
-    record.rows = written.count()
-    log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
-    record.details = _unknown_import_ids(spark, project, plan, written)
+        written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+        record.rows = written.count()
+        log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
+        record.details = unknown_import_ids(project, imported, written)
+    if latest is not None and run_date < latest:
+        record.details[runs.BACKFILL] = {"history_at": latest.isoformat()}
     _write_derived_tables(spark, project, tables, written, run_date, latest)
     record.labels = [label.id for label in plan.due]
     if publish and project.outputs.elasticsearch:
@@ -97,7 +104,8 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
 
 
 def _write_derived_tables(spark: SparkSession, project: Project, tables: "Tables", written: DataFrame, run_date: dt.date, latest: dt.date | None) -> None:
-    """Stats and segments of the date; history and catalog when the date is not a back-fill."""
+    """Stats and segments of the date; history and catalog when the date is not a back-fill, and
+    a back-fill's definitions in the catalog for its date alone."""
     labels = [label for label in project.enabled_labels if label.id in written.columns]
     replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, "snapshot_date", run_date)
     log.info("%s %s: %d labels", STATS_TABLE, run_date, len(labels))
@@ -110,6 +118,7 @@ def _write_derived_tables(spark: SparkSession, project: Project, tables: "Tables
         log.info("%s and %s advanced to %s", HISTORY_TABLE, CATALOG_TABLE, run_date)
     else:
         log.info("back-fill of %s (history is at %s): %s left as it is", run_date, latest, HISTORY_TABLE)
+        record_backfill(spark, project, tables.catalog, run_date, next_snapshot_date(spark, tables.snapshot, run_date))
 
 
 def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date, directory: str, only: list[str] | None = None) -> int:
@@ -148,7 +157,7 @@ def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
     if read_table(spark, tables.snapshot) is None:
         return []
     with locked(project, [*tables.read_by_users, tables.runs]):
-        return rewind_tables(spark, project.warehouse, project.key, to)
+        return rewind_tables(spark, project, to)
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
@@ -159,12 +168,13 @@ def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, 
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None,
-                     staging: Staging | None = None) -> DataFrame:
+                     staging: Staging | None = None, imported: dict[str, DataFrame] | None = None) -> DataFrame:
     """Entity key plus one typed column per enabled label (in config order).
 
     Labels not due come from `previous` (the latest snapshot up to the date), null without it.
     With distribution labels due, the indicators are written to `staging` once, so their
-    quantiles and the labels read the copy instead of computing the sources twice.
+    quantiles and the labels read the copy instead of computing the sources twice. `imported`:
+    the rows of the due import files (`imported_rows`) when the caller reads them again.
     """
     # days of timestamps (windows, date rules) are days in the project's timezone
     spark.conf.set("spark.sql.session.timeZone", project.timezone)
@@ -178,7 +188,9 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
     if staging is not None and any(label.quantiles for label in plan.due):
         log.info("computing indicators once for the quantiles of distribution labels")
         entities = staging.keep(entities, "indicators")
-    imports = {label_id: read_import(spark, project, project.label(label_id), entities) for label_id in plan.imports}
+    if imported is None:
+        imported = {label_id: imported_rows(spark, project, project.label(label_id), staging) for label_id in plan.imports}
+    imports = {label_id: import_values(rows, project, project.label(label_id), entities) for label_id, rows in imported.items()}
     labels = evaluate(entities, project, plan.due, plan.run_date, imports)
     carried = [label.id for label in plan.carried if previous is not None and label.id in previous.columns]
     if carried:
@@ -206,46 +218,6 @@ def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -
         for name, source in project.sources.items()
         if name != map_source
     }
-
-
-def read_import(spark: SparkSession, project: Project, label: ImportLabel, entities: DataFrame) -> DataFrame:
-    """(entity key, value) of an import file, one row per id (ids that are no entity join nothing)."""
-    name = f"import of label '{label.id}'"
-    as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
-    # an empty file is a label nobody holds this time, not a broken source
-    raw = read_source(spark, project, name, as_source, allow_empty=True)
-    require_columns(raw, name, [label.key, label.value])
-    _refuse_bad_values(raw, name, label)
-    key_type = entities.schema[project.key].dataType
-    values = (
-        raw.where(F.col(label.key).isNotNull())
-        .groupBy(F.col(label.key).cast(key_type).alias(project.key))
-        .agg(F.max(label.value).alias("value"))
-    )
-    return values
-
-
-def _refuse_bad_values(raw: DataFrame, name: str, label: ImportLabel) -> None:
-    """Values that do not read as the label's type fail the run, naming the file, column and a sample."""
-    wanted = SPARK_TYPE_OF_KIND[label.type]
-    value = F.col(label.value)
-    bad = raw.where(value.isNotNull() & value.cast("string").isNotNull() & try_cast(value, wanted).isNull())
-    sample = bad.select(F.col(label.key).cast("string"), value.cast("string")).limit(3).collect()
-    if sample:
-        shown = ", ".join(f"{key}={text!r}" for key, text in sample)
-        raise SourceError(name, f"values of '{label.path}' that are not {label.type}: {shown}", label.value)
-
-
-def _unknown_import_ids(spark: SparkSession, project: Project, plan: Plan, written: DataFrame) -> dict:
-    """Ids of each import file that are no entity of the written snapshot: counted, not fatal."""
-    details = {}
-    for label_id in plan.imports:
-        values = read_import(spark, project, project.label(label_id), written)
-        unknown = values.join(written.select(project.key), on=project.key, how="left_anti").count()
-        if unknown:
-            log.warning("import of label '%s': %d ids are not entities and were ignored", label_id, unknown)
-            details[label_id] = {"unknown_ids": unknown}
-    return details
 
 
 def _check_requested(project: Project, only: list[str] | None) -> None:

@@ -26,7 +26,7 @@ from labelspark.config.labels import DistributionLabel, ImportLabel
 from labelspark.errors import UnknownReference
 from labelspark.labels import evaluate
 from labelspark.methods import Context, label_column
-from labelspark.pipeline import read_import
+from labelspark.imports import read_import
 from labelspark.plan import label_inputs
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.spark_types import kind_of

@@ -18,7 +18,7 @@ from labelspark import indicators as indicator_pass
 from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
 from labelspark.config import Project
 from labelspark.labels import evaluate
-from labelspark.pipeline import read_import
+from labelspark.imports import read_import
 from labelspark.plan import make_plan
 from labelspark.derived.stats import label_stats
 

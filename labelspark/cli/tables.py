@@ -65,9 +65,14 @@ def _validate(args) -> int:
 def _plan(args) -> int:
     from labelspark.analytics.warehouse import snapshot_label_columns
     from labelspark.plan import make_plan
+    from labelspark.storage.names import RUNS_TABLE, table_path
+    from labelspark.storage.runs import labels_computed_before
 
     project, day = project_and_day(args)
     computed = snapshot_label_columns(project)
+    computed_before = labels_computed_before(table_path(project.warehouse, RUNS_TABLE), day) if computed else None
+    if computed_before is not None:  # as `run` sees it: labels some date before D computed
+        computed &= computed_before
     plan = make_plan(project, day, computed=computed)
     print(f"{project.name} on {day}: {len(plan.due)} labels due, {len(plan.carried)} kept from the last snapshot")
     if computed is None:

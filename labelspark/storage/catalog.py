@@ -16,6 +16,7 @@ SCHEMA = (
     "label_id string, name string, `group` string, type string, method string, definition string, "
     "definition_hash string, status string"
 )
+COLUMNS = ["label_id", "name", "group", "type", "method", "definition", "definition_hash", "status"]
 
 
 def catalog_rows(project: Project) -> list[tuple]:
@@ -46,3 +47,52 @@ def advance_catalog(spark: SparkSession, project: Project, path: str, run_date: 
         f"VALUES (s.label_id, s.name, s.`group`, s.type, s.method, s.definition, s.definition_hash, s.status, {day}, NULL) "
         f"WHEN NOT MATCHED BY SOURCE AND t.valid_to IS NULL THEN UPDATE SET valid_to = {day}",
     )
+
+
+def record_backfill(spark: SparkSession, project: Project, path: str, day: dt.date, next_day: dt.date) -> None:
+    """Records the definitions a back-fill of `day` computed with, for that date alone (up to
+    `next_day`, the next date with a snapshot): `diff` and `rewind` then see the definitions each
+    date was computed with, whatever order the dates ran in. One rewrite of this small table."""
+    table = read_table(spark, path)
+    if table is None or next_day is None:
+        return
+    versions = [row.asDict() for row in table.collect()]
+    wanted = {row[0]: dict(zip(COLUMNS, row)) for row in catalog_rows(project)}
+    recorded = definitions_on(versions, wanted, day, next_day)
+    if sorted(map(_sort_key, recorded)) != sorted(map(_sort_key, versions)):
+        rows = [tuple(version[name] for name in table.columns) for version in recorded]
+        spark.createDataFrame(rows, table.schema).write.format("delta").mode("overwrite").save(path)
+
+
+def definitions_on(versions: list[dict], wanted: dict[str, dict], day: dt.date, next_day: dt.date) -> list[dict]:
+    """`versions` with `wanted` (label -> catalog row) in force on `day` until `next_day`: a
+    version that held `day` with another definition is cut around it; one label's versions
+    that meet with one definition are joined."""
+    result = []
+    for label_id in sorted({v["label_id"] for v in versions} | wanted.keys()):
+        own = [v for v in versions if v["label_id"] == label_id]
+        old = next((v for v in own if v["valid_from"] <= day and (v["valid_to"] is None or day < v["valid_to"])), None)
+        new = wanted.get(label_id)
+        if (old and old["definition_hash"]) != (new and new["definition_hash"]):
+            if old is not None:
+                own.remove(old)
+                own += [{**old, "valid_to": day}] if old["valid_from"] < day else []
+                own += [{**old, "valid_from": next_day}] if old["valid_to"] is None or old["valid_to"] > next_day else []
+            own += [{**new, "valid_from": day, "valid_to": next_day}] if new is not None else []
+        result += _joined(sorted(own, key=lambda v: v["valid_from"]))
+    return result
+
+
+def _joined(versions: list[dict]) -> list[dict]:
+    """Consecutive versions of one definition as one."""
+    joined: list[dict] = []
+    for version in versions:
+        if joined and joined[-1]["valid_to"] == version["valid_from"] and joined[-1]["definition_hash"] == version["definition_hash"]:
+            joined[-1] = {**joined[-1], "valid_to": version["valid_to"]}
+        else:
+            joined.append(version)
+    return joined
+
+
+def _sort_key(version: dict) -> tuple:
+    return tuple(str(version[name]) for name in sorted(version))

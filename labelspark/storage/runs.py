@@ -23,6 +23,7 @@ SCHEMA = pa.schema([
     ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
     ("index", pa.string()), ("error", pa.string()), ("details", pa.string()),
 ])
+BACKFILL = "backfill"  # the details key of a run that left history as it was: {"history_at": its date}
 
 
 def new_run_id() -> str:
@@ -84,3 +85,33 @@ def latest_succeeded_date(path: str) -> dt.date | None:
     except TableNotFoundError:
         return None
     return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))["snapshot_date"]).as_py()
+
+
+def _succeeded_runs(path: str, columns: list[str]) -> pa.Table | None:
+    try:
+        runs = DeltaTable(path).to_pyarrow_table(columns=["status", *columns])
+    except TableNotFoundError:
+        return None
+    return runs.filter(pc.equal(runs["status"], "succeeded"))
+
+
+def labels_computed_before(path: str, day: dt.date) -> set[str] | None:
+    """Labels a succeeded run computed for a date before `day`; None when no run ever succeeded
+    (a snapshot written otherwise). "Never computed" goes by dates, not by the order runs came
+    in: a back-fill sees only what the dates before it computed."""
+    runs = _succeeded_runs(path, ["snapshot_date", "labels"])
+    if runs is None or not runs.num_rows:
+        return None
+    earlier = runs.filter(pc.less(runs["snapshot_date"], pa.scalar(day, pa.date32())))
+    return {label for labels in earlier["labels"].to_pylist() for label in labels or ()}
+
+
+def history_reached(path: str, up_to: dt.date) -> dt.date | None:
+    """The latest date up to `up_to` whose succeeded run advanced history (a back-fill, marked
+    BACKFILL in its details, did not); None when none did."""
+    runs = _succeeded_runs(path, ["snapshot_date", "details"])
+    if runs is None:
+        return None
+    advanced = [day for day, details in zip(runs["snapshot_date"].to_pylist(), runs["details"].to_pylist())
+                if day <= up_to and BACKFILL not in json.loads(details or "{}")]
+    return max(advanced, default=None)

@@ -69,3 +69,8 @@ def _types(df: DataFrame) -> dict[str, str]:
 def snapshot_columns(spark: SparkSession, path: str) -> set[str]:
     table = read_table(spark, path)
     return set(table.columns) if table is not None else set()
+
+
+def next_snapshot_date(spark: SparkSession, path: str, day: dt.date) -> dt.date | None:
+    """The first snapshot date after `day`, or None."""
+    return read_table(spark, path).where(F.col(DATE) > F.lit(day)).agg(F.min(DATE)).first()[0]

@@ -26,6 +26,8 @@ class Staging:
         """`df` written as parquet and read back: later reads scan the copy, not the lineage."""
         path = f"{self.root}/{name}"
         df.write.mode("overwrite").parquet(path)
+        if not _exists(path):  # Sail writes no file at all for no rows (an import file with none)
+            return df.sparkSession.createDataFrame([], df.schema)
         return df.sparkSession.read.parquet(path)
 
 
@@ -36,6 +38,13 @@ def staging_area(base: str, run_id: str) -> Iterator[Staging]:
         yield Staging(root)
     finally:
         _remove(root)
+
+
+def _exists(path: str) -> bool:
+    if "://" not in path or path.startswith("file://"):
+        return Path(path.removeprefix("file://")).exists()
+    filesystem, inner = pafs.FileSystem.from_uri(path)
+    return filesystem.get_file_info(inner).type != pafs.FileType.NotFound
 
 
 def _remove(root: str) -> None:

@@ -11,13 +11,16 @@ Readings of the contract made here:
 - Carry-over: a label not due keeps, per entity, its value in the latest snapshot on or before
   the date (the date's own partition on a re-run or back-fill); an entity not in that snapshot
   gets null.
-- A label with no column in the snapshot (never computed, or disabled since) is due on any
-  date; a `once` label only then (README, "Schedules").
+- A label with no column in the snapshot (disabled since), or that no date before this one
+  computed (dates, not the order of runs: "a back-fill carries not-due labels as a run in date
+  order would"), is due on any date; a `once` label only then (README, "Schedules").
 - History observes a label only on the dates it is in the snapshot: while disabled, a label's
   versions are neither closed nor opened; when it comes back, a value that differs from its
   current version closes that version on the day it comes back.
 - Back-fills (dates before the latest succeeded run) rewrite their snapshot, stats and
-  segments; history and catalog do not see them. A rewind to D forgets every later date.
+  segments; history does not see them; the catalog records the definitions they computed with
+  for their date ("definitions are compared by what was in force on each date"). A rewind to
+  D forgets every later date.
 """
 from __future__ import annotations
 
@@ -181,6 +184,7 @@ class Warehouse:
     observed: dict[dt.date, dict[str, dict]] = field(default_factory=dict)  # date -> entity -> label -> text
     observed_labels: dict[dt.date, list[OracleLabel]] = field(default_factory=dict)
     definitions: dict[dt.date, dict[str, dict]] = field(default_factory=dict)  # date -> label -> definition
+    computed: dict[dt.date, set[str]] = field(default_factory=dict)  # date -> labels computed on it
     latest: dt.date | None = None  # latest date with a succeeded run
 
     def run(self, day: dt.date, entities: dict[str, dict], labels: list[OracleLabel]) -> dict[str, dict]:
@@ -189,15 +193,19 @@ class Warehouse:
         previous_day = max((d for d in self.snapshots if d <= day), default=None)
         previous = self.snapshots.get(previous_day, {})
         snapshot = {}
+        before = set().union(*(labels for d, labels in self.computed.items() if d < day))
+        due = {label.id for label in enabled if is_due(label.schedule, day, label.id in self.columns and label.id in before)}
         for entity, indicators in entities.items():
             values = {}
             for label in enabled:
-                if is_due(label.schedule, day, label.id in self.columns):
+                if label.id in due:
                     values[label.id] = label.compute(indicators)
                 else:
                     values[label.id] = previous.get(entity, {}).get(label.id)
             snapshot[entity] = values
         self.snapshots[day] = snapshot
+        self.computed[day] = due
+        self.definitions[day] = {label.id: label.definition for label in labels}
         self.columns = {label.id for label in enabled}
         if self.latest is None or day >= self.latest:
             self.observed[day] = {
@@ -205,13 +213,12 @@ class Warehouse:
                 for entity, values in snapshot.items()
             }
             self.observed_labels[day] = enabled
-            self.definitions[day] = {label.id: label.definition for label in labels}
             self.latest = day
         return snapshot
 
     def rewind(self, to: dt.date) -> None:
         """As if no date after `to` had run (`labelspark rewind --to`)."""
-        for dated in (self.snapshots, self.observed, self.observed_labels, self.definitions):
+        for dated in (self.snapshots, self.observed, self.observed_labels, self.definitions, self.computed):
             for day in [d for d in dated if d > to]:
                 del dated[day]
         self.latest = max(self.observed, default=None)
@@ -240,7 +247,7 @@ class Warehouse:
 
     def catalog(self) -> list[tuple]:
         """(label_id, definition, valid_from, valid_to): a version per change of a label's
-        definition (status included), across the runs in date order."""
+        definition (status included), across the dates run (back-fills included) in date order."""
         versions: list[list] = []
         current: dict[str, list] = {}
         for day in sorted(self.definitions):
