@@ -5,7 +5,8 @@ config's timezone) to that end: past `warn_after` it is logged, past `error_afte
 A run date after every source's latest row by more than the source allows (its `error_after`, else
 DATE_ALLOWANCE) is refused as a usage error (exit 2: the date is wrong): a forgotten `--date` on
 old data would compute every entity as inactive and advance history with it. `allow_stale_sources`
-turns both refusals into warnings. The checks run before the run takes the lock.
+turns both refusals into warnings. The date is judged before the run takes the lock, the sources'
+thresholds inside the job, on the same reading.
 """
 from __future__ import annotations
 
@@ -41,58 +42,78 @@ class Latest:
     day: dt.date | None  # the local day of `overall`
 
 
-def check_freshness(spark: SparkSession, project: Project, run_date: dt.date, allow_stale_sources: bool = False) -> None:
-    """Refuses a run date past every source's data (StaleRunDate); logs stale sources; raises
-    SourceError for a source older than its `error_after`. `allow_stale_sources` turns both into
-    warnings. One aggregate per source with a `time` column; writes nothing, so it runs before the lock."""
+@dataclass(frozen=True)
+class SourceAges:
+    """The latest `time` of each readable source that has one, read once before the lock: the run
+    date is judged on them there, each source's thresholds inside the job by `check` (so a late
+    source is a failed run in label_runs, as other bad data is)."""
+
+    project: Project
+    run_date: dt.date
+    latest: dict[str, Latest]
+    allow_stale_sources: bool
+
+    @property
+    def end(self) -> dt.datetime:
+        return start_of_day(self.run_date + dt.timedelta(days=1), self.project.timezone)
+
+    def check(self) -> None:
+        """Logs stale sources and a run date after all the data; raises SourceError for a source
+        older than its `error_after` (a warning with `allow_stale_sources`)."""
+        failures = []
+        for name, times in self.latest.items():
+            source = self.project.sources[name]
+            problem = None if source.freshness is None else staleness(source, times.as_of, self.end, self.run_date, self.project.timezone)
+            if problem is not None:
+                message, fatal = problem
+                if fatal and not self.allow_stale_sources:
+                    failures.append((name, message))
+                else:
+                    log.warning("source '%s': %s", name, message)
+        overall = [times.overall for times in self.latest.values() if times.overall is not None]
+        if overall and max(overall) < start_of_day(self.run_date, self.project.timezone):
+            log.warning(
+                "the run date %s is after the latest row of every source (the latest: %s): its windows hold no rows "
+                "and recency labels will read as inactive (a forgotten --date?)",
+                self.run_date, _shown(max(overall), self.project.timezone),
+            )
+        for name, message in failures[1:]:
+            log.error("source '%s': %s", name, message)
+        if failures:
+            raise SourceError(*failures[0])
+
+
+def check_run_date(spark: SparkSession, project: Project, run_date: dt.date, allow_stale_sources: bool = False) -> SourceAges:
+    """Reads each source's latest `time` (one aggregate per source) and raises StaleRunDate when
+    every source is older at the end of the run date than it allows: the date, not the data, is
+    wrong. Writes nothing, so it runs before the lock. A source that cannot be read is left to the
+    run, which records its failure; one without a `time` value says nothing about the date."""
     spark.conf.set("spark.sql.session.timeZone", project.timezone)  # days of timestamps are the project's
-    timed = {name: source for name, source in project.sources.items() if source.time}
-    latest = {name: latest_times(spark, project, name, source, run_date) for name, source in timed.items()}
-    end = start_of_day(run_date + dt.timedelta(days=1), project.timezone)
-    check_run_date(timed, latest, run_date, end, allow_stale_sources)
-    failures = []
-    for name, source in timed.items():
-        if source.freshness is None:
-            continue
-        problem = staleness(source, latest[name].as_of, end, run_date, project.timezone)
-        if problem is not None:
-            message, fatal = problem
-            if fatal and not allow_stale_sources:
-                failures.append((name, message))
-            else:
-                log.warning("source '%s': %s", name, message)
-    overall = [times.overall for times in latest.values() if times.overall is not None]
-    if overall and max(overall) < start_of_day(run_date, project.timezone):
-        log.warning(
-            "the run date %s is after the latest row of every source (the latest: %s): its windows hold no rows "
-            "and recency labels will read as inactive (a forgotten --date?)",
-            run_date, _shown(max(overall), project.timezone),
-        )
-    for name, message in failures[1:]:
-        log.error("source '%s': %s", name, message)
-    if failures:
-        raise SourceError(*failures[0])
+    latest = {}
+    for name, source in project.sources.items():
+        if source.time:
+            try:
+                latest[name] = latest_times(spark, project, name, source, run_date)
+            except SourceError as exc:
+                log.debug("source '%s' left to the run: %s", name, exc)
+    ages = SourceAges(project, run_date, latest, allow_stale_sources)
+    judged = {name: times for name, times in latest.items() if times.overall is not None}
+    allowances = {name: date_allowance(project.sources[name]) for name in judged}
+    if not judged or any(ages.end - times.overall <= parse_duration(allowances[name]) for name, times in judged.items()):
+        return ages
+    listed = ", ".join(f"{name} {times.day} (allows {allowances[name]})" for name, times in judged.items())
+    if allow_stale_sources:
+        log.warning("the run date %s is past the data of every source (latest rows: %s): run as --allow-stale-sources asks", run_date, listed)
+        return ages
+    raise StaleRunDate(
+        f"the run date {run_date} is past the data of every source by more than it allows (latest rows: {listed}): "
+        f"a forgotten --date, or feeds that stopped? Give the date of the data, or --allow-stale-sources to run this date anyway"
+    )
 
 
 def date_allowance(source: Source) -> str:
     """How old the source's latest row may be at the end of the run date before the date is suspect."""
     return source.freshness.error_after if source.freshness and source.freshness.error_after else DATE_ALLOWANCE
-
-
-def check_run_date(timed: dict[str, Source], latest: dict[str, Latest], run_date: dt.date, end: dt.datetime, allowed: bool) -> None:
-    """Raises StaleRunDate when every source with rows is older at the end of the run date than it
-    allows: the date, not the data, is wrong. A source without a `time` value says nothing about the date."""
-    judged = {name: times for name, times in latest.items() if times.overall is not None}
-    if not judged or any(end - times.overall <= parse_duration(date_allowance(timed[name])) for name, times in judged.items()):
-        return
-    listed = ", ".join(f"{name} {times.day} (allows {date_allowance(timed[name])})" for name, times in judged.items())
-    if allowed:
-        log.warning("the run date %s is past the data of every source (latest rows: %s): run as --allow-stale-sources asks", run_date, listed)
-        return
-    raise StaleRunDate(
-        f"the run date {run_date} is past the data of every source by more than it allows (latest rows: {listed}): "
-        f"a forgotten --date, or feeds that stopped? Give the date of the data, or --allow-stale-sources to run this date anyway"
-    )
 
 
 def latest_times(spark: SparkSession, project: Project, name: str, source: Source, run_date: dt.date) -> Latest:

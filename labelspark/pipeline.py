@@ -14,7 +14,7 @@ from labelspark import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.errors import ConfigError, Problem, SnapshotMissing
 from labelspark.imports import import_values, imported_rows, unknown_import_ids
-from labelspark.freshness import check_freshness
+from labelspark.freshness import check_run_date
 from labelspark.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
@@ -63,8 +63,9 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     _check_requested(project, only)
     check_environment(project)
     check_label_kinds(spark, project, only)
-    check_freshness(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
+    source_ages = check_run_date(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
     with job(spark, project, run_date, call_back=publish, after_success=lambda: _refresh_site(project)) as record:
+        source_ages.check()  # in the job: a late source is a failed run in label_runs
         return _run(spark, project, run_date, only, publish, record)
 
 

@@ -16,11 +16,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.errors import ConfigError, SourceError, StaleRunDate
-from labelspark.freshness import check_freshness
+from labelspark.freshness import check_run_date
 
 D = dt.date(2026, 3, 31)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -53,6 +54,11 @@ def project_of(write_config):
         return load_project(write_config(HEADER + textwrap.dedent(sources)))
 
     return load
+
+
+def check_freshness(spark, project, run_date: dt.date, allow_stale_sources: bool = False) -> None:
+    """Both checks, as a run makes them: the date before the lock, the sources' thresholds in the job."""
+    check_run_date(spark, project, run_date, allow_stale_sources).check()
 
 
 def warnings_of(caplog) -> list[str]:
@@ -222,3 +228,14 @@ def test_a_forgotten_date_on_the_demo_exits_2_before_the_lock_naming_each_source
     assert f"is past the data of every source by more than it allows (latest rows: {listed})" in done.stderr
     assert "--allow-stale-sources" in done.stderr
     assert not (config.parent / "warehouse").exists()  # no table, no lock
+
+
+def test_a_late_source_is_a_failed_run_in_label_runs(tmp_path, project_of):
+    write_events(tmp_path, [dt.datetime(2026, 3, 20, 10)])
+    write_events(tmp_path, [dt.date(2026, 3, 31)], name="visits")
+    project = project_of(EVENTS.format(freshness="{error_after: 3d}") + VISITS)
+    done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(project.file), "--date", D.isoformat()],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    [failed] = DeltaTable(str(tmp_path / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    assert failed["status"] == "failed" and "source 'events': its latest `at`" in failed["error"]
