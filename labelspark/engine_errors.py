@@ -8,7 +8,8 @@ import re
 
 from pyspark.errors import PySparkException
 
-from labelspark.errors import EngineError, LabelsparkError, UnsupportedSpark
+from labelspark.errors import EngineError, LabelsparkError, SourceError, UnsupportedSpark
+from labelspark.udfs.exact import bad_value_in
 
 NO_DELTA = ("this Spark session has no Delta Lake: fetch the jars with scripts/fetch-jars.sh (or set LABELSPARK_JARS), "
             "submit with scripts/submit.sh, or use --engine sail")
@@ -47,6 +48,10 @@ def converted(exc: BaseException) -> LabelsparkError | None:
     text = str(exc)
     if condition == "DATA_SOURCE_NOT_FOUND" or (condition is None and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text)):
         return EngineError(NO_DELTA)
+    bad_value = bad_value_in(text)
+    if bad_value:
+        source, column, problem = bad_value
+        return SourceError(source, problem, column)
     linkage = _LINKAGE.search(text)
     if linkage:
         detail = next((line.strip() for line in text.splitlines() if linkage.group(0) in line), linkage.group(0))

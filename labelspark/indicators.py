@@ -24,7 +24,7 @@ from labelspark.rules import leaves
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.sources import on_or_after, require_columns
 from labelspark.spark_types import kind_of
-from labelspark.udfs import distinct_count_of, mode_of, pick, sorted_distinct_of
+from labelspark.udfs import distinct_count_of, exact_average, exact_sum, mode_of, pick, sorted_distinct_of
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct")
 
@@ -71,7 +71,7 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
     outputs: list[Column] = []
     for indicator_name, rows in rows_of.items():
         indicator = project.indicators[indicator_name]
-        aggregate = _aggregate(df, source.time, indicator, rows, run_date, spans, one_row_each, f"__agg{len(columns)}")
+        aggregate = _aggregate(df, name, source.time, indicator, rows, run_date, spans, one_row_each, f"__agg{len(columns)}")
         if aggregate.definition not in aliases:
             aliases[aggregate.definition] = f"__agg{len(columns)}"
             columns.append(aggregate.column.alias(aliases[aggregate.definition]))
@@ -150,7 +150,7 @@ _DAYS_WIDTH = 6  # days before the run date, as the fixed-width head of a dated 
 _TEXT_ROUND_TRIP = (T.StringType, T.NumericType, T.BooleanType, T.DateType)
 
 
-def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
+def _aggregate(df: DataFrame, source: str, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
                spans: dict[str, float], one_row_each: bool, name: str) -> Aggregate:
     agg, condition = indicator.agg, rows.condition
     if agg == "count" and indicator.of is None:
@@ -169,7 +169,10 @@ def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, row
         if time_column and isinstance(df.schema[of].dataType, _TEXT_ROUND_TRIP):
             return _dated_list(df, time_column, of, rows, run_date, spans[_list_of(of, rows)], finish)
         return Aggregate(f"collect_list {of} {rows.definition}", F.collect_list(kept), finish)
-    simple = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max, None: F.max}
+    if agg in ("sum", "avg"):  # the same bits whatever order the rows come in
+        exact = exact_sum if agg == "sum" else exact_average
+        return Aggregate(f"{agg} {of} {rows.definition}", exact(kept, df.schema[of].dataType, source, of))
+    simple = {"count": F.count, "min": F.min, "max": F.max, None: F.max}
     return Aggregate(f"{agg} {of} {rows.definition}", simple[agg](kept))
 
 

@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 from pyspark.sql import SparkSession
 
 from labelspark.config import Project
+from labelspark.engine_errors import converted
 from labelspark.engines import stop_work
 from labelspark.errors import Interrupted
 from labelspark.publish import callback_payload, send_callback
@@ -92,7 +93,8 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
         except BaseException as exc:
             signals.cleaning()
             stopped = Interrupted(signals.received) if signals.received and not isinstance(exc, Interrupted) else None
-            record.fail(stopped or exc)
+            meant = converted(exc)  # the engine's error as labelspark can say it, in label_runs too
+            record.fail(stopped or meant or exc)
             held.undo_pending = not checkpoint.restore()
             record.finished_at = _now()
             if call_back:
@@ -100,6 +102,8 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
             _record_failure(tables, record)
             if stopped:
                 raise stopped from exc  # the engine's error is how the interrupt showed
+            if meant:
+                raise meant from exc
             raise
         recorded = record.details
         if call_back:

@@ -49,6 +49,14 @@ def time_as_number(config):
                                     pa.array(range(table.num_rows), pa.int64())), members)
 
 
+def infinite_amount(config):
+    orders = config.parent / "data" / "orders" / "part-0.parquet"
+    table = pq.read_table(orders)
+    amounts = table.column("amount").to_pylist()
+    amounts[0] = float("inf")
+    pq.write_table(table.set_column(table.schema.get_field_index("amount"), "amount", pa.array(amounts, pa.float64())), orders)
+
+
 def bad_import_rows(config):
     vip = config.parent / "data" / "vip.csv"
     vip.write_text(vip.read_text() + "m00001,maybe\n")
@@ -60,6 +68,7 @@ def bad_import_rows(config):
     (text_summed, ["source 'orders', column 'channel'", "agg sum needs a number column, found string"]),
     (empty_events, ["source 'events'", "holds no rows"]),
     (time_as_number, ["source 'members', column 'updated_at'", "date or timestamp"]),
+    (infinite_amount, ["source 'orders', column 'amount'", "NaN, infinite or beyond"]),
     (bad_import_rows, ["import of label 'vip_list'", "column 'is_vip'", "data/vip.csv", "m00001='maybe'"]),
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_bad_data_names_its_culprit(tmp_path, breakage, culprits):

@@ -15,6 +15,7 @@ from labelspark.udfs.columns import (
     within_last,
 )
 from labelspark.udfs.casts import try_cast
+from labelspark.udfs.exact import exact_average, exact_sum
 from labelspark.udfs.picks import Pick, pick, sortable
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "bucket_names",
     "Pick",
     "distinct_count_of",
+    "exact_average",
+    "exact_sum",
     "mode_of",
     "null_false",
     "pick",

@@ -1,0 +1,67 @@
+"""Sums and averages whose bits do not depend on the order their inputs are added in.
+
+A sum of doubles rounds after every addition, so its last bits follow the order in which the
+engine's partitions arrive: re-running a day changed 7,240 of 44,759 `spend_90d` values
+(`2465.41` against `2465.4100000000003`), which opened history versions, rewrote search
+documents and made engines disagree. Here each double is taken to a fixed-point integer of
+`SCALE` decimal places (`floor(x * 10^6 + 0.5)`: IEEE steps every engine performs alike), the
+integers are added exactly as two 64-bit sums (the high and low 32 bits of each, so no entity's
+total can overflow), and the total becomes a double once, at the end: the double nearest to the
+sum of the rounded values (while it stays below 2^53 millionths, 9·10^9; beyond, two roundings,
+still the same on every engine). Two `long` sums cost what one `double` sum does, where a
+`decimal(38)` sum runs through Java's BigDecimal on classic Spark (3x the aggregation's time).
+
+Integer sums are exact already; a decimal column's sum stays the engine's exact decimal sum.
+"""
+from __future__ import annotations
+
+import re
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+SCALE = 6  # decimal places each double keeps: money exactly, quantities to a millionth
+_UNIT = float(10**SCALE)
+_LOW_BITS = float(2**32)
+# beyond this a scaled value no longer fits a 64-bit integer (|x| >= 4.6·10^12 at SCALE 6)
+_LARGEST = float(2**62)
+BAD_VALUE = "labelspark-bad-value"  # marks the engine error a value out of range raises
+
+
+def exact_sum(value: Column, data_type: T.DataType, source: str, column: str) -> Column:
+    """The sum of `value` (of `data_type`, read from `column` of `source`) as an aggregate, the
+    same bits on every engine. A NaN, infinite or too large double fails the run naming the
+    source and column (`bad_value_in`), where a sum would hide it in a NaN."""
+    if not isinstance(data_type, (T.DoubleType, T.FloatType)):
+        return F.sum(value)
+    high, low = _split(value, source, column)
+    return (F.sum(high).cast("double") * F.lit(_LOW_BITS) + F.sum(low).cast("double")) / F.lit(_UNIT)
+
+
+def exact_average(value: Column, data_type: T.DataType, source: str, column: str) -> Column:
+    """The mean of `value` as an aggregate: its exact sum, as a double, over its count (null
+    without values, where ANSI mode would fail the division)."""
+    count = F.count(value)
+    return F.when(count > 0, exact_sum(value, data_type, source, column).cast("double") / count)
+
+
+def bad_value_in(message: str) -> tuple[str, str, str] | None:
+    """(source, column, what is wrong) of the engine error a value out of range raised."""
+    found = _BAD_VALUE_TEXT.search(message)
+    return found.groups() if found else None
+
+
+def _split(value: Column, source: str, column: str) -> tuple[Column, Column]:
+    """The high and low 32 bits of each value's fixed-point integer, as longs (null stays null)."""
+    scaled = value.cast("double") * F.lit(_UNIT)
+    integer = F.floor(scaled + F.lit(0.5)).cast("double")
+    checked = F.when(F.abs(scaled) < F.lit(_LARGEST), integer).when(
+        value.isNotNull(), F.raise_error(F.lit(f"{BAD_VALUE} source={source} column={column}: {_TOO_LARGE}")).cast("double"),
+    )
+    high = F.floor(checked / F.lit(_LOW_BITS))
+    return high, (checked - high.cast("double") * F.lit(_LOW_BITS)).cast("long")
+
+
+_BAD_VALUE_TEXT = re.compile(rf"{BAD_VALUE} source=(.+?) column=(.+?): (.+?)(?:$|\n|\")", re.M)
+_TOO_LARGE = f"a value is NaN, infinite or beyond ±{_LARGEST / _UNIT:.3g}, which no exact sum holds: clean it out, or cast the column to decimal in the source"
