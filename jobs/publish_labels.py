@@ -12,4 +12,4 @@ from labelspark.cli import main
 
 if __name__ == "__main__":
     # cluster logs keep the trace of a failure; an --engine given (either spelling) comes later and wins
-    sys.exit(main(["--verbose", "publish", "--engine", "spark", *sys.argv[1:]]))
+    sys.exit(main(["--verbose", "publish", "--engine", "spark", *sys.argv[1:]], ends_the_process=True))

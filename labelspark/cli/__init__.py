@@ -6,6 +6,7 @@ Exit codes, for orchestrators (README, "Exit codes"):
   2    bad config or arguments: retrying changes nothing
   75   the warehouse is busy with another run (EX_TEMPFAIL): retry later
   130  interrupted by SIGINT, 143 by SIGTERM: the tables are as before, the run is recorded failed
+       (a signal after the run's point of no return, stop_signals.py, changes nothing: 0)
 
 Each command module declares its commands' arguments and thin handlers that call the library:
 `jobs` (run, publish, rewind, unlock: Spark and the warehouse lock), `tables` (validate, plan,
@@ -29,7 +30,9 @@ from labelspark.stop_signals import jobs_committed
 log = logging.getLogger("labelspark")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, ends_the_process: bool | None = None) -> int:
+    """Runs one command; `ends_the_process` (default: when `argv` is the process's own, None)
+    says the process exits with what this returns, so no late signal may change that code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.verbose = getattr(args, "verbose", False)  # `-v` may stand before or after the command
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         log.setLevel(logging.DEBUG)
     try:
-        with _signals_end_the_process(ends_the_process=argv is None):
+        with _signals_end_the_process(ends_the_process=argv is None if ends_the_process is None else ends_the_process):
             return args.handler(args) or 0
     except Interrupted as exc:
         print(f"labelspark: {exc}: the tables are as they were, the run is recorded failed", file=sys.stderr)
