@@ -25,7 +25,7 @@ from typing import Iterator
 
 from labelspark.cli import jobs, questions, tables
 from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError
-from labelspark.stop_signals import jobs_committed
+from labelspark.stop_signals import STOP_SIGNALS, jobs_committed
 
 log = logging.getLogger("labelspark")
 
@@ -92,7 +92,7 @@ def _signals_end_the_process(ends_the_process: bool) -> Iterator[None]:
     def end(signum: int, frame) -> None:
         os._exit(0 if jobs_committed() > committed_before else 128 + signum)
 
-    previous = {signum: signal.signal(signum, end) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: signal.signal(signum, end) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
