@@ -35,4 +35,4 @@ def test_demo_labels_are_the_same_on_classic_spark_and_sail(tmp_path, date):
         left, right = sail[column], classic[column]
         if column == "interests":
             left, right = left.map(lambda v: None if v is None else list(v)), right.map(lambda v: None if v is None else list(v))
-        pd.testing.assert_series_equal(left, right, check_exact=False, rtol=1e-9, obj=column)
+        pd.testing.assert_series_equal(left, right, check_exact=True, obj=column)  # sums too: bit for bit
