@@ -8,7 +8,8 @@
 # then runs spark-submit with the jars pinned for the Spark it finds (labelspark/jars.txt: the
 # Delta release of that Spark line and the ES-Hadoop/opensearch-hadoop connectors that exist for
 # it) from a local folder with --jars (fetched with scripts/fetch-jars.sh when missing), the Delta
-# extensions, speculation off, adaptive execution on, and the settings of $LABELSPARK_SPARK_CONF.
+# extensions, speculation off, adaptive execution on, the settings of $LABELSPARK_SPARK_CONF, and
+# Spark's logging from WARN up (conf/log4j2.properties), so labelspark's lines are what it prints.
 # --dry-run prints the command instead of running it (and fetches nothing).
 #
 # Environment (defaults in brackets):
@@ -25,6 +26,9 @@
 #   LABELSPARK_PACKAGES       Maven coordinates for --packages instead (Spark resolves them with Ivy)
 #   LABELSPARK_SPARK_CONF     a spark-defaults style file of extra settings [conf/spark-defaults.conf]
 #   LABELSPARK_EXTRA_CONF     more key=value settings, space separated
+#   LABELSPARK_LOG_CONF       log4j2 file of the driver and executors [conf/log4j2.properties: Spark at
+#                             WARN; not passed when $SPARK_CONF_DIR has a log4j2.properties]; empty:
+#                             none. A JVM whose extraJavaOptions name a log4j2 file keeps it
 set -euo pipefail
 
 usage() { sed -n '2,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -104,18 +108,53 @@ cmd+=(
   --conf spark.speculation=false
   --conf spark.sql.adaptive.enabled=true
 )
+settings=()
 conf_file=${LABELSPARK_SPARK_CONF:-$root/conf/spark-defaults.conf}
 if [[ -f "$conf_file" ]]; then
   while read -r key value; do
     [[ -z "$key" || "$key" == \#* ]] && continue
-    cmd+=(--conf "$key=$value")
+    settings+=("$key=$value")
   done < "$conf_file"
 fi
-for setting in ${LABELSPARK_EXTRA_CONF:-}; do cmd+=(--conf "$setting"); done
-if [[ "${SPARK_DEPLOY_MODE:-client}" == cluster ]]; then  # the driver runs elsewhere: ship the config
-  cmd+=(--files "$config")
+for setting in ${LABELSPARK_EXTRA_CONF:-}; do settings+=("$setting"); done
+
+# `key` (a JVM's extraJavaOptions) with -Dlog4j2.configurationFile=`location` added, unless the
+# settings already name a log4j2 file there
+add_log_conf() {
+  local key=$1 location=$2 i
+  for i in "${!settings[@]}"; do
+    [[ "${settings[i]}" == "$key="* ]] || continue
+    [[ "${settings[i]}" == *log4j2.configurationFile=* ]] || settings[i]+=" -Dlog4j2.configurationFile=$location"
+    return
+  done
+  settings+=("$key=-Dlog4j2.configurationFile=$location")
+}
+
+files=()
+cluster_mode=false
+[[ "${SPARK_DEPLOY_MODE:-client}" == cluster ]] && cluster_mode=true
+spark_conf_dir=${SPARK_CONF_DIR:-${SPARK_HOME:+$SPARK_HOME/conf}}
+default_log_conf=$root/conf/log4j2.properties
+[[ -n "$spark_conf_dir" && -f "$spark_conf_dir/log4j2.properties" ]] && default_log_conf=""
+log_conf=${LABELSPARK_LOG_CONF-$default_log_conf}
+if [[ -n "$log_conf" ]]; then
+  [[ -f "$log_conf" ]] || { echo "submit.sh: no log4j2 file $log_conf (LABELSPARK_LOG_CONF)" >&2; exit 2; }
+  log_conf=$(cd "$(dirname "$log_conf")" && pwd)/$(basename "$log_conf")
+  # executors (and a driver in cluster mode) find it in their working directory, where --files puts
+  # it: on YARN before the JVM starts; a standalone worker fetches it after, so its executors log
+  # as Spark's defaults say, into the worker's folder, not this output
+  files+=("$log_conf")
+  if $cluster_mode; then add_log_conf spark.driver.extraJavaOptions "$(basename "$log_conf")"
+  else add_log_conf spark.driver.extraJavaOptions "$log_conf"; fi
+  add_log_conf spark.executor.extraJavaOptions "$(basename "$log_conf")"
+fi
+for setting in "${settings[@]}"; do cmd+=(--conf "$setting"); done
+if $cluster_mode; then  # the driver runs elsewhere: ship the config
+  files+=("$config")
   config=$(basename "$config")
 fi
+# one --files: spark-submit keeps only the last
+[[ ${#files[@]} -gt 0 ]] && cmd+=(--files "$(IFS=,; echo "${files[*]}")")
 cmd+=(--py-files "$archive" "$job" "$config" "$@")
 
 if $dry_run; then

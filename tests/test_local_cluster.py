@@ -171,6 +171,8 @@ def test_the_publish_job_indexes_the_snapshot_and_records_its_run(tmp_path, clus
                           elasticsearch={"nodes": search_url, "alias": "demo_labels", "writer": "python"})
     job = Submitted(cluster, "jobs/publish_labels.py", config, MONDAY)
     assert job.finish() == 0, job.log[-4000:]
+    # labelspark's lines, and of Spark's only warnings (submit.sh passes conf/log4j2.properties)
+    assert "INFO alias demo_labels moved from " in job.log and "INFO SparkContext" not in job.log, job.log[-4000:]
 
     [index] = alias_targets(search_url, "demo_labels")
     assert get(search_url, f"/{index}/_count")["count"] == 500
