@@ -37,6 +37,11 @@ def test_dry_run_prints_a_complete_spark_submit_line():
                     "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
                     "spark.speculation=false", "spark.sql.adaptive.enabled=true", "spark.sql.shuffle.partitions=2000"):
         assert f"--conf {setting}" in line
+    # Spark logs from WARN up: the driver reads the file here, executors the copy --files puts beside them
+    log_conf = ROOT / "conf" / "log4j2.properties"
+    assert f"--conf spark.driver.extraJavaOptions=-Dlog4j2.configurationFile={log_conf} " in line
+    assert "--conf spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties " in line
+    assert f"--files {log_conf} " in line
     assert line.endswith(f"--py-files {ROOT}/dist/labelspark.zip jobs/compute_labels.py conf/retail_members.yaml --date 2026-03-02")
 
 
@@ -48,8 +53,24 @@ def test_dry_run_takes_cluster_settings_from_the_environment():
     line = done.stdout
     assert "--master k8s://https://k8s:443 --deploy-mode cluster" in line and "--num-executors 50" in line
     assert "--packages io.delta:delta-spark_2.13:9.9.9" in line and "--jars" not in line and "--conf spark.a=1 --conf spark.b=2" in line
-    # in cluster mode the driver runs elsewhere: the config travels with --files and is named by file name
-    assert "--files conf/retail_members.yaml" in line and line.rstrip().endswith("jobs/compute_labels.py retail_members.yaml")
+    # in cluster mode the driver runs elsewhere: the config and the log4j2 file travel with --files
+    # and are named by file name
+    assert f"--files {ROOT}/conf/log4j2.properties\\,conf/retail_members.yaml " in line
+    assert "--conf spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties " in line
+    assert line.rstrip().endswith("jobs/compute_labels.py retail_members.yaml")
+
+
+def test_a_log4j2_file_of_the_users_own_is_kept(tmp_path):
+    conf_dir = tmp_path / "spark-conf"
+    conf_dir.mkdir()
+    (conf_dir / "log4j2.properties").write_text("rootLogger.level = info\n")
+    assert "log4j2" not in submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml",
+                                  SPARK_CONF_DIR=str(conf_dir)).stdout
+    assert "log4j2" not in submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml", LABELSPARK_LOG_CONF="").stdout
+    named = submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml",
+                   LABELSPARK_EXTRA_CONF="spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=/etc/mine.properties").stdout
+    assert "--conf spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=/etc/mine.properties " in named
+    assert "--conf spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=log4j2.properties " in named
 
 
 def test_submit_refuses_missing_files_and_unknown_spark_versions():
