@@ -24,7 +24,7 @@ from labelspark.rules import leaves
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.sources import on_or_after, require_columns
 from labelspark.spark_types import kind_of
-from labelspark.udfs import distinct_count_of, exact_average, exact_sum, mode_of, pick, sorted_distinct_of
+from labelspark.udfs import distinct_count_of, fixed_point_parts, mean_of, mode_of, pick, sorted_distinct_of, sum_of_parts
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct")
 
@@ -65,13 +65,14 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
             spans[listed] = max(spans.get(listed, 0), rows.window_days or math.inf)
     # deduped by the key: each entity has one row, whose value is its latest, first and last
     one_row_each = source.clean.dedupe is not None and source.clean.dedupe.by == [source.key]
+    fixed = _fixed_point_columns(df, [project.indicators[i] for i in rows_of])
     aliases: dict[str, str] = {}  # definition -> alias of its aggregate (or view)
     columns: list[Column] = []
     views: list[Column] = []
     outputs: list[Column] = []
     for indicator_name, rows in rows_of.items():
         indicator = project.indicators[indicator_name]
-        aggregate = _aggregate(df, name, source.time, indicator, rows, run_date, spans, one_row_each, f"__agg{len(columns)}")
+        aggregate = _aggregate(df, source.time, indicator, rows, run_date, spans, one_row_each, fixed, f"__agg{len(columns)}")
         if aggregate.definition not in aliases:
             aliases[aggregate.definition] = f"__agg{len(columns)}"
             columns.append(aggregate.column.alias(aliases[aggregate.definition]))
@@ -84,6 +85,9 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
             result = F.col(aliases[definition])
         outputs.append(aggregate.read(result).alias(indicator_name))
     rows = df if one_row_each else clustered_by(df, entity)
+    if fixed:  # after the shuffle, which their columns would widen
+        rows = rows.withColumns({part: made for column, names in fixed.items()
+                                 for part, made in zip(names, fixed_point_parts(F.col(column), name, column))})
     aggregated = rows.groupBy(entity).agg(*columns)
     if views:
         aggregated = aggregated.select("*", *views)
@@ -150,8 +154,15 @@ _DAYS_WIDTH = 6  # days before the run date, as the fixed-width head of a dated 
 _TEXT_ROUND_TRIP = (T.StringType, T.NumericType, T.BooleanType, T.DateType)
 
 
-def _aggregate(df: DataFrame, source: str, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
-               spans: dict[str, float], one_row_each: bool, name: str) -> Aggregate:
+def _fixed_point_columns(df: DataFrame, indicators: list[Indicator]) -> dict[str, tuple[str, str]]:
+    """The double columns that `sum` and `avg` read -> the names of their fixed-point parts
+    (udfs/exact.py: the same bits whatever order the rows come in), made once per row."""
+    summed = sorted({i.of for i in indicators if i.agg in ("sum", "avg") and isinstance(df.schema[i.of].dataType, (T.DoubleType, T.FloatType))})
+    return {column: (f"__fixed_high{n}", f"__fixed_low{n}") for n, column in enumerate(summed)}
+
+
+def _aggregate(df: DataFrame, time_column: str | None, indicator: Indicator, rows: Rows, run_date: dt.date,
+               spans: dict[str, float], one_row_each: bool, fixed: dict[str, tuple[str, str]], name: str) -> Aggregate:
     agg, condition = indicator.agg, rows.condition
     if agg == "count" and indicator.of is None:
         return Aggregate(f"count rows {rows.definition}", F.count(F.lit(1) if condition is None else F.when(condition, F.lit(1))))
@@ -169,9 +180,13 @@ def _aggregate(df: DataFrame, source: str, time_column: str | None, indicator: I
         if time_column and isinstance(df.schema[of].dataType, _TEXT_ROUND_TRIP):
             return _dated_list(df, time_column, of, rows, run_date, spans[_list_of(of, rows)], finish)
         return Aggregate(f"collect_list {of} {rows.definition}", F.collect_list(kept), finish)
-    if agg in ("sum", "avg"):  # the same bits whatever order the rows come in
-        exact = exact_sum if agg == "sum" else exact_average
-        return Aggregate(f"{agg} {of} {rows.definition}", exact(kept, df.schema[of].dataType, source, of))
+    if agg in ("sum", "avg"):  # exact, so the same bits whatever order the rows come in
+        if of in fixed:
+            high, low = (F.col(part) if condition is None else F.when(condition, F.col(part)) for part in fixed[of])
+            total = sum_of_parts(high, low)
+        else:  # integers and decimals add up exactly as they are
+            total = F.sum(kept)
+        return Aggregate(f"{agg} {of} {rows.definition}", total if agg == "sum" else mean_of(total, F.count(kept)))
     simple = {"count": F.count, "min": F.min, "max": F.max, None: F.max}
     return Aggregate(f"{agg} {of} {rows.definition}", simple[agg](kept))
 

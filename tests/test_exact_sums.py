@@ -16,11 +16,10 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.pipeline import run
-from labelspark.udfs import exact_average, exact_sum
+from labelspark.udfs import fixed_point_parts, mean_of, sum_of_parts
 from tests.support.projects import table_contents, write_parquet
 
 D = dt.date(2026, 3, 31)
@@ -69,10 +68,10 @@ def contract_sums(rows: list[tuple[str, float]]) -> dict[str, tuple[float, float
 def test_sums_and_means_of_doubles_are_the_contracts_whatever_the_partitioning(spark, partitions):
     rows = amounts()
     frame = spark.createDataFrame(rows, "member_id string, amount double").repartition(partitions)
-    exact = frame.groupBy("member_id").agg(
-        exact_sum(F.col("amount"), T.DoubleType(), "orders", "amount").alias("spend"),
-        exact_average(F.col("amount"), T.DoubleType(), "orders", "amount").alias("mean"),
-    )
+    high, low = fixed_point_parts(F.col("amount"), "orders", "amount")
+    total = sum_of_parts(F.col("high"), F.col("low"))
+    exact = frame.withColumns({"high": high, "low": low}).groupBy("member_id").agg(
+        total.alias("spend"), mean_of(total, F.count("amount")).alias("mean"))
     got = {row.member_id: (row.spend, row.mean) for row in exact.collect()}
     assert got == contract_sums(rows)
 

@@ -15,7 +15,7 @@ from labelspark.udfs.columns import (
     within_last,
 )
 from labelspark.udfs.casts import try_cast
-from labelspark.udfs.exact import exact_average, exact_sum
+from labelspark.udfs.exact import fixed_point_parts, mean_of, sum_of_parts
 from labelspark.udfs.picks import Pick, pick, sortable
 
 __all__ = [
@@ -24,13 +24,14 @@ __all__ = [
     "bucket_names",
     "Pick",
     "distinct_count_of",
-    "exact_average",
-    "exact_sum",
+    "fixed_point_parts",
+    "mean_of",
     "mode_of",
     "null_false",
     "pick",
     "sortable",
     "sorted_distinct_of",
+    "sum_of_parts",
     "strip_whitespace",
     "try_cast",
     "within_last",

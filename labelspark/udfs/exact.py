@@ -19,7 +19,6 @@ import re
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 SCALE = 6  # decimal places each double keeps: money exactly, quantities to a millionth
 _UNIT = float(10**SCALE)
@@ -29,31 +28,11 @@ _LARGEST = float(2**62)
 BAD_VALUE = "labelspark-bad-value"  # marks the engine error a value out of range raises
 
 
-def exact_sum(value: Column, data_type: T.DataType, source: str, column: str) -> Column:
-    """The sum of `value` (of `data_type`, read from `column` of `source`) as an aggregate, the
-    same bits on every engine. A NaN, infinite or too large double fails the run naming the
-    source and column (`bad_value_in`), where a sum would hide it in a NaN."""
-    if not isinstance(data_type, (T.DoubleType, T.FloatType)):
-        return F.sum(value)
-    high, low = _split(value, source, column)
-    return (F.sum(high).cast("double") * F.lit(_LOW_BITS) + F.sum(low).cast("double")) / F.lit(_UNIT)
-
-
-def exact_average(value: Column, data_type: T.DataType, source: str, column: str) -> Column:
-    """The mean of `value` as an aggregate: its exact sum, as a double, over its count (null
-    without values, where ANSI mode would fail the division)."""
-    count = F.count(value)
-    return F.when(count > 0, exact_sum(value, data_type, source, column).cast("double") / count)
-
-
-def bad_value_in(message: str) -> tuple[str, str, str] | None:
-    """(source, column, what is wrong) of the engine error a value out of range raised."""
-    found = _BAD_VALUE_TEXT.search(message)
-    return found.groups() if found else None
-
-
-def _split(value: Column, source: str, column: str) -> tuple[Column, Column]:
-    """The high and low 32 bits of each value's fixed-point integer, as longs (null stays null)."""
+def fixed_point_parts(value: Column, source: str, column: str) -> tuple[Column, Column]:
+    """The high and low 32 bits of each double's fixed-point integer, as longs (null stays null):
+    made once per row in a projection, then summed under each indicator's condition. A NaN,
+    infinite or too large value fails the run naming `source` and `column` (`bad_value_in`),
+    where a sum would hide it in a NaN."""
     scaled = value.cast("double") * F.lit(_UNIT)
     integer = F.floor(scaled + F.lit(0.5)).cast("double")
     checked = F.when(F.abs(scaled) < F.lit(_LARGEST), integer).when(
@@ -61,6 +40,22 @@ def _split(value: Column, source: str, column: str) -> tuple[Column, Column]:
     )
     high = F.floor(checked / F.lit(_LOW_BITS))
     return high, (checked - high.cast("double") * F.lit(_LOW_BITS)).cast("long")
+
+
+def sum_of_parts(high: Column, low: Column) -> Column:
+    """The aggregate of `fixed_point_parts`: the exact total as the nearest double."""
+    return (F.sum(high).cast("double") * F.lit(_LOW_BITS) + F.sum(low).cast("double")) / F.lit(_UNIT)
+
+
+def mean_of(total: Column, count: Column) -> Column:
+    """An exact total over its count: null without values (ANSI mode would fail the division)."""
+    return F.when(count > 0, total.cast("double") / count)
+
+
+def bad_value_in(message: str) -> tuple[str, str, str] | None:
+    """(source, column, what is wrong) of the engine error a value out of range raised."""
+    found = _BAD_VALUE_TEXT.search(message)
+    return found.groups() if found else None
 
 
 _BAD_VALUE_TEXT = re.compile(rf"{BAD_VALUE} source=(.+?) column=(.+?): (.+?)(?:$|\n|\")", re.M)
