@@ -9,9 +9,9 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["labelspark", "labelspark.*"]),
-    package_data={"labelspark": ["py.typed", "jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
+    package_data={"labelspark": ["py.typed", "engine/jars.txt", "config/labelspark.schema.json", "site/templates/*.html", "site/static/*.css", "site/static/*.js", "site/static/vendor/*"]},
     install_requires=[
-        # The Spark versions the Delta jars of labelspark/jars.txt support, as tested (a Delta jar
+        # The Spark versions the Delta jars of labelspark/engine/jars.txt support, as tested (a Delta jar
         # breaks on other patch releases: tests/test_jars.py keeps this the union of its ranges).
         # A fresh install takes PySpark 4.1, whose Spark Connect client Sail 0.7 speaks (4.2+ is
         # refused); a Spark 3.5 cluster's Python keeps its PySpark 3.5 (classic engine only).

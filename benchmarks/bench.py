@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import RUN_DATE, data_set  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
 
-from labelspark.engine_errors import SAIL_MEMORY  # noqa: E402
+from labelspark.engine.error_conversion import SAIL_MEMORY  # noqa: E402
 
 SAIL_ENV = dict(os.environ)
 SCALING = ("20", "200", "600", "200same")  # label counts; `same`: over the indicators of the first

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from labelspark.config import load_project  # noqa: E402
 from labelspark.derived.history import history_values  # noqa: E402
 from labelspark.derived.unions import union_all  # noqa: E402
-from labelspark.engines import open_session  # noqa: E402
+from labelspark.engine.sessions import open_session  # noqa: E402
 from labelspark.storage import history  # noqa: E402
 from labelspark.storage.delta import create_table  # noqa: E402
 

@@ -76,7 +76,7 @@ class EngineError(LabelsparkError):
 
 class UnsupportedSpark(EngineError):
     """A Spark version the pinned Delta Lake (or connector) jars do not support: refused before
-    anything is written, since such a pair can work for days and then break (labelspark/jars.txt)."""
+    anything is written, since such a pair can work for days and then break (labelspark/engine/jars.txt)."""
 
     exit_code = EXIT_USAGE
 

@@ -23,7 +23,7 @@ from labelspark.plan import indicators_by_source
 from labelspark.rules import leaves
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.sources import on_or_after, require_columns
-from labelspark.spark_types import kind_of
+from labelspark.engine.spark_types import kind_of
 from labelspark.udfs import distinct_count_of, fixed_point_parts, mean_of, mode_of, pick, sorted_distinct_of, sum_of_parts
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct")

@@ -25,8 +25,8 @@ from typing import Callable, Iterator
 from pyspark.sql import SparkSession
 
 from labelspark.config import Project
-from labelspark.engine_errors import converted
-from labelspark.engines import stop_work
+from labelspark.engine.error_conversion import converted
+from labelspark.engine.sessions import stop_work
 from labelspark.errors import Interrupted
 from labelspark.publish import callback_payload, send_callback
 from labelspark.storage import runs

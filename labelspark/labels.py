@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from labelspark.config import Project
 from labelspark.methods import IMPORTED, QUANTILES, Context, label_column
 from labelspark.rules.spark import Field, RuleCompiler
-from labelspark.spark_types import kind_of
+from labelspark.engine.spark_types import kind_of
 
 
 def _quantiles(labels: list) -> dict[str, list[float]]:

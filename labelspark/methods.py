@@ -24,7 +24,7 @@ from labelspark.config.labels import (
     RulesLabel,
 )
 from labelspark.rules.spark import RuleCompiler
-from labelspark.spark_types import SPARK_TYPE_OF_KIND
+from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.udfs import as_text, bucket_name
 
 IMPORTED = "__import_{}"  # column of an import label's values, joined on the entity key

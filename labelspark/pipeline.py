@@ -15,14 +15,14 @@ from labelspark.config import Project
 from labelspark.errors import ConfigError, Problem, SnapshotMissing
 from labelspark.imports import import_values, imported_rows, unknown_import_ids
 from labelspark.freshness import check_run_date
-from labelspark.spark_types import SPARK_TYPE_OF_KIND
+from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.labels import evaluate
 from labelspark.plan import Plan, make_plan
 from labelspark.job import Tables, job, locked
 from labelspark.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.site import refresh_site
-from labelspark.connections import check_environment
+from labelspark.engine.connections import check_environment
 from labelspark.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import advance_catalog, record_backfill

@@ -22,7 +22,7 @@ from labelspark.errors import SourceError
 from labelspark.kinds import Kind
 from labelspark.plan import label_inputs
 from labelspark.sources import read_source
-from labelspark.spark_types import SPARK_TYPE_OF_KIND, kind_of
+from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND, kind_of
 
 # aggregates whose value is of the kind of the column they read (None: a `column:` indicator)
 _KEEPS_COLUMN_KIND = (None, "min", "max", "first", "last", "mode")

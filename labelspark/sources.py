@@ -18,7 +18,7 @@ from pyspark.sql import types as T
 
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
-from labelspark.connections import ENGINE_ERRORS, environment_options, jdbc_hint, read_jdbc
+from labelspark.engine.connections import ENGINE_ERRORS, environment_options, jdbc_hint, read_jdbc
 from labelspark.errors import SourceError
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Spark Connect server on 127.0.0.1 from the installed pyspark (4.x), with the Delta Lake jars
-# labelspark/jars.txt pins for it: the server `labelspark run --engine connect --remote URL` talks
+# labelspark/engine/jars.txt pins for it: the server `labelspark run --engine connect --remote URL` talks
 # to, as a team's shared Spark Connect endpoint would be.
 #
 #   scripts/connect-server.sh start    starts it and prints its URL (sc://127.0.0.1:PORT)
@@ -32,7 +32,7 @@ start() {
   # the pinned jars, fetched when missing (exit 2 for a Spark they do not support), and only
   # those: the folder may still hold a release pinned before, built for another Spark patch
   folder=$(PYTHON=$python "$root/scripts/fetch-jars.sh")
-  for coordinate in $(cd "$root" && "$python" -m labelspark.sparkjars $("$python" -c 'from labelspark.sparkjars import installed_spark; print(*installed_spark())')); do
+  for coordinate in $(cd "$root" && "$python" -m labelspark.engine.jars $("$python" -c 'from labelspark.engine.jars import installed_spark; print(*installed_spark())')); do
     IFS=: read -r _ artifact version <<<"$coordinate"
     jars+=("$folder/$artifact-$version.jar")
   done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the jars a Spark line needs (Delta Lake and the search connectors that exist for it,
-# as pinned in labelspark/jars.txt) from Maven Central into a folder, with Maven.
+# as pinned in labelspark/engine/jars.txt) from Maven Central into a folder, with Maven.
 #
 #   scripts/fetch-jars.sh [DIR]
 #
@@ -23,7 +23,7 @@ spark_version=${LABELSPARK_SPARK_VERSION:-}
 scala=${LABELSPARK_SCALA_VERSION:-}
 if [[ -z "$spark_version" || -z "$scala" ]]; then
   read -r found_spark found_scala < <(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$python" -c \
-    'from labelspark.sparkjars import installed_spark; print(*installed_spark())') \
+    'from labelspark.engine.jars import installed_spark; print(*installed_spark())') \
     || { echo "fetch-jars.sh: no pyspark in $python: set PYTHON, or LABELSPARK_SPARK_VERSION and LABELSPARK_SCALA_VERSION" >&2; exit 2; }
   spark_version=${spark_version:-$found_spark} scala=${scala:-$found_scala}
 fi
@@ -31,7 +31,7 @@ line=$(sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p' <<<"$spark_version")
 dir=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/labelspark/jars/spark-${line}_${scala}}
 
 # the jars pinned for that Spark, or exit 2 naming the versions labelspark supports
-coordinates=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$python" -m labelspark.sparkjars "$spark_version" "$scala") || exit $?
+coordinates=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$python" -m labelspark.engine.jars "$spark_version" "$scala") || exit $?
 command -v mvn >/dev/null 2>&1 || { echo "fetch-jars.sh: needs Maven (mvn) on PATH" >&2; exit 2; }
 
 mkdir -p "$dir"

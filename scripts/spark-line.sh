@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$root/.venv-spark35}
 python=$venv/bin/python
 # the Spark 3.5 patch versions its Delta jar supports, as jars.txt pins them (e.g. 3.5.3-3.5.9)
-supported=$(awk '!/^#/ && $1 == "3.5" && $2 == "2.12" && $4 ~ /delta-spark/ { print $5 }' "$root/labelspark/jars.txt")
+supported=$(awk '!/^#/ && $1 == "3.5" && $2 == "2.12" && $4 ~ /delta-spark/ { print $5 }' "$root/labelspark/engine/jars.txt")
 pyspark_wanted="pyspark>=${supported%-*},<=${supported#*-}"
 
 ready() {

@@ -1,4 +1,4 @@
-"""Checks Spark releases against the Delta jars labelspark/jars.txt pins for them, past a checkpoint.
+"""Checks Spark releases against the Delta jars labelspark/engine/jars.txt pins for them, past a checkpoint.
 
     python scripts/spark_pairs.py                 # the ends of every pinned range
     python scripts/spark_pairs.py 4.1.2 4.1.3     # these PySpark releases
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labelspark import sparkjars  # noqa: E402
+from labelspark.engine import jars  # noqa: E402
 
 COMMITS = 12
 PROBE = """
@@ -54,15 +54,15 @@ def pyspark_folder(version: str) -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = cache / "labelspark" / f"pyspark-{version}"
     if not (folder / "pyspark" / "bin" / "spark-submit").is_file():
-        py4j = "py4j==0.10.9.7" if sparkjars.version_tuple(version) < (4, 0, 0) else "py4j>=0.10.9.9,<0.10.10"
+        py4j = "py4j==0.10.9.7" if jars.version_tuple(version) < (4, 0, 0) else "py4j>=0.10.9.9,<0.10.10"
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder),
                         f"pyspark=={version}", py4j], check=True)
     return folder
 
 
 def check(version: str) -> bool:
-    scala = sparkjars.default_scala(version)
-    pins = [pin for pin in sparkjars.all_pins() if pin.spark == sparkjars.spark_line(version) and pin.scala == scala and pin.role == "delta"]
+    scala = jars.default_scala(version)
+    pins = [pin for pin in jars.all_pins() if pin.spark == jars.spark_line(version) and pin.scala == scala and pin.role == "delta"]
     if not pins:
         print(f"Spark {version}: no Delta pinned for its line")
         return False
@@ -85,7 +85,7 @@ def check(version: str) -> bool:
 
 def main(versions: list[str]) -> int:
     if not versions:
-        versions = [end for pin in sparkjars.supported_ranges() for end in dict.fromkeys((pin.first, pin.last))]
+        versions = [end for pin in jars.supported_ranges() for end in dict.fromkeys((pin.first, pin.last))]
     results = [check(version) for version in versions]
     return 0 if all(results) else 1
 

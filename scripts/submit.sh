@@ -5,7 +5,7 @@
 #   scripts/submit.sh jobs/compute_labels.py conf/retail_members.yaml --date 2026-03-02
 #
 # Builds dist/labelspark.zip (the package, for --py-files; rebuilt when a source changes),
-# then runs spark-submit with the jars pinned for the Spark it finds (labelspark/jars.txt: the
+# then runs spark-submit with the jars pinned for the Spark it finds (labelspark/engine/jars.txt: the
 # Delta release of that Spark line and the ES-Hadoop/opensearch-hadoop connectors that exist for
 # it) from a local folder with --jars (fetched with scripts/fetch-jars.sh when missing), the Delta
 # extensions, speculation off, adaptive execution on, the settings of $LABELSPARK_SPARK_CONF, and
@@ -77,7 +77,7 @@ line=$(sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p' <<<"$spark_version")
 
 # the jars pinned for this Spark, or exit 2 when it is one they do not support (the driver checks
 # its own spark.version again: a cluster's Spark may differ from this spark-submit's)
-pinned=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" python3 -m labelspark.sparkjars "${spark_version:-?}" "$scala") || exit $?
+pinned=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" python3 -m labelspark.engine.jars "${spark_version:-?}" "$scala") || exit $?
 jars=() packages=${LABELSPARK_PACKAGES:-}
 if [[ -z "$packages" ]]; then
   folder=${LABELSPARK_JARS:-${XDG_CACHE_HOME:-$HOME/.cache}/labelspark/jars/spark-${line}_${scala}}

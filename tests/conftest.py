@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspark.engines import open_session
+from labelspark.engine.sessions import open_session
 
 ENGINE = os.environ.get("LABELSPARK_TEST_ENGINE", "sail")
 

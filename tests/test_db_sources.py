@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labelspark import sparkjars
+from labelspark.engine import jars
 from labelspark.demo import write_demo
 from tests.support.prerequisites import missing
 from tests.support.postgres import PASSWORD, USER, Postgres, running_postgres
@@ -152,7 +152,7 @@ def _fetch_driver() -> None:
     """PostgreSQL's driver jar (and Delta's) in the folder a local session takes its jars from."""
     if shutil.which("mvn") is None:
         missing("needs Maven (mvn) on PATH to fetch PostgreSQL's JDBC driver: apt-get install maven")
-    folder = os.environ.get(sparkjars.JARS_VARIABLE)
+    folder = os.environ.get(jars.JARS_VARIABLE)
     done = subprocess.run([str(ROOT / "scripts" / "fetch-jars.sh"), *filter(None, [folder])],
                           env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

@@ -1,9 +1,9 @@
-"""Engine exceptions read in one place (labelspark.engine_errors): by condition, by message
+"""Engine exceptions read in one place (labelspark.engine.error_conversion): by condition, by message
 only where the engine gives none."""
 import pytest
 from pyspark.errors import AnalysisException
 
-from labelspark.engine_errors import converted, is_missing_table
+from labelspark.engine.error_conversion import converted, is_missing_table
 from labelspark.errors import EngineError, UnsupportedSpark
 from labelspark.storage.delta import read_table
 
@@ -44,5 +44,5 @@ def test_a_jar_built_for_another_spark_is_named_as_such_with_exit_2(text):
     error = converted(Exception(text))
     assert isinstance(error, UnsupportedSpark) and error.exit_code == 2
     assert "built for another Spark release" in str(error) and "ParquetToSparkSchemaConverter.<init>" in str(error)
-    assert "labelspark/jars.txt" in str(error)
+    assert "labelspark/engine/jars.txt" in str(error)
     assert converted(Exception("column 'void' is not a method")) is None

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from deltalake import DeltaTable
 
 from labelspark.demo import write_demo
-from labelspark.engine_errors import SAIL_MEMORY
+from labelspark.engine.error_conversion import SAIL_MEMORY
 
 
 def labelspark(*args, cwd, env=None):

@@ -17,7 +17,7 @@ from labelspark.config import load_project
 from labelspark.config.expr_kinds import expression_kind
 from labelspark.errors import ConfigError
 from labelspark.indicators import extract
-from labelspark.spark_types import kind_of
+from labelspark.engine.spark_types import kind_of
 from labelspark.pipeline import prepared_sources
 from labelspark.preflight import check_label_kinds, indicator_kinds
 

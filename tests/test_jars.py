@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from labelspark import sparkjars
+from labelspark.engine import jars
 from labelspark.demo import write_demo
 from labelspark.errors import EngineError, UnsupportedSpark
 
@@ -22,7 +22,7 @@ def test_every_pinned_coordinate_resolves_from_maven_central(tmp_path):
     # a fresh local repository, so that nothing is found in a cache: each jar comes from Maven Central
     repository = tmp_path / "m2"
     missing, offline = [], []
-    for pin in sparkjars.all_pins():
+    for pin in jars.all_pins():
         done = subprocess.run(
             ["mvn", "-B", "-Dstyle.color=never", f"-Dmaven.repo.local={repository}", "dependency:get",
              f"-Dartifact={pin.coordinate}", "-Dtransitive=false"],
@@ -40,44 +40,44 @@ def test_every_pinned_coordinate_resolves_from_maven_central(tmp_path):
 
 
 def test_each_spark_line_pins_delta_built_for_it():
-    lines = {(pin.spark, pin.scala): pin for pin in sparkjars.all_pins() if "delta-spark" in pin.coordinate}
+    lines = {(pin.spark, pin.scala): pin for pin in jars.all_pins() if "delta-spark" in pin.coordinate}
     # Delta's artifact built for that very Spark line (not delta-spark 4.1.0: it breaks on Spark 4.1.2+)
     assert lines[("4.1", "2.13")].coordinate == "io.delta:delta-spark_4.1_2.13:4.4.0"
     assert lines[("4.0", "2.13")].coordinate == "io.delta:delta-spark_4.0_2.13:4.4.0"
     assert lines[("3.5", "2.12")].coordinate.startswith("io.delta:delta-spark_2.12:3.3.")
-    for pin in sparkjars.all_pins():  # each delta-spark comes with the delta-storage of its version
+    for pin in jars.all_pins():  # each delta-spark comes with the delta-storage of its version
         if "delta-spark" in pin.coordinate:
             version = pin.coordinate.rsplit(":", 1)[1]
             assert any(other.coordinate == f"io.delta:delta-storage:{version}" and other.spark == pin.spark
-                       for other in sparkjars.all_pins())
+                       for other in jars.all_pins())
     # ES-Hadoop has no Spark 4 module released: nothing pinned for Spark 4 but Delta and the JDBC driver
-    assert {pin.role for pin in sparkjars.all_pins() if pin.spark.startswith("4.")} == {"delta", "jdbc"}
+    assert {pin.role for pin in jars.all_pins() if pin.spark.startswith("4.")} == {"delta", "jdbc"}
     # PostgreSQL's driver for `format: jdbc` sources, on every line
-    assert {(pin.spark, pin.scala) for pin in sparkjars.all_pins() if pin.coordinate.startswith("org.postgresql:postgresql:42.7.")} \
-        == {(pin.spark, pin.scala) for pin in sparkjars.all_pins()}
+    assert {(pin.spark, pin.scala) for pin in jars.all_pins() if pin.coordinate.startswith("org.postgresql:postgresql:42.7.")} \
+        == {(pin.spark, pin.scala) for pin in jars.all_pins()}
 
 
 def test_a_folder_of_jars_comes_before_resolution_by_spark(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv(sparkjars.JARS_VARIABLE, raising=False)
-    settings, origin = sparkjars.session_settings("4.1.4", "2.13")
+    monkeypatch.delenv(jars.JARS_VARIABLE, raising=False)
+    settings, origin = jars.session_settings("4.1.4", "2.13")
     assert settings["spark.jars.packages"] == "io.delta:delta-spark_4.1_2.13:4.4.0,io.delta:delta-storage:4.4.0,org.postgresql:postgresql:42.7.14"
     assert "spark.jars" not in settings and "Ivy" in origin
 
-    folder = sparkjars.default_folder("4.1.4", "2.13")  # where scripts/fetch-jars.sh puts them
+    folder = jars.default_folder("4.1.4", "2.13")  # where scripts/fetch-jars.sh puts them
     folder.mkdir(parents=True)
     for name in ("delta-spark_4.1_2.13-4.4.0.jar", "delta-storage-4.4.0.jar"):
         (folder / name).touch()
-    settings, _ = sparkjars.session_settings("4.1.4", "2.13")
+    settings, _ = jars.session_settings("4.1.4", "2.13")
     assert settings["spark.jars"].split(",") == [str(folder / "delta-spark_4.1_2.13-4.4.0.jar"), str(folder / "delta-storage-4.4.0.jar")]
     assert settings["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert settings["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
 def test_a_named_folder_without_the_delta_jars_is_an_error_naming_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setenv(sparkjars.JARS_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(jars.JARS_VARIABLE, str(tmp_path))
     with pytest.raises(EngineError, match=r"lacks delta-spark_4.1_2.13-4.4.0.jar, delta-storage-4.4.0.jar .*fetch-jars.sh"):
-        sparkjars.session_settings("4.1.4", "2.13")
+        jars.session_settings("4.1.4", "2.13")
 
 
 def test_fetch_script_fills_a_folder_with_the_jars_of_a_spark_line(tmp_path):
@@ -96,13 +96,13 @@ def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_pat
     Spark to resolve Delta (`spark.jars.packages`, Ivy) and the run writes its Delta tables."""
     config = write_demo(tmp_path / "demo", members=50)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "JAVA_TOOL_OPTIONS": f"-Duser.home={tmp_path / 'home'}"}
-    env.pop(sparkjars.JARS_VARIABLE, None)
+    env.pop(jars.JARS_VARIABLE, None)
     done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31", "--engine", "spark"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     if done.returncode != 0 and "not found. url=" in done.stderr and os.environ.get("CI") != "true":
         pytest.skip("Maven Central not reachable from here (Ivy could not find its hosts)")
     assert done.returncode == 0, done.stderr[-3000:]
-    resolved = [pin for pin in sparkjars.pins_for(*sparkjars.installed_spark()) if pin.role in sparkjars.RESOLVED_BY_SPARK]
+    resolved = [pin for pin in jars.pins_for(*jars.installed_spark()) if pin.role in jars.RESOLVED_BY_SPARK]
     assert f"{','.join(pin.coordinate for pin in resolved)} resolved by Spark (Ivy)" in done.stderr
     for pin in resolved:  # in the fresh home's Ivy cache, named group_artifact-version.jar
         assert any((tmp_path / "home").rglob(f"{pin.coordinate.split(':')[0]}_{pin.jar_name}")), pin.coordinate
@@ -111,13 +111,13 @@ def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_pat
 
 def test_a_spark_outside_the_pinned_range_is_refused_naming_both_versions_and_what_fits():
     for version, scala, named in (("4.1.9", "2.13", "io.delta:delta-spark_4.1_2.13:4.4.0"), ("3.5.2", "2.12", "io.delta:delta-spark_2.12:3.3.2")):
-        with pytest.raises(UnsupportedSpark, match=rf"Spark {version} is not supported by {named} \(labelspark/jars.txt: Spark \d"):
-            sparkjars.pins_for(version, scala)
+        with pytest.raises(UnsupportedSpark, match=rf"Spark {version} is not supported by {named} \(labelspark/engine/jars.txt: Spark \d"):
+            jars.pins_for(version, scala)
     with pytest.raises(UnsupportedSpark, match=r"no Delta Lake jars pinned for Spark 4.2.1 with Scala 2.13: .*pip install 'pyspark==4.1.4'"):
-        sparkjars.pins_for("4.2.1", "2.13")
+        jars.pins_for("4.2.1", "2.13")
     assert UnsupportedSpark("x").exit_code == 2  # bad setup, not worth a retry
-    assert [pin.coordinate for pin in sparkjars.pins_for("4.1.4", "2.13")][0] == "io.delta:delta-spark_4.1_2.13:4.4.0"
-    assert [pin.coordinate for pin in sparkjars.pins_for("3.5.9", "2.12")][0] == "io.delta:delta-spark_2.12:3.3.2"
+    assert [pin.coordinate for pin in jars.pins_for("4.1.4", "2.13")][0] == "io.delta:delta-spark_4.1_2.13:4.4.0"
+    assert [pin.coordinate for pin in jars.pins_for("3.5.9", "2.12")][0] == "io.delta:delta-spark_2.12:3.3.2"
 
 
 def test_the_scripts_ask_the_same_check(tmp_path):
@@ -138,12 +138,12 @@ def test_setup_allows_exactly_the_pyspark_versions_the_delta_pins_support():
     setup = (ROOT / "setup.py").read_text(encoding="utf-8")
     [line] = [line for line in setup.splitlines() if line.strip().startswith('"pyspark')]
     allowed = Requirement(line.strip().strip('",')).specifier
-    ranges = sparkjars.supported_ranges()
-    low = min((pin.first for pin in ranges), key=sparkjars.version_tuple)
-    high = max((pin.last for pin in ranges), key=sparkjars.version_tuple)
+    ranges = jars.supported_ranges()
+    low = min((pin.first for pin in ranges), key=jars.version_tuple)
+    high = max((pin.last for pin in ranges), key=jars.version_tuple)
     assert str(allowed) == f"<={high},>={low}" or set(map(str, allowed)) == {f">={low}", f"<={high}"}
     # and nothing between the lines that no pin supports (3.5.9 < 4.0.0 is the only gap: no 3.6 exists)
-    lines = sorted((sparkjars.version_tuple(pin.first), sparkjars.version_tuple(pin.last)) for pin in ranges)
+    lines = sorted((jars.version_tuple(pin.first), jars.version_tuple(pin.last)) for pin in ranges)
     for (_, last), (first, _) in zip(lines, lines[1:]):
         assert first[:2] != last[:2] and first[2] == 0 and (first[0], first[1]) in ((last[0] + 1, 0), (last[0], last[1] + 1)), (last, first)
     for pin in ranges:  # each range's ends are real PySpark releases pip can install

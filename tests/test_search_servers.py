@@ -171,7 +171,7 @@ print(publish(spark, load_project(sys.argv[1]), snapshot, datetime.date(2026, 4,
 
 @pytest.mark.parametrize("search_node", ["elasticsearch"], indirect=True)  # opensearch-hadoop has no Scala 2.12 module on Maven Central
 def test_es_hadoop_writes_into_real_elasticsearch(write_config, search_node):
-    """ES-Hadoop (Spark 3.5, the connector of labelspark/jars.txt) from a pyspark 3.5 interpreter."""
+    """ES-Hadoop (Spark 3.5, the connector of labelspark/engine/jars.txt) from a pyspark 3.5 interpreter."""
     spark35 = python_of("3.5")
     root = Path(__file__).resolve().parents[1]
     folder = subprocess.run([str(root / "scripts" / "fetch-jars.sh")], env={**os.environ, "PYTHON": spark35},

@@ -45,7 +45,7 @@ def test_pyspark35_refuses_the_sail_engine_naming_its_version(tmp_path):
 def test_the_es_hadoop_writer_on_classic_spark4_is_a_usage_error():
     chosen = in_python(sys.executable, """
         from types import SimpleNamespace
-        from labelspark.engines import open_session
+        from labelspark.engine.sessions import open_session
         from labelspark.errors import UsageError
         from labelspark.publish.publisher import choose_writer
         with open_session("spark") as spark:

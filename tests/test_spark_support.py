@@ -15,7 +15,7 @@ from tests.support.spark_lines import classic_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 UNSUPPORTED = "3.5.2"
-REFUSAL = f"Spark {UNSUPPORTED} is not supported by io.delta:delta-spark_2.12:3.3.2 (labelspark/jars.txt: Spark 3.5.3 to 3.5.9"
+REFUSAL = f"Spark {UNSUPPORTED} is not supported by io.delta:delta-spark_2.12:3.3.2 (labelspark/engine/jars.txt: Spark 3.5.3 to 3.5.9"
 
 
 @pytest.fixture(scope="module")

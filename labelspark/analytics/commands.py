@@ -18,7 +18,7 @@ def handle(args) -> int:
 
 def _preview(args) -> int:
     from labelspark.analytics import preview
-    from labelspark.engines import open_session
+    from labelspark.engine.sessions import open_session
     from labelspark.timeutil import yesterday
 
     project = load_project(args.config)
@@ -36,7 +36,7 @@ def _preview(args) -> int:
 
 def _explain(args) -> int:
     from labelspark.analytics import explain, trace
-    from labelspark.engines import open_session
+    from labelspark.engine.sessions import open_session
 
     project = load_project(args.config)
     day = args.date or explain.default_day(project)

@@ -29,7 +29,7 @@ from labelspark.methods import Context, label_column
 from labelspark.imports import read_import
 from labelspark.plan import label_inputs
 from labelspark.rules.spark import Field, RuleCompiler
-from labelspark.spark_types import kind_of
+from labelspark.engine.spark_types import kind_of
 from labelspark.storage.names import SNAPSHOT_TABLE
 from labelspark.timeutil import yesterday
 from labelspark.udfs import try_cast

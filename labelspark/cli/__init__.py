@@ -68,7 +68,7 @@ def _engine_error(exc: Exception) -> LabelsparkError | None:
     engine is loaded: commands without Spark never import it)."""
     if "pyspark" not in sys.modules:
         return None
-    from labelspark.engine_errors import converted
+    from labelspark.engine.error_conversion import converted
 
     return converted(exc)
 

@@ -61,7 +61,7 @@ def project_and_day(args):
 
 
 def _run(args) -> int:
-    from labelspark.engines import open_session
+    from labelspark.engine.sessions import open_session
     from labelspark.pipeline import compute_to_parquet, run
 
     project, day = project_and_day(args)
@@ -81,7 +81,7 @@ def _run(args) -> int:
 
 
 def _publish(args) -> int:
-    from labelspark.engines import open_session
+    from labelspark.engine.sessions import open_session
     from labelspark.pipeline import publish_date
 
     project, day = project_and_day(args)
@@ -94,7 +94,7 @@ def _publish(args) -> int:
 
 def _rewind(args) -> int:
     from labelspark.config import load_project
-    from labelspark.engines import open_session
+    from labelspark.engine.sessions import open_session
     from labelspark.pipeline import rewind
 
     project = load_project(args.config)

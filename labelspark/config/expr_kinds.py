@@ -81,7 +81,7 @@ def expression_kind(sql: str, kinds: Mapping[str, Kind | None]) -> Kind | None:
 
 
 def kind_of_sql_type(data_type: exp.DataType | None) -> Kind | None:
-    """The kind of a sqlglot type, as `labelspark.spark_types.kind_of` gives it for the Spark type."""
+    """The kind of a sqlglot type, as `labelspark.engine.spark_types.kind_of` gives it for the Spark type."""
     if data_type is None:
         return None
     if data_type.is_type(*exp.DataType.NUMERIC_TYPES):

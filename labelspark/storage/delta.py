@@ -8,7 +8,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from labelspark.engine_errors import converted, is_missing_table
+from labelspark.engine.error_conversion import converted, is_missing_table
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:

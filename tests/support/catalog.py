@@ -13,7 +13,7 @@ import datetime as dt
 import sys
 
 from labelspark.config import load_project
-from labelspark.engines import open_session
+from labelspark.engine.sessions import open_session
 from labelspark.pipeline import run
 
 

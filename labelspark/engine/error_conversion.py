@@ -21,7 +21,7 @@ SAIL_MEMORY = "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE"
 # a Spark Connect server sends the method's signature alone)
 _LINKAGE = re.compile(r"NoSuchMethodError|NoSuchFieldError|AbstractMethodError|'[\w.$\[\]]+ (org\.apache\.spark|io\.delta)\.[\w.$<>]+\(")
 MISMATCHED_JAR = ("a jar on Spark's classpath was built for another Spark release ({detail}): use the Delta jar that "
-                  "labelspark/jars.txt pins for this Spark (scripts/fetch-jars.sh; remove other Delta jars from --jars, "
+                  "labelspark/engine/jars.txt pins for this Spark (scripts/fetch-jars.sh; remove other Delta jars from --jars, "
                   "the jar folder or the Spark Connect server)")
 
 

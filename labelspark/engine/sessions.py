@@ -19,8 +19,8 @@ from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
 
-from labelspark import sparkjars
-from labelspark.engine_errors import SAIL_MEMORY
+from labelspark.engine import jars
+from labelspark.engine.error_conversion import SAIL_MEMORY
 from labelspark.errors import EngineError, Interrupted
 
 ENGINES = ("sail", "spark", "connect")
@@ -154,7 +154,7 @@ def _under_spark_submit() -> bool:
 
 def _classic_spark() -> SparkSession:
     """The classic session of spark-submit (its master, conf and jars), else a `local[*]` one
-    with Delta Lake: jars from a folder, else resolved by Spark from Maven Central (labelspark.sparkjars)."""
+    with Delta Lake: jars from a folder, else resolved by Spark from Maven Central (labelspark.engine.jars)."""
     # a Connect flag inherited from a parent process (one that used Spark Connect) would make
     # the builder refuse a classic session
     for variable in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE"):
@@ -175,7 +175,7 @@ def _classic_spark() -> SparkSession:
         # local Python workers (the Elasticsearch writer) use this interpreter and its packages
         .config("spark.pyspark.python", sys.executable)
     )
-    settings, origin = sparkjars.session_settings(*sparkjars.installed_spark())
+    settings, origin = jars.session_settings(*jars.installed_spark())
     log.info("spark: Delta Lake from %s", origin)
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -186,7 +186,7 @@ def _classic_spark() -> SparkSession:
             raise
         raise EngineError(
             f"Spark could not start with {origin} ({str(exc).splitlines()[0]}; Spark's log above says why): "
-            f"fetch them with scripts/fetch-jars.sh, or set {sparkjars.JARS_VARIABLE} to a folder that holds them"
+            f"fetch them with scripts/fetch-jars.sh, or set {jars.JARS_VARIABLE} to a folder that holds them"
         ) from exc
     try:
         return _supported(spark)  # the JVM's Spark: SPARK_HOME may name another than the pyspark package
@@ -200,8 +200,8 @@ def _supported(spark: SparkSession) -> SparkSession:
     cluster it may differ from this Python's pyspark); else UnsupportedSpark, before any write.
     A Delta release other than the pinned one (jars of the user's choice) is run, with a warning."""
     jvm = spark.sparkContext._jvm
-    scala = sparkjars.spark_line(jvm.scala.util.Properties.versionNumberString())
-    pins = sparkjars.pins_for(spark.version, scala)
+    scala = jars.spark_line(jvm.scala.util.Properties.versionNumberString())
+    pins = jars.pins_for(spark.version, scala)
     delta = _loaded_delta_version(jvm)
     [pinned] = [pin for pin in pins if "delta-spark" in pin.coordinate]
     if delta and delta != pinned.version:
@@ -216,6 +216,6 @@ def _loaded_delta_version(jvm) -> str | None:
     try:
         loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
         return jvm.java.lang.Class.forName("org.apache.spark.sql.delta.DeltaLog", False, loader).getPackage().getImplementationVersion()
-    except Exception as exc:  # no Delta on the classpath: the first Delta read says so (engine_errors.NO_DELTA)
+    except Exception as exc:  # no Delta on the classpath: the first Delta read says so (error_conversion.NO_DELTA)
         log.debug("spark: no Delta Lake class found: %s", exc)
         return None

@@ -11,7 +11,7 @@ A local session takes the jars from a folder (`$LABELSPARK_JARS`, else the folde
 them from Maven Central itself (`spark.jars.packages`, through Ivy). Clusters without
 internet access pass such a folder with `--jars` (scripts/submit.sh does).
 
-    python -m labelspark.sparkjars SPARK_VERSION SCALA_VERSION
+    python -m labelspark.engine.jars SPARK_VERSION SCALA_VERSION
 
 prints the coordinates pinned for that Spark, or the refusal and exit 2 (the scripts use it).
 """
@@ -77,7 +77,7 @@ class Pin:
 
 
 def all_pins() -> list[Pin]:
-    text = resources.files("labelspark").joinpath(PINS_FILE).read_text(encoding="utf-8")
+    text = resources.files("labelspark.engine").joinpath(PINS_FILE).read_text(encoding="utf-8")
     rows = (line.split("#", 1)[0].split() for line in text.splitlines())
     return [Pin(*row) for row in rows if row]
 
@@ -113,7 +113,7 @@ def pins_for(spark_version: str, scala: str) -> list[Pin]:
     if unsupported:
         pin = unsupported[0]
         raise UnsupportedSpark(
-            f"Spark {spark_version} is not supported by {pin.coordinate} (labelspark/jars.txt: Spark {pin.first} "
+            f"Spark {spark_version} is not supported by {pin.coordinate} (labelspark/engine/jars.txt: Spark {pin.first} "
             f"to {pin.last}; a Delta jar on another Spark patch can fail on a table's first checkpoint): {_what_fits()}"
         )
     return pins
@@ -161,7 +161,7 @@ def session_settings(spark_version: str, scala: str) -> tuple[dict[str, str], st
 
 def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2):
-        print("usage: python -m labelspark.sparkjars SPARK_VERSION [SCALA_VERSION]", file=sys.stderr)
+        print("usage: python -m labelspark.engine.jars SPARK_VERSION [SCALA_VERSION]", file=sys.stderr)
         return 2
     spark_version, scala = argv[0], argv[1] if len(argv) == 2 else default_scala(argv[0])
     try:
