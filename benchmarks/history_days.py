@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pyspark.sql import functions as F  # noqa: E402
 
 from labelspark.config import load_project  # noqa: E402
-from labelspark.derived.history import history_values  # noqa: E402
-from labelspark.derived.unions import union_all  # noqa: E402
+from labelspark.compute.derived.history_values import history_values  # noqa: E402
+from labelspark.compute.derived.unions import union_all  # noqa: E402
 from labelspark.engine.sessions import open_session  # noqa: E402
 from labelspark.storage import history  # noqa: E402
 from labelspark.storage.delta import create_table  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import types as T
 
 from labelspark.config import load_project
-from labelspark.indicators import aggregate_source
+from labelspark.compute.indicators import aggregate_source
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 from labelspark.analytics.audit import audit
 from labelspark.analytics.diff import diff
 from labelspark.config import load_project
-from labelspark.pipeline import rewind, run
+from labelspark.compute.run import rewind, run
 from tests.test_rewind import assert_same_warehouse, columns, demo_copy
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)

@@ -83,7 +83,7 @@ def test_submit_refuses_missing_files_and_unknown_spark_versions():
 def test_the_archive_imports_labelspark_in_a_clean_interpreter(tmp_path):
     assert submit("--dry-run", "jobs/compute_labels.py", "conf/retail_members.yaml").returncode == 0
     archive = ROOT / "dist" / "labelspark.zip"
-    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import labelspark, labelspark.pipeline, labelspark.cli; "
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import labelspark, labelspark.compute.run, labelspark.cli; "
              "print(labelspark.__file__)")
     done = subprocess.run([sys.executable, "-I", "-c", probe, str(archive)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from labelspark.config import load_project
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 from labelspark.udfs import fixed_point_parts, mean_of, sum_of_parts
 from tests.support.projects import table_contents, write_parquet
 

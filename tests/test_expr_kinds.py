@@ -16,10 +16,10 @@ import pytest
 from labelspark.config import load_project
 from labelspark.config.expr_kinds import expression_kind
 from labelspark.errors import ConfigError
-from labelspark.indicators import extract
+from labelspark.compute.indicators import extract
 from labelspark.engine.spark_types import kind_of
-from labelspark.pipeline import prepared_sources
-from labelspark.preflight import check_label_kinds, indicator_kinds
+from labelspark.compute.run import prepared_sources
+from labelspark.compute.preflight import check_label_kinds, indicator_kinds
 
 pytestmark = pytest.mark.portable
 

@@ -21,7 +21,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.errors import ConfigError, SourceError, StaleRunDate
-from labelspark.freshness import check_run_date
+from labelspark.compute.staleness import check_run_date
 
 D = dt.date(2026, 3, 31)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -62,7 +62,7 @@ def check_freshness(spark, project, run_date: dt.date, allow_stale_sources: bool
 
 
 def warnings_of(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "labelspark.freshness" and r.levelno >= logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == "labelspark.compute.staleness" and r.levelno >= logging.WARNING]
 
 
 # -- the config ---------------------------------------------------------------------------

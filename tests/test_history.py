@@ -21,7 +21,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.errors import SourceError
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 
 D1, D2, D3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 LABELS = ["level", "spend", "interests", "big_spender"]

@@ -13,8 +13,8 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.config.models import Source
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
-from labelspark.sources import read_source
+from labelspark.compute.run import run
+from labelspark.compute.sources import read_source
 from tests.support.file_opens import counted_opens
 
 FIRST_DAY = dt.date(2026, 3, 30)  # vip_list (monthly:1) is due: never computed before

@@ -18,8 +18,8 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.errors import ConfigError
-from labelspark.pipeline import compute_snapshot
-from labelspark.plan import make_plan
+from labelspark.compute.run import compute_snapshot
+from labelspark.compute.plan import make_plan
 from tests.support.frames import assert_rows, expected_frame
 from tests.support.projects import write_parquet
 

@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import Tables, run
+from labelspark.compute.run import Tables, run
 from labelspark.storage.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
 from tests.support.projects import table_contents
 

@@ -16,8 +16,8 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.config.labels import Label, LabelBase
-from labelspark.labels import evaluate
-from labelspark.methods import METHODS, method_of
+from labelspark.compute.label_columns import evaluate
+from labelspark.compute.methods import METHODS, method_of
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

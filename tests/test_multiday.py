@@ -29,7 +29,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.errors import SourceError
-from labelspark.pipeline import rewind, run
+from labelspark.compute.run import rewind, run
 from tests.support import multiday as scenario
 from tests.support.multiday import Version
 from tests.support.oracle import Warehouse, segment_rows, stats_rows

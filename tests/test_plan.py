@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from labelspark.config import load_project
-from labelspark.plan import is_due, make_plan
+from labelspark.compute.plan import is_due, make_plan
 
 pytestmark = pytest.mark.portable
 

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import Tables, run
+from labelspark.compute.run import Tables, run
 from labelspark.publish import PublishError, publish
 from tests.support.projects import with_labels_disabled, with_outputs
 from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices

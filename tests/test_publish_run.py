@@ -10,7 +10,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from tests.support.projects import with_outputs
-from labelspark.pipeline import publish_date, run
+from labelspark.compute.run import publish_date, run
 from labelspark.publish import PublishError
 from tests.support.search import alias_targets, documents, indices
 

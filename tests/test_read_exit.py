@@ -15,7 +15,7 @@ import pytest
 from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 from labelspark.storage.names import STATS_TABLE
 
 DAY = dt.date(2026, 3, 31)

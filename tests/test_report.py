@@ -10,7 +10,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 
 DAYS = [dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)]
 

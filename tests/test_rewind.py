@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import rewind, run
+from labelspark.compute.run import rewind, run
 
 SUNDAY, MONDAY, TUESDAY = dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 COMPARED = ("label_snapshot", "label_stats", "segment_members", "label_history", "label_catalog")

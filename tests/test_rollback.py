@@ -10,7 +10,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import Tables, run
+from labelspark.compute.run import Tables, run
 from labelspark.publish import PublishError
 from labelspark.storage.lock import LOCK_FILE
 from tests.support.projects import table_contents, with_outputs

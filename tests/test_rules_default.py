@@ -18,9 +18,9 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.errors import ConfigError
-from labelspark.pipeline import compute_snapshot
-from labelspark.plan import make_plan
-from labelspark.derived.stats import label_stats
+from labelspark.compute.run import compute_snapshot
+from labelspark.compute.plan import make_plan
+from labelspark.compute.derived.stats import label_stats
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

@@ -19,8 +19,8 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
-from labelspark.derived.segments import segment_members
+from labelspark.compute.run import run
+from labelspark.compute.derived.segments import segment_members
 
 D = dt.date(2026, 3, 31)  # within_last 30d = 2026-03-02 .. 2026-03-31
 STRING, DOUBLE, BOOLEAN, DATE, LIST = T.StringType(), T.DoubleType(), T.BooleanType(), T.DateType(), T.ArrayType(T.StringType())

@@ -17,7 +17,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import CONFIG_NAME, write_demo
-from labelspark.pipeline import Tables, run
+from labelspark.compute.run import Tables, run
 from labelspark.storage.lock import LOCK_FILE
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)

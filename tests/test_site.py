@@ -20,7 +20,7 @@ from labelspark import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.errors import SourceError
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 from labelspark.site import SiteError, build_site, refresh_site
 
 DAYS = [dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)]

@@ -15,8 +15,8 @@ import pytest
 from pyspark.sql import types as T
 
 from labelspark.config import load_project
-from labelspark.pipeline import compute_snapshot
-from labelspark.plan import make_plan
+from labelspark.compute.run import compute_snapshot
+from labelspark.compute.plan import make_plan
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

@@ -2,7 +2,7 @@
 
 Each check runs in a fresh interpreter (the test process holds pyspark already) and lists
 the pyspark modules loaded at the end. To find what pulled one in:
-`python -X importtime -c 'import labelspark.plan' 2>&1 | grep -B5 pyspark`.
+`python -X importtime -c 'import labelspark.compute.plan' 2>&1 | grep -B5 pyspark`.
 """
 import datetime as dt
 import json
@@ -13,8 +13,8 @@ import pytest
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
-from labelspark.plan import make_plan
+from labelspark.compute.run import run
+from labelspark.compute.plan import make_plan
 
 DAY = dt.date(2026, 3, 31)
 
@@ -23,7 +23,8 @@ SPARK_FREE_MODULES = [
     "labelspark.config",
     "labelspark.config.expr_kinds",
     "labelspark.rules",
-    "labelspark.plan",
+    "labelspark.compute",
+    "labelspark.compute.plan",
     "labelspark.readers",
     "labelspark.site",
     "labelspark.storage.names",
@@ -59,7 +60,7 @@ def test_module_imports_no_pyspark(module):
 
 def test_loading_and_planning_the_demo_import_no_pyspark(demo_config):
     found = fresh_interpreter(
-        "from labelspark.config import load_project\nfrom labelspark.plan import make_plan\nimport datetime as dt\n"
+        "from labelspark.config import load_project\nfrom labelspark.compute.plan import make_plan\nimport datetime as dt\n"
         f"project = load_project({str(demo_config)!r})\n"
         f"result = [label.id for label in make_plan(project, dt.date.fromisoformat({DAY.isoformat()!r})).due]"
     )

@@ -23,8 +23,8 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.pipeline import run
-from labelspark.derived.stats import label_stats
+from labelspark.compute.run import run
+from labelspark.compute.derived.stats import label_stats
 from labelspark.udfs import as_text, bucket_name
 
 D = dt.date(2026, 3, 31)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark import indicators as indicator_pass
+from labelspark.compute import indicators as indicator_pass
 from labelspark.analytics import trace
 from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
 from labelspark.analytics.values import text_of
@@ -24,10 +24,10 @@ from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_va
 from labelspark.config import Project
 from labelspark.config.labels import DistributionLabel, ImportLabel
 from labelspark.errors import UnknownReference
-from labelspark.labels import evaluate
-from labelspark.methods import Context, label_column
-from labelspark.imports import read_import
-from labelspark.plan import label_inputs
+from labelspark.compute.label_columns import evaluate
+from labelspark.compute.methods import Context, label_column
+from labelspark.compute.imports import read_import
+from labelspark.compute.plan import label_inputs
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.engine.spark_types import kind_of
 from labelspark.storage.names import SNAPSHOT_TABLE

@@ -14,13 +14,13 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from labelspark import indicators as indicator_pass
+from labelspark.compute import indicators as indicator_pass
 from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
 from labelspark.config import Project
-from labelspark.labels import evaluate
-from labelspark.imports import read_import
-from labelspark.plan import make_plan
-from labelspark.derived.stats import label_stats
+from labelspark.compute.label_columns import evaluate
+from labelspark.compute.imports import read_import
+from labelspark.compute.plan import make_plan
+from labelspark.compute.derived.stats import label_stats
 
 COLUMNS = ["value", "users", "proportion"]
 

@@ -6,7 +6,7 @@ Exit codes, for orchestrators (README, "Exit codes"):
   2    bad config or arguments: retrying changes nothing
   75   the warehouse is busy with another run (EX_TEMPFAIL): retry later
   130  interrupted by SIGINT, 143 by SIGTERM: the tables are as before, the run is recorded failed
-       (a signal after the run's point of no return, stop_signals.py, changes nothing: 0)
+       (a signal after the run's point of no return, compute/stop_signals.py, changes nothing: 0)
 
 Each command module declares its commands' arguments and thin handlers that call the library:
 `jobs` (run, publish, rewind, unlock: Spark and the warehouse lock), `tables` (validate, plan,
@@ -25,7 +25,7 @@ from typing import Iterator
 
 from labelspark.cli import jobs, questions, tables
 from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError
-from labelspark.stop_signals import STOP_SIGNALS, jobs_committed
+from labelspark.compute.stop_signals import STOP_SIGNALS, jobs_committed
 
 log = logging.getLogger("labelspark")
 

@@ -62,7 +62,7 @@ def project_and_day(args):
 
 def _run(args) -> int:
     from labelspark.engine.sessions import open_session
-    from labelspark.pipeline import compute_to_parquet, run
+    from labelspark.compute.run import compute_to_parquet, run
 
     project, day = project_and_day(args)
     for label_id in args.labels or ():
@@ -82,7 +82,7 @@ def _run(args) -> int:
 
 def _publish(args) -> int:
     from labelspark.engine.sessions import open_session
-    from labelspark.pipeline import publish_date
+    from labelspark.compute.run import publish_date
 
     project, day = project_and_day(args)
     with open_session(args.engine, args.remote) as spark:
@@ -95,7 +95,7 @@ def _publish(args) -> int:
 def _rewind(args) -> int:
     from labelspark.config import load_project
     from labelspark.engine.sessions import open_session
-    from labelspark.pipeline import rewind
+    from labelspark.compute.run import rewind
 
     project = load_project(args.config)
     with open_session(args.engine, args.remote) as spark:
@@ -109,7 +109,7 @@ def _rewind(args) -> int:
 
 def _unlock(args) -> int:
     from labelspark.config import load_project
-    from labelspark.job import unlock
+    from labelspark.compute.job import unlock
 
     project = load_project(args.config)
     holder = unlock(project, force=args.force)

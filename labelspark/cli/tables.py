@@ -64,7 +64,7 @@ def _validate(args) -> int:
 
 def _plan(args) -> int:
     from labelspark.analytics.warehouse import snapshot_label_columns
-    from labelspark.plan import make_plan
+    from labelspark.compute.plan import make_plan
     from labelspark.storage.names import RUNS_TABLE, table_path
     from labelspark.storage.runs import labels_computed_before
 

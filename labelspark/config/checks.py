@@ -2,7 +2,7 @@
 
 The same kind checks run three times: at validate time with the kinds known statically
 (declared, fixed by the aggregate or by an `expr`'s SQL), before a run writes anything with
-the kinds the sources' schemas give (`labelspark.preflight`), and on the computed indicators,
+the kinds the sources' schemas give (`labelspark.compute.preflight`), and on the computed indicators,
 so a mismatch is always reported as a config problem with its YAML location.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The label methods as pydantic models, each with the facts the package asks of a method:
 the indicators it reads, the values it can take, the kind it needs of its indicator, and
 its settings in words. No Spark here: each method's Column and stats builders are in
-`labelspark.methods`, one table that a test checks against the `Label` union below.
+`labelspark.compute.methods`, one table that a test checks against the `Label` union below.
 """
 from __future__ import annotations
 

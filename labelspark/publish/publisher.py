@@ -21,7 +21,7 @@ from labelspark.config.models import ElasticsearchOutput
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError, UsageError
-from labelspark.stop_signals import point_of_no_return
+from labelspark.compute.stop_signals import point_of_no_return
 from labelspark.publish.mapping import (
     DATE_FIELD, index_body, index_name, index_pattern, loading_alias, published_labels, serving_settings,
 )

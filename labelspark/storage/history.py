@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.derived.history import history_values
+from labelspark.compute.derived.history_values import history_values
 from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
 
 log = logging.getLogger(__name__)

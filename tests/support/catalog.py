@@ -14,7 +14,7 @@ import sys
 
 from labelspark.config import load_project
 from labelspark.engine.sessions import open_session
-from labelspark.pipeline import run
+from labelspark.compute.run import run
 
 
 def main(table: str, parquet: str, date: str, *configs: str) -> int:

@@ -119,7 +119,7 @@ def generate(directory: Path, seed: int = 7) -> Generated:
 
 def run_three_days(spark, generated: Generated) -> None:
     from labelspark.config import load_project
-    from labelspark.pipeline import run
+    from labelspark.compute.run import run
 
     project, edited = load_project(generated.config), load_project(generated.edited)
     rest = [label.id for label in project.enabled_labels if label.id != SKIPPED]

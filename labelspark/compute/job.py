@@ -35,7 +35,7 @@ from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, S
 from labelspark.errors import RestoreIncomplete
 from labelspark.storage.rollback import Checkpoint
 from labelspark.storage.runs import RunRecord
-from labelspark.stop_signals import JobSignals
+from labelspark.compute.stop_signals import JobSignals
 
 log = logging.getLogger(__name__)
 

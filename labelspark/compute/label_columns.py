@@ -1,4 +1,4 @@
-"""Label evaluation: every due label as one Column (`labelspark.methods`), all of them in one `select`.
+"""Label evaluation: every due label as one Column (`labelspark.compute.methods`), all of them in one `select`.
 
 Distribution tiers take their thresholds from one exact-percentile aggregation over the
 entities (one array of quantiles per indicator, for all tiers of all distribution labels),
@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.methods import IMPORTED, QUANTILES, Context, label_column
+from labelspark.compute.methods import IMPORTED, QUANTILES, Context, label_column
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.engine.spark_types import kind_of
 

@@ -15,8 +15,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.derived.unions import union_all
-from labelspark.methods import method_of
+from labelspark.compute.derived.unions import union_all
+from labelspark.compute.methods import method_of
 
 
 def _counts(snapshot: DataFrame, label_id: str, value: Column, elements: bool) -> DataFrame:

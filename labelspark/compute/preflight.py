@@ -20,8 +20,8 @@ from labelspark.config.expr_kinds import expression_kind
 from labelspark.config.models import Indicator
 from labelspark.errors import SourceError
 from labelspark.kinds import Kind
-from labelspark.plan import label_inputs
-from labelspark.sources import read_source
+from labelspark.compute.plan import label_inputs
+from labelspark.compute.sources import read_source
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND, kind_of
 
 # aggregates whose value is of the kind of the column they read (None: a `column:` indicator)

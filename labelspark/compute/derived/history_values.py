@@ -5,7 +5,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.derived.unions import union_all
+from labelspark.compute.derived.unions import union_all
 from labelspark.udfs import as_text
 
 

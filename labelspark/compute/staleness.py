@@ -22,7 +22,7 @@ from pyspark.sql import types as T
 from labelspark.config import Project
 from labelspark.config.models import Source
 from labelspark.errors import SourceError, StaleRunDate
-from labelspark.sources import in_session_timezone, normalize_time, on_or_after, read_source
+from labelspark.compute.sources import in_session_timezone, normalize_time, on_or_after, read_source
 from labelspark.timeutil import parse_duration, start_of_day
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from pyspark.sql import types as T
 from labelspark.config import Project
 from labelspark.config.models import Indicator
 from labelspark.errors import SourceError
-from labelspark.plan import indicators_by_source
+from labelspark.compute.plan import indicators_by_source
 from labelspark.rules import leaves
 from labelspark.rules.spark import Field, RuleCompiler
-from labelspark.sources import on_or_after, require_columns
+from labelspark.compute.sources import on_or_after, require_columns
 from labelspark.engine.spark_types import kind_of
 from labelspark.udfs import distinct_count_of, fixed_point_parts, mean_of, mode_of, pick, sorted_distinct_of, sum_of_parts
 

@@ -10,20 +10,20 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark import indicators as indicator_pass
+from labelspark.compute import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.errors import ConfigError, Problem, SnapshotMissing
-from labelspark.imports import import_values, imported_rows, unknown_import_ids
-from labelspark.freshness import check_run_date
+from labelspark.compute.imports import import_values, imported_rows, unknown_import_ids
+from labelspark.compute.staleness import check_run_date
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
-from labelspark.labels import evaluate
-from labelspark.plan import Plan, make_plan
-from labelspark.job import Tables, job, locked
-from labelspark.preflight import check_label_kinds
+from labelspark.compute.label_columns import evaluate
+from labelspark.compute.plan import Plan, make_plan
+from labelspark.compute.job import Tables, job, locked
+from labelspark.compute.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.site import refresh_site
 from labelspark.engine.connections import check_environment
-from labelspark.sources import id_mapping, prepare, read_source, require_columns
+from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.storage import runs
 from labelspark.storage.catalog import advance_catalog, record_backfill
 from labelspark.storage.delta import read_table, replace_partition
@@ -31,10 +31,10 @@ from labelspark.storage.history import advance_history
 from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
 from labelspark.storage.rewind import rewind_tables
 from labelspark.storage.runs import RunRecord
-from labelspark.derived.segments import segment_members
+from labelspark.compute.derived.segments import segment_members
 from labelspark.storage.snapshot import latest_snapshot, next_snapshot_date, snapshot_columns, write_snapshot
 from labelspark.storage.staging import Staging, staging_area
-from labelspark.derived.stats import label_stats
+from labelspark.compute.derived.stats import label_stats
 
 log = logging.getLogger(__name__)
 

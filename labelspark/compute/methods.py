@@ -103,7 +103,7 @@ def method_of(label) -> Method:
     """The label's entry; a label class without one is refused by name."""
     method = METHODS.get(type(label))
     if method is None:
-        raise NotImplementedError(f"label method '{label.method}' ({type(label).__name__}) has no entry in labelspark.methods.METHODS")
+        raise NotImplementedError(f"label method '{label.method}' ({type(label).__name__}) has no entry in labelspark.compute.methods.METHODS")
     return method
 
 
