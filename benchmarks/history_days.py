@@ -26,8 +26,8 @@ from labelspark.config import load_project  # noqa: E402
 from labelspark.compute.derived.history_values import history_values  # noqa: E402
 from labelspark.compute.derived.unions import union_all  # noqa: E402
 from labelspark.engine.sessions import open_session  # noqa: E402
-from labelspark.storage import history  # noqa: E402
-from labelspark.storage.delta import create_table  # noqa: E402
+from labelspark.warehouse import history  # noqa: E402
+from labelspark.warehouse.delta import create_table  # noqa: E402
 
 CHANGED_ONE_IN = 33  # ~3% of a day's values change
 

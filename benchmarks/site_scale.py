@@ -21,7 +21,7 @@ from deltalake import write_deltalake
 
 from labelspark.config import load_project
 from labelspark.site import build_site
-from labelspark.storage.catalog import catalog_rows
+from labelspark.warehouse.catalog import catalog_rows
 
 LABELS, SEGMENTS, DATES = 200, 20, 90
 LAST_DATE = dt.date(2026, 3, 31)

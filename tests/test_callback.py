@@ -11,7 +11,7 @@ import pytest
 
 from labelspark.config.models import CallbackOutput
 from labelspark.publish import callback_payload, send_callback
-from labelspark.storage.runs import RunRecord
+from labelspark.warehouse.runs import RunRecord
 
 pytestmark = pytest.mark.portable
 

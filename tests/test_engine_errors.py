@@ -5,7 +5,7 @@ from pyspark.errors import AnalysisException
 
 from labelspark.engine.error_conversion import converted, is_missing_table
 from labelspark.errors import EngineError, UnsupportedSpark
-from labelspark.storage.delta import read_table
+from labelspark.warehouse.delta import read_table
 
 
 @pytest.mark.portable

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import types as T
 
-from labelspark.storage.history import advanced_history
+from labelspark.warehouse.history import advanced_history
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable

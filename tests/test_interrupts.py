@@ -18,8 +18,9 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import CONFIG_NAME, write_demo
-from labelspark.compute.run import Tables, run
-from labelspark.storage.lock import LOCK_FILE
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
+from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import with_outputs
 from tests.support.search import alias_targets
 

@@ -19,7 +19,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.demo import CONFIG_NAME, write_demo
-from labelspark.storage.lock import LOCK_FILE
+from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import with_outputs
 from tests.support.search import alias_targets, get
 from tests.support.spark_lines import SPARK_LINES, environment_of, python_of

@@ -13,8 +13,9 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.compute.run import Tables, run
-from labelspark.storage.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
+from labelspark.warehouse.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
 from tests.support.projects import table_contents
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)

@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 from labelspark.analytics.explain import explain
 from labelspark.analytics.preview import preview
 from labelspark.config import load_project
-from labelspark.storage.lock import warehouse_lock
+from labelspark.warehouse.lock import warehouse_lock
 from tests.support.generated import D1, D2, generate, run_three_days
 
 

@@ -16,7 +16,8 @@ from pyspark.sql import functions as F
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.compute.run import Tables, run
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish
 from tests.support.projects import with_labels_disabled, with_outputs
 from tests.support.search import ROWS, SCHEMA, alias_targets, documents, expected_documents, get, indices

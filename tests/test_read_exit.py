@@ -12,16 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow.fs as pa_fs
 import pytest
 
-from labelspark import readers
+from labelspark.warehouse import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.compute.run import run
-from labelspark.storage.names import STATS_TABLE
+from labelspark.warehouse.names import STATS_TABLE
 
 DAY = dt.date(2026, 3, 31)
 # a reader that exits right after its read is the likeliest to abort (1 in 10 before the fix;
 # 1 in 2 for a script that imports only deltalake)
-READ_AND_EXIT = "import sys; from labelspark import readers; from labelspark.config import load_project; " \
+READ_AND_EXIT = "import sys; from labelspark.warehouse import readers; from labelspark.config import load_project; " \
                 "print(readers.dataset(load_project(sys.argv[1]), 'label_stats').to_table().num_rows)"
 COMMANDS = [
     ["-m", "labelspark", "stats", "{config}", "--label", "age_band"],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from labelspark import readers
+from labelspark.warehouse import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.compute.run import rewind, run

@@ -10,9 +10,10 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.compute.run import Tables, run
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError
-from labelspark.storage.lock import LOCK_FILE
+from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import table_contents, with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)

@@ -4,8 +4,8 @@ import datetime as dt
 
 from deltalake import DeltaTable
 
-from labelspark.storage import runs
-from labelspark.storage.runs import RunRecord
+from labelspark.warehouse import runs
+from labelspark.warehouse.runs import RunRecord
 
 SPARK_SCHEMA = (  # label_runs as the engine wrote it before delta-rs did
     "run_id string, snapshot_date date, status string, labels array<string>, rows bigint, "

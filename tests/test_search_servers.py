@@ -23,7 +23,8 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import write_demo
-from labelspark.compute.run import Tables, run
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish
 from labelspark.publish.bulk import BulkJob, write_partition
 from labelspark.publish.connection import Connection

@@ -17,8 +17,9 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.demo import CONFIG_NAME, write_demo
-from labelspark.compute.run import Tables, run
-from labelspark.storage.lock import LOCK_FILE
+from labelspark.compute.run import run
+from labelspark.warehouse.names import Tables
+from labelspark.warehouse.lock import LOCK_FILE
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 HONOURED, EITHER, TOO_LATE = "honoured", "either", "too late"

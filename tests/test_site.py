@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from deltalake import DeltaTable
 
-from labelspark import readers
+from labelspark.warehouse import readers
 from labelspark.config import load_project
 from labelspark.demo import write_demo
 from labelspark.errors import SourceError

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from labelspark.storage.staging import STAGING_DIR, staging_area
+from labelspark.warehouse.staging import STAGING_DIR, staging_area
 
 pytestmark = pytest.mark.portable
 

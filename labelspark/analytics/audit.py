@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from labelspark.analytics.values import is_categorical
 from labelspark.analytics.warehouse import batches, dataset, dates_of, pick_date
 from labelspark.config import Project
-from labelspark.storage.names import DATE, RUNS_TABLE, STATS_TABLE
+from labelspark.warehouse.names import DATE, RUNS_TABLE, STATS_TABLE
 
 FLAGS = ("empty", "constant", "stale", "drifting")
 DRIFTING_PSI = 0.25  # the usual reading: below 0.1 stable, 0.1-0.25 some change, above 0.25 a shift

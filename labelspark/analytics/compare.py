@@ -18,7 +18,7 @@ from labelspark.analytics.values import is_categorical, value_counts
 from labelspark.analytics.warehouse import batches, dataset, dates_of, labels_named, on_date, pick_date
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
-from labelspark.storage.names import SEGMENTS_TABLE, SNAPSHOT_TABLE
+from labelspark.warehouse.names import SEGMENTS_TABLE, SNAPSHOT_TABLE
 
 REST = "rest"
 COLUMNS = ["label", "value", "a_users", "a_share", "b_users", "b_share", "lift"]

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from labelspark.analytics.values import buckets_of, joined_elements, text_of
 from labelspark.analytics.warehouse import batches, dataset, dates_of, labels_named, on_date, pick_date
 from labelspark.config import Project
-from labelspark.storage.names import CATALOG_TABLE, SNAPSHOT_TABLE
+from labelspark.warehouse.names import CATALOG_TABLE, SNAPSHOT_TABLE
 
 LABELS_PER_READ = 8  # label columns read together: fewer reads of the key, more memory
 SUMMARY_COLUMNS = ["label", "changed", "entered", "left", "definition_changed"]

@@ -30,7 +30,7 @@ from labelspark.compute.imports import read_import
 from labelspark.compute.plan import label_inputs
 from labelspark.rules.spark import Field, RuleCompiler
 from labelspark.engine.spark_types import kind_of
-from labelspark.storage.names import SNAPSHOT_TABLE
+from labelspark.warehouse.names import SNAPSHOT_TABLE
 from labelspark.timeutil import yesterday
 from labelspark.udfs import try_cast
 

@@ -11,7 +11,7 @@ import math
 import sys
 from pathlib import Path
 
-from labelspark.readers import print_table, write_csv
+from labelspark.warehouse.readers import print_table, write_csv
 
 _SHARES = {"proportion", "a_share", "b_share", "coverage", "top_share"}
 

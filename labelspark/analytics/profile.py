@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_value, on_date, pick_date, unknown_entity
 from labelspark.config import Project
-from labelspark.storage.names import HISTORY_TABLE, SNAPSHOT_TABLE
+from labelspark.warehouse.names import HISTORY_TABLE, SNAPSHOT_TABLE
 
 COLUMNS = ["group", "label", "value", "since"]
 

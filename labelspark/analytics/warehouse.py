@@ -18,8 +18,8 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
-from labelspark.readers import dataset, pick_date  # noqa: F401 - the delta-rs opener and date lookup, shared with `stats`
-from labelspark.storage.names import DATE, SNAPSHOT_TABLE, table_path
+from labelspark.warehouse.readers import dataset, pick_date  # noqa: F401 - the delta-rs opener and date lookup, shared with `stats`
+from labelspark.warehouse.names import DATE, SNAPSHOT_TABLE, table_path
 
 def dates_of(project: Project, table: str) -> list[dt.date]:
     """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""

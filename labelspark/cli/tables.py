@@ -65,8 +65,8 @@ def _validate(args) -> int:
 def _plan(args) -> int:
     from labelspark.analytics.warehouse import snapshot_label_columns
     from labelspark.compute.plan import make_plan
-    from labelspark.storage.names import RUNS_TABLE, table_path
-    from labelspark.storage.runs import labels_computed_before
+    from labelspark.warehouse.names import RUNS_TABLE, table_path
+    from labelspark.warehouse.runs import labels_computed_before
 
     project, day = project_and_day(args)
     computed = snapshot_label_columns(project)
@@ -91,7 +91,7 @@ def _plan(args) -> int:
 
 
 def _stats(args) -> int:
-    from labelspark import readers
+    from labelspark.warehouse import readers
     from labelspark.config import load_project
 
     project = load_project(args.config)
@@ -108,7 +108,7 @@ def _stats(args) -> int:
 
 
 def _history(args) -> int:
-    from labelspark import readers
+    from labelspark.warehouse import readers
     from labelspark.config import load_project
 
     project = load_project(args.config)

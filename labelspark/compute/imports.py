@@ -17,7 +17,7 @@ from labelspark.config.models import Source
 from labelspark.errors import SourceError
 from labelspark.compute.sources import read_source, require_columns
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
-from labelspark.storage.staging import Staging
+from labelspark.warehouse.staging import Staging
 from labelspark.udfs import try_cast
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from pyspark.sql import SparkSession
@@ -29,39 +28,15 @@ from labelspark.engine.error_conversion import converted
 from labelspark.engine.sessions import stop_work
 from labelspark.errors import Interrupted
 from labelspark.publish import callback_payload, send_callback
-from labelspark.storage import runs
-from labelspark.storage.lock import Held, Holder, warehouse_lock
-from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse import runs
+from labelspark.warehouse.lock import Held, Holder, warehouse_lock
+from labelspark.warehouse.names import RUNS_TABLE, Tables
 from labelspark.errors import RestoreIncomplete
-from labelspark.storage.rollback import Checkpoint
-from labelspark.storage.runs import RunRecord
+from labelspark.warehouse.rollback import Checkpoint
+from labelspark.warehouse.runs import RunRecord
 from labelspark.compute.stop_signals import JobSignals
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Tables:
-    """Where each output table lives under the warehouse."""
-
-    warehouse: str
-    snapshot: str = field(init=False)
-    stats: str = field(init=False)
-    segments: str = field(init=False)
-    history: str = field(init=False)
-    catalog: str = field(init=False)
-    runs: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        names = {"snapshot": SNAPSHOT_TABLE, "stats": STATS_TABLE, "segments": SEGMENTS_TABLE,
-                 "history": HISTORY_TABLE, "catalog": CATALOG_TABLE, "runs": RUNS_TABLE}
-        for attribute, table in names.items():
-            object.__setattr__(self, attribute, table_path(self.warehouse, table))
-
-    @property
-    def read_by_users(self) -> list[str]:
-        """The tables a failed run must leave as they were (label_runs records the failure)."""
-        return [self.snapshot, self.stats, self.segments, self.history, self.catalog]
 
 
 @contextlib.contextmanager

@@ -18,22 +18,22 @@ from labelspark.compute.staleness import check_run_date
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.compute.label_columns import evaluate
 from labelspark.compute.plan import Plan, make_plan
-from labelspark.compute.job import Tables, job, locked
+from labelspark.compute.job import job, locked
 from labelspark.compute.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.site import refresh_site
 from labelspark.engine.connections import check_environment
 from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
-from labelspark.storage import runs
-from labelspark.storage.catalog import advance_catalog, record_backfill
-from labelspark.storage.delta import read_table, replace_partition
-from labelspark.storage.history import advance_history
-from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
-from labelspark.storage.rewind import rewind_tables
-from labelspark.storage.runs import RunRecord
+from labelspark.warehouse import runs
+from labelspark.warehouse.catalog import advance_catalog, record_backfill
+from labelspark.warehouse.delta import read_table, replace_partition
+from labelspark.warehouse.history import advance_history
+from labelspark.warehouse.names import Tables, CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
+from labelspark.warehouse.rewind import rewind_tables
+from labelspark.warehouse.runs import RunRecord
 from labelspark.compute.derived.segments import segment_members
-from labelspark.storage.snapshot import latest_snapshot, next_snapshot_date, snapshot_columns, write_snapshot
-from labelspark.storage.staging import Staging, staging_area
+from labelspark.warehouse.snapshot import latest_snapshot, next_snapshot_date, snapshot_columns, write_snapshot
+from labelspark.warehouse.staging import Staging, staging_area
 from labelspark.compute.derived.stats import label_stats
 
 log = logging.getLogger(__name__)

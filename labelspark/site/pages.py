@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from labelspark.config import Project
-from labelspark.readers import HISTORY_COLUMNS, STATS_COLUMNS
+from labelspark.warehouse.readers import HISTORY_COLUMNS, STATS_COLUMNS
 from labelspark.site.describe import condition, describe_label, schedule_text
 from labelspark.site.tables import TOP_VALUES, LabelFigures, Warehouse
 

@@ -17,8 +17,8 @@ from deltalake import DeltaTable
 
 from labelspark.config import Project
 from labelspark.errors import NoResults
-from labelspark.readers import dataset, history_matches_stats
-from labelspark.storage.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.readers import dataset, history_matches_stats
+from labelspark.warehouse.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
 RECENT_RUNS = 500

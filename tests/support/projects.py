@@ -10,7 +10,7 @@ import yaml
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
-from labelspark.compute.run import Tables
+from labelspark.warehouse.names import Tables
 
 
 def with_outputs(config: Path, **outputs) -> Path:

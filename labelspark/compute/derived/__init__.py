@@ -1,2 +1,2 @@
 """Tables derived from a day's snapshot: stats, segment members, the history rows of the day.
-Computation only (DataFrames in, DataFrames out); storage/ writes them."""
+Computation only (DataFrames in, DataFrames out); labelspark.warehouse writes them."""

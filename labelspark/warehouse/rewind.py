@@ -18,11 +18,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.storage.delta import date_literal, read_table, run_sql_on
-from labelspark.storage.history import advance_history
-from labelspark.storage.runs import history_reached, labels_computed_before
-from labelspark.storage.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
-from labelspark.storage.snapshot import drop_columns
+from labelspark.warehouse.delta import date_literal, read_table, run_sql_on
+from labelspark.warehouse.history import advance_history
+from labelspark.warehouse.runs import history_reached, labels_computed_before
+from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.snapshot import drop_columns
 
 log = logging.getLogger(__name__)
 DATED_TABLES = (SNAPSHOT_TABLE, STATS_TABLE, SEGMENTS_TABLE)

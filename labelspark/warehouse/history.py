@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.compute.derived.history_values import history_values
-from labelspark.storage.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
+from labelspark.warehouse.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
 
 log = logging.getLogger(__name__)
 CURRENT = "is_current"  # the partition column: current versions apart from closed ones

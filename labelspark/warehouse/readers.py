@@ -20,7 +20,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.storage.names import HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.names import HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]

@@ -9,8 +9,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.storage.delta import create_table, date_literal, merge, read_table, run_sql_on
-from labelspark.storage.history import changed_on
+from labelspark.warehouse.delta import create_table, date_literal, merge, read_table, run_sql_on
+from labelspark.warehouse.history import changed_on
 
 SCHEMA = (
     "label_id string, name string, `group` string, type string, method string, definition string, "

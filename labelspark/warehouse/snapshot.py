@@ -15,8 +15,8 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.storage.delta import create_table, date_literal, has_not_null_columns, nullable, read_table
-from labelspark.storage.names import DATE
+from labelspark.warehouse.delta import create_table, date_literal, has_not_null_columns, nullable, read_table
+from labelspark.warehouse.names import DATE
 
 
 def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:

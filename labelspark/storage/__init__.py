@@ -1,1 +1,0 @@
-"""Delta tables under the warehouse: the label snapshot (history, stats and the rest build on it)."""
