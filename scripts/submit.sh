@@ -25,10 +25,10 @@
 #   LABELSPARK_JARS           folder of the jars [~/.cache/labelspark/jars/spark-<major.minor>_<scala>]
 #   LABELSPARK_PACKAGES       Maven coordinates for --packages instead (Spark resolves them with Ivy)
 #   LABELSPARK_SPARK_CONF     a spark-defaults style file of extra settings [conf/spark-defaults.conf]
-#   LABELSPARK_EXTRA_CONF     more key=value settings, space separated
 #   LABELSPARK_LOG_CONF       log4j2 file of the driver and executors [conf/log4j2.properties: Spark at
 #                             WARN; not passed when $SPARK_CONF_DIR has a log4j2.properties]; empty:
 #                             none. A JVM whose extraJavaOptions name a log4j2 file keeps it
+#   LABELSPARK_EXTRA_CONF     more key=value settings, space separated
 set -euo pipefail
 
 usage() { sed -n '2,/^set /p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
