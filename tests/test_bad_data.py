@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 
 
 def labelspark_run(config, *extra):

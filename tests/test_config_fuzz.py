@@ -4,7 +4,7 @@ Property-based (hypothesis) over three kinds of input:
 
 - documents: random YAML/JSON-ish trees (dicts, lists, text, numbers, booleans, nulls, dates),
   config-shaped ones whose keys and values come from the config's own vocabulary, and
-  mutations of the demo config (`labelspark.demo.CONFIG`): a key dropped, a value replaced
+  mutations of the demo config (`labelspark.cli.demo.CONFIG`): a key dropped, a value replaced
   by a random one or by one of the wrong type, random keys inserted, lines of its text
   deleted, duplicated, re-indented or cut;
 - rule trees in both forms (YAML and query-builder JSON, as objects and as JSON text),
@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from labelspark.config import Project, load_project
 from labelspark.config.checks import rule_problems
-from labelspark.demo import CONFIG as DEMO_CONFIG
+from labelspark.cli.demo import CONFIG as DEMO_CONFIG
 from labelspark.errors import ConfigError, Problem
 from labelspark.kinds import KINDS
 from labelspark.rules import OPERATORS, RuleParser

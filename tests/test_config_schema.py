@@ -15,8 +15,8 @@ import yaml
 from labelspark.config import load_project
 from labelspark.config.examples import whole_config
 from labelspark.config.schema import json_schema
-from labelspark.demo import CONFIG as DEMO_CONFIG
-from labelspark.demo import write_demo
+from labelspark.cli.demo import CONFIG as DEMO_CONFIG
+from labelspark.cli.demo import write_demo
 from labelspark.errors import ConfigError
 
 pytestmark = pytest.mark.portable

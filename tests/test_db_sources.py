@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from labelspark.engine import jars
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from tests.support.prerequisites import missing
 from tests.support.postgres import PASSWORD, USER, Postgres, running_postgres
 from tests.support.warehouse import assert_same_tables, run_dates

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from labelspark.demo import CONFIG
+from labelspark.cli.demo import CONFIG
 
 pytestmark = pytest.mark.portable
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 

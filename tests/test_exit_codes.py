@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from deltalake import DeltaTable
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.engine.error_conversion import SAIL_MEMORY
 
 

@@ -19,7 +19,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.errors import ConfigError, SourceError, StaleRunDate
 from labelspark.compute.staleness import check_run_date
 

@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.config.models import Source
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.compute.sources import read_source
 from tests.support.file_opens import counted_opens

@@ -17,7 +17,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import CONFIG_NAME, write_demo
+from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import LOCK_FILE

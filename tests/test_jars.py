@@ -10,7 +10,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.engine import jars
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.errors import EngineError, UnsupportedSpark
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from deltalake import DeltaTable
 
-from labelspark.demo import CONFIG_NAME, write_demo
+from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import with_outputs
 from tests.support.search import alias_targets, get

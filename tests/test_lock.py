@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked

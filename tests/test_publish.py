@@ -15,7 +15,7 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish

@@ -8,7 +8,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from tests.support.projects import with_outputs
 from labelspark.compute.run import publish_date, run
 from labelspark.publish import PublishError

@@ -14,7 +14,7 @@ import pytest
 
 from labelspark.warehouse import readers
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import STATS_TABLE
 

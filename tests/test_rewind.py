@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 
 from labelspark.warehouse import readers
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import rewind, run
 
 SUNDAY, MONDAY, TUESDAY = dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)

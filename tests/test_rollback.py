@@ -9,7 +9,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError

@@ -22,7 +22,7 @@ import requests
 from deltalake import DeltaTable
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish

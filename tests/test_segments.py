@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 from pyspark.sql import types as T
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.compute.derived.segments import segment_members
 

@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 
 from labelspark.warehouse import readers
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.errors import SourceError
 from labelspark.compute.run import run
 from labelspark.site import SiteError, build_site, refresh_site

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.compute.plan import make_plan
 
@@ -28,7 +28,7 @@ SPARK_FREE_MODULES = [
     "labelspark.warehouse.readers",
     "labelspark.site",
     "labelspark.warehouse.names",
-    "labelspark.analytics.warehouse",
+    "labelspark.analytics.scans",
     "labelspark.analytics.profile",
     "labelspark.analytics.compare",
     "labelspark.analytics.audit",

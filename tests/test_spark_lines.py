@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from tests.support.cast_table import cast_rows
 from tests.support.spark_lines import ROOT, classic_environment, python_of
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from tests.support.spark_lines import classic_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from labelspark.config import load_project
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from labelspark.errors import UnknownReference
 
 pytestmark = pytest.mark.portable

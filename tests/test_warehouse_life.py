@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from labelspark.demo import write_demo
+from labelspark.cli.demo import write_demo
 from tests.support.spark_lines import environment_of, python_of
 from tests.support.warehouse import TABLE_KEYS, assert_same_tables, run_dates
 

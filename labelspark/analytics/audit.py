@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspark.analytics.values import is_categorical
-from labelspark.analytics.warehouse import batches, dataset, dates_of, pick_date
+from labelspark.analytics.scans import batches, dataset, dates_of, pick_date
 from labelspark.config import Project
 from labelspark.warehouse.names import DATE, RUNS_TABLE, STATS_TABLE
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspark.analytics.values import is_categorical, value_counts
-from labelspark.analytics.warehouse import batches, dataset, dates_of, labels_named, on_date, pick_date
+from labelspark.analytics.scans import batches, dataset, dates_of, labels_named, on_date, pick_date
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
 from labelspark.warehouse.names import SEGMENTS_TABLE, SNAPSHOT_TABLE

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspark.analytics.values import buckets_of, joined_elements, text_of
-from labelspark.analytics.warehouse import batches, dataset, dates_of, labels_named, on_date, pick_date
+from labelspark.analytics.scans import batches, dataset, dates_of, labels_named, on_date, pick_date
 from labelspark.config import Project
 from labelspark.warehouse.names import CATALOG_TABLE, SNAPSHOT_TABLE
 

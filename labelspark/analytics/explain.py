@@ -18,9 +18,9 @@ from pyspark.sql import functions as F
 
 from labelspark.compute import indicators as indicator_pass
 from labelspark.analytics import trace
-from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
+from labelspark.analytics.dry_run import as_configured, narrowed, sources_as_of
 from labelspark.analytics.values import text_of
-from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_value, on_date, unknown_entity
+from labelspark.analytics.scans import batches, dataset, dates_of, entity_value, on_date, unknown_entity
 from labelspark.config import Project
 from labelspark.config.labels import DistributionLabel, ImportLabel
 from labelspark.errors import UnknownReference

@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.compute import indicators as indicator_pass
-from labelspark.analytics.compute import as_configured, narrowed, sources_as_of
+from labelspark.analytics.dry_run import as_configured, narrowed, sources_as_of
 from labelspark.config import Project
 from labelspark.compute.label_columns import evaluate
 from labelspark.compute.imports import read_import

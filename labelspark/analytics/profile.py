@@ -9,7 +9,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labelspark.analytics.warehouse import batches, dataset, dates_of, entity_value, on_date, pick_date, unknown_entity
+from labelspark.analytics.scans import batches, dataset, dates_of, entity_value, on_date, pick_date, unknown_entity
 from labelspark.config import Project
 from labelspark.warehouse.names import HISTORY_TABLE, SNAPSHOT_TABLE
 

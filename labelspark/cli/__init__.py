@@ -9,7 +9,7 @@ Exit codes, for orchestrators (README, "Exit codes"):
        (a signal after the run's point of no return, compute/stop_signals.py, changes nothing: 0)
 
 Each command module declares its commands' arguments and thin handlers that call the library:
-`jobs` (run, publish, rewind, unlock: Spark and the warehouse lock), `tables` (validate, plan,
+`jobs` (run, publish, rewind, unlock: Spark and the warehouse lock), `spark_free` (validate, plan,
 stats, history, site, demo, schema: no Spark), `questions` (preview … diff).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sys
 import threading
 from typing import Iterator
 
-from labelspark.cli import jobs, questions, tables
+from labelspark.cli import jobs, questions, spark_free
 from labelspark.errors import EXIT_FAILURE, ConfigError, Interrupted, LabelsparkError
 from labelspark.compute.stop_signals import STOP_SIGNALS, jobs_committed
 
@@ -115,6 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging and tracebacks")
     parser = argparse.ArgumentParser(prog="labelspark", description="User-label engine on Spark.", parents=[common])
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (tables, jobs, questions):
+    for module in (spark_free, jobs, questions):
         module.register(commands, common)
     return parser

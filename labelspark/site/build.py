@@ -20,7 +20,7 @@ from pathlib import Path
 from labelspark.config import Project
 from labelspark.errors import SiteError
 from labelspark.site.pages import render_pages
-from labelspark.site.tables import read_warehouse
+from labelspark.site.portal_data import read_warehouse
 
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 90

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from labelspark.config import Project
 from labelspark.warehouse.readers import HISTORY_COLUMNS, STATS_COLUMNS
 from labelspark.site.describe import condition, describe_label, schedule_text
-from labelspark.site.tables import TOP_VALUES, LabelFigures, Warehouse
+from labelspark.site.portal_data import TOP_VALUES, LabelFigures, Warehouse
 
 UNGROUPED = "(no group)"
 

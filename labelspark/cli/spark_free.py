@@ -1,4 +1,5 @@
-"""Commands that need no Spark: they read the config, or the tables with delta-rs."""
+"""Commands that need no Spark (validate, plan, stats, history, site, demo, schema): they read
+the config, or the tables with delta-rs."""
 from __future__ import annotations
 
 import sys
@@ -63,7 +64,7 @@ def _validate(args) -> int:
 
 
 def _plan(args) -> int:
-    from labelspark.analytics.warehouse import snapshot_label_columns
+    from labelspark.analytics.scans import snapshot_label_columns
     from labelspark.compute.plan import make_plan
     from labelspark.warehouse.names import RUNS_TABLE, table_path
     from labelspark.warehouse.runs import labels_computed_before
@@ -135,7 +136,7 @@ def _site(args) -> int:
 
 
 def _demo(args) -> int:
-    from labelspark.demo import write_demo
+    from labelspark.cli.demo import write_demo
 
     config = write_demo(args.directory, force=args.force)
     print(f"demo project written: {config}\nnext: cd {args.directory} && labelspark run {config.name} --date 2026-03-31")
