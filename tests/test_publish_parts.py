@@ -109,6 +109,7 @@ def test_tls_verification_is_on_unless_switched_off():
 def test_redact_hides_user_info_in_node_urls():
     assert redact("https://user:pw@es.example:9200/p") == "https://***@es.example:9200/p"
     assert redact("http://es:9200") == "http://es:9200"
+    assert redact("https://hooks.example/run?token=s3cret#x") == "https://hooks.example/run"  # the callback's URL
 
 
 def test_es_hadoop_options_for_https_with_an_api_key():

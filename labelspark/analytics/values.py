@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from labelspark.kinds import bucket_names
+
 _TRAILING_ZEROS = re.compile(r"\.?0+$")
 
 
@@ -31,13 +33,6 @@ def text_of(value, kind: str):
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def bucket_names(edges: list[float]) -> list[str]:
-    """The buckets of `edges` in order: `(-inf,e0)`, `[e0,e1)`, …, `[en,+inf)` (as `label_stats` names them)."""
-    names = [str(int(e)) if float(e).is_integer() else repr(float(e)) for e in edges]
-    inner = [f"[{low},{high})" for low, high in zip(names, names[1:])]
-    return [f"(-inf,{names[0]})"] + inner + [f"[{names[-1]},+inf)"]
 
 
 def buckets_of(values: pa.Array, edges: list[float]) -> pa.Array:

@@ -192,13 +192,18 @@ class ElasticsearchOutput(Strict):
     def _node_urls(cls, value: str | list[str]) -> str | list[str]:
         """Checked here so `validate` says it, not a publish an hour into the run (no URL is
         echoed: it may carry user:password@)."""
-        nodes = [item.strip() for item in (value if isinstance(value, list) else value.split(",")) if item.strip()]
+        nodes = node_urls(value)
         if not nodes:
             raise ValueError("no node URL given")
         for i, node in enumerate(nodes):
             if urlsplit(node).scheme not in ("http", "https"):
                 raise ValueError(f"node {i + 1} of {len(nodes)} needs http:// or https://")
         return value
+
+    @property
+    def node_urls(self) -> list[str]:
+        """The node URLs `nodes` lists, without a trailing slash."""
+        return node_urls(self.nodes)
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> "ElasticsearchOutput":
@@ -207,6 +212,12 @@ class ElasticsearchOutput(Strict):
         if self.api_key_env is not None and self.username_env is not None:
             raise ValueError("set api_key_env or username_env/password_env, not both")
         return self
+
+
+def node_urls(value: str | list[str]) -> list[str]:
+    """The node URLs of `nodes` (one, comma-separated, or a list), stripped, without a trailing slash."""
+    items = value if isinstance(value, list) else value.split(",")
+    return [item.strip().rstrip("/") for item in items if item.strip()]
 
 
 class CallbackOutput(Strict):

@@ -15,13 +15,11 @@ import json
 import logging
 import os
 from typing import Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from labelspark.config.models import CallbackOutput
+from labelspark.publish.http_session import redact, retrying_session
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Labelspark-Signature"
@@ -59,16 +57,12 @@ def send_callback(
         headers[SIGNATURE_HEADER] = signature(secret, body)
     elif output.secret_env:
         log.warning("callback: %s is not set, the callback goes unsigned", output.secret_env)
-    target = _shown(output.url)
-    retry = Retry(
-        total=retries, connect=retries, read=retries, status=retries, other=0,
-        backoff_factor=backoff_seconds, backoff_max=60, status_forcelist=range(500, 600),
-        allowed_methods=frozenset({"POST"}), raise_on_status=False,
-        respect_retry_after_header=False,  # a Retry-After of hours would stall the run's end
+    target = redact(output.url)
+    retrying = retrying_session(
+        retries=retries, backoff=backoff_seconds, statuses=range(500, 600), other=0, backoff_max=60,
+        allowed_methods=frozenset({"POST"}),
     )
-    with requests.Session() as http:
-        http.mount("http://", HTTPAdapter(max_retries=retry))
-        http.mount("https://", HTTPAdapter(max_retries=retry))
+    with retrying as http:
         try:
             response = http.post(output.url, data=body, headers=headers, timeout=output.timeout_seconds)
         except requests.RequestException as exc:
@@ -88,12 +82,6 @@ def _iso(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"a callback payload holds JSON values and dates, not {type(value).__name__}")
-
-
-def _shown(url: str) -> str:
-    """The URL without query, fragment or user:password@ (tokens often travel there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
 
 
 def _cause(exc: requests.RequestException) -> str:

@@ -11,14 +11,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from labelspark.config.models import ElasticsearchOutput
 from labelspark.errors import PublishError
+from labelspark.publish.http_session import redact, retrying_session
 
 log = logging.getLogger(__name__)
 TIMEOUT = (10.0, 120.0)  # connect, read: a refresh or delete of a large index takes a while
@@ -41,7 +40,7 @@ class Connection:
     ) -> "Connection":
         """Reads credentials from the environment variables the config names (which ones may be
         named together is the config model's check)."""
-        nodes = tuple(_nodes(es.nodes))
+        nodes = tuple(es.node_urls)
         username = _secret(environ, es.username_env, "username_env")
         password = _secret(environ, es.password_env, "password_env")
         api_key = _secret(environ, es.api_key_env, "api_key_env")
@@ -61,12 +60,6 @@ class Connection:
         return ", ".join(redact(node) for node in self.nodes)
 
 
-def _nodes(value: str | list[str]) -> list[str]:
-    """The node URLs the config lists (their schemes are checked by the config model)."""
-    items = value if isinstance(value, list) else value.split(",")
-    return [item.strip().rstrip("/") for item in items if item.strip()]
-
-
 def _secret(environ: Mapping[str, str], name: str | None, setting: str) -> str | None:
     if name is None:
         return None
@@ -76,13 +69,6 @@ def _secret(environ: Mapping[str, str], name: str | None, setting: str) -> str |
     return value
 
 
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
-
-
 class Cluster:
     """Admin calls against the first node that answers; connection errors and 429/502/503/504
     on idempotent calls are retried with backoff by urllib3."""
@@ -90,18 +76,12 @@ class Cluster:
     def __init__(self, connection: Connection, retries: int = 3, backoff: float = 0.5):
         self.connection = connection
         self._nodes = list(connection.nodes)
-        self._http = requests.Session()
+        self._http = retrying_session(retries=retries, backoff=backoff, statuses=(429, 502, 503, 504))
         self._http.verify = connection.verify
         if connection.username is not None:
             self._http.auth = (connection.username, connection.password)
         if connection.api_key is not None:
             self._http.headers["Authorization"] = f"ApiKey {connection.api_key}"
-        retry = Retry(
-            total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff,
-            status_forcelist=(429, 502, 503, 504), raise_on_status=False, respect_retry_after_header=False,
-        )
-        for scheme in ("http://", "https://"):
-            self._http.mount(scheme, HTTPAdapter(max_retries=retry))
 
     def __enter__(self) -> "Cluster":
         return self

@@ -6,6 +6,8 @@ import datetime as dt
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from labelspark.kinds import bucket_names
+
 
 def null_false(condition: Column) -> Column:
     """A predicate that is false, never null, where its inputs are null."""
@@ -74,13 +76,6 @@ def as_text(value: Column, kind: str) -> Column:
     return value.cast("string")
 
 
-def bucket_names(edges: list[float]) -> list[str]:
-    """The buckets of `edges` in order: `(-inf,e0)`, `[e0,e1)`, …, `[en,+inf)`."""
-    names = [_edge(e) for e in edges]
-    inner = [f"[{low},{high})" for low, high in zip(names, names[1:])]
-    return [f"(-inf,{names[0]})"] + inner + [f"[{names[-1]},+inf)"]
-
-
 def bucket_name(value: Column, edges: list[float]) -> Column:
     """The bucket a number falls in (see `bucket_names`); null stays null."""
     names = bucket_names(edges)
@@ -88,7 +83,3 @@ def bucket_name(value: Column, edges: list[float]) -> Column:
     for name, edge in zip(names[1:], edges[1:]):
         column = column.when(value < F.lit(edge), F.lit(name))
     return column.otherwise(F.lit(names[-1]))
-
-
-def _edge(edge: float) -> str:
-    return str(int(edge)) if float(edge).is_integer() else repr(float(edge))
