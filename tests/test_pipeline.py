@@ -9,6 +9,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.site import refresh_after_run
 from tests.support.projects import with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
@@ -132,15 +133,17 @@ def test_delta_log_records_one_partition_replacement_per_rerun(spark, demo):
 
 
 def test_a_run_refreshes_the_label_portal_and_a_portal_it_cannot_write_never_fails_it(spark, demo):
-    with_outputs(demo, site="site")
-    run(spark, load_project(demo), MONDAY)
+    with_outputs(demo, site="site")  # the CLI's run gives the job the portal's refresh as its last step
+    project = load_project(demo)
+    run(spark, project, MONDAY, after_success=lambda: refresh_after_run(project))
     index = (demo.parent / "site" / "index.html").read_text(encoding="utf-8")
     assert "Age band" in index
 
     with_outputs(demo, site="elsewhere")
     (demo.parent / "elsewhere").mkdir()
     (demo.parent / "elsewhere" / "notes.txt").write_text("not a site")  # a directory the portal must not replace
-    result = run(spark, load_project(demo), TUESDAY)
+    project = load_project(demo)
+    result = run(spark, project, TUESDAY, after_success=lambda: refresh_after_run(project))
     assert result.rows == 500
     runs = sorted(DeltaTable(f"{demo.parent}/warehouse/label_runs").to_pyarrow_table().to_pylist(), key=lambda r: r["started_at"])
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]

@@ -63,6 +63,7 @@ def project_and_day(args):
 def _run(args) -> int:
     from labelspark.engine.sessions import open_session
     from labelspark.compute.run import compute_to_parquet, run
+    from labelspark.site import refresh_after_run
 
     project, day = project_and_day(args)
     for label_id in args.labels or ():
@@ -73,7 +74,8 @@ def _run(args) -> int:
         print(f"{project.name} {day}: {rows} entities -> {args.snapshot_to}")
         return 0
     with open_session(args.engine, args.remote) as spark:
-        result = run(spark, project, day, only=args.labels, publish=not args.no_publish, allow_stale_sources=args.allow_stale_sources)
+        result = run(spark, project, day, only=args.labels, publish=not args.no_publish, allow_stale_sources=args.allow_stale_sources,
+                     after_success=lambda: refresh_after_run(project))
     published = f", published as {result.index}" if result.index else ""
     print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
           f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}{published}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -21,7 +22,6 @@ from labelspark.compute.plan import Plan, make_plan
 from labelspark.compute.job import job, locked
 from labelspark.compute.preflight import check_label_kinds
 from labelspark.publish import publisher
-from labelspark.site import refresh_site
 from labelspark.engine.connections import check_environment
 from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.warehouse import runs
@@ -51,9 +51,10 @@ class RunResult:
 
 
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True,
-        allow_stale_sources: bool = False) -> RunResult:
+        allow_stale_sources: bool = False, *, after_success: Callable[[], dict] | None = None) -> RunResult:
     """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log;
     publishes the snapshot to Elasticsearch and calls the business back (unless `publish` is off).
+    `after_success` is the job's (`compute.job.job`): the CLI passes the label portal's refresh.
 
     History and catalog advance only with runs in date order: a back-fill of an earlier date
     rewrites that date's snapshot, stats and segments, leaves history as it is and records its
@@ -64,15 +65,9 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     check_environment(project)
     check_label_kinds(spark, project, only)
     source_ages = check_run_date(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
-    with job(spark, project, run_date, call_back=publish, after_success=lambda: _refresh_site(project)) as record:
+    with job(spark, project, run_date, call_back=publish, after_success=after_success) as record:
         source_ages.check()  # in the job: a late source is a failed run in label_runs
         return _run(spark, project, run_date, only, publish, record)
-
-
-def _refresh_site(project: Project) -> dict:
-    """The label portal of `outputs.site`, rebuilt; a failure is a warning in the run's details."""
-    error = refresh_site(project)
-    return {"site_error": error} if error else {}
 
 
 def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:

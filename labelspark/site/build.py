@@ -75,6 +75,13 @@ def refresh_site(project: Project) -> str | None:
     return None
 
 
+def refresh_after_run(project: Project) -> dict:
+    """`refresh_site` as the `after_success` step the CLI gives a run: the run's details, with the
+    error as `site_error` when the portal could not be rebuilt (a warning, never a failed run)."""
+    error = refresh_site(project)
+    return {"site_error": error} if error else {}
+
+
 def _check_replaceable(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise SiteError(f"{out} is a file, not a directory")
