@@ -1,4 +1,4 @@
-"""Schedules (`is_due`) and the grouping of due labels into source passes (`make_plan`). No Spark."""
+"""Schedules (`Schedule`) and the grouping of due labels into source passes (`make_plan`). No Spark."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,13 +6,18 @@ import datetime as dt
 import pytest
 
 from labelspark.config import load_project
-from labelspark.compute.plan import is_due, make_plan
+from labelspark.compute.plan import make_plan
+from labelspark.config.schedule import Schedule
 
 pytestmark = pytest.mark.portable
 
 D = dt.date
 
-# -- is_due -----------------------------------------------------------------------------------
+# -- Schedule -----------------------------------------------------------------------------------
+
+
+def is_due(schedule: str, day: dt.date, computed_before: bool) -> bool:
+    return Schedule.parse(schedule).due(day, computed_before=computed_before)
 
 
 @pytest.mark.parametrize("computed_before", [True, False])
@@ -84,6 +89,22 @@ def test_monthly(schedule, day, due):
 def test_once_is_due_until_computed(day):
     assert is_due("once", day, computed_before=False) is True
     assert is_due("once", day, computed_before=True) is False
+
+
+@pytest.mark.parametrize(
+    "text, words, dynamic, period",
+    [("daily", "daily", True, 1), ("weekly:MON", "weekly on Monday", True, 7), ("weekly:SUN", "weekly on Sunday", True, 7),
+     ("monthly:1", "monthly on day 1", True, 31), ("monthly:31", "monthly on day 31", True, 31), ("once", "once", False, None)],
+)
+def test_a_schedule_describes_itself(text, words, dynamic, period):
+    schedule = Schedule.parse(text)
+    assert (str(schedule), schedule.describe(), schedule.dynamic, schedule.period_days) == (text, words, dynamic, period)
+
+
+@pytest.mark.parametrize("text", ["weekly", "weekly:mon", "monthly:0", "monthly:32", "hourly", "Daily", ""])
+def test_other_schedules_are_refused_with_the_forms(text):
+    with pytest.raises(ValueError, match="schedule is once, daily, weekly:MON..SUN or monthly:1..31"):
+        Schedule.parse(text)
 
 
 # -- make_plan ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ SPARK_FREE_MODULES = [
     "labelspark.kinds",
     "labelspark.config",
     "labelspark.config.expr_kinds",
+    "labelspark.config.schedule",
     "labelspark.rules",
     "labelspark.compute",
     "labelspark.compute.plan",

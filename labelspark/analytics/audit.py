@@ -23,7 +23,6 @@ FLAGS = ("empty", "constant", "stale", "drifting")
 DRIFTING_PSI = 0.25  # the usual reading: below 0.1 stable, 0.1-0.25 some change, above 0.25 a shift
 EPSILON = 1e-4  # the share given to a value one date lacks, so ln(a/b) stays finite
 COLUMNS = ["label", "coverage", "distinct", "top_share", "days_since_computed", "psi", "flags"]
-_PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 31}
 
 
 def psi(current: dict, previous: dict) -> float:
@@ -78,7 +77,7 @@ def _governance(label, now: dict | None, before: dict | None, days: int | None, 
         flags += ["empty"] if not values else (["constant"] if len(values) == 1 and with_value == entities else [])
         if before is not None:
             row["psi"] = psi(*_binned(label, now["users"], before["users"]))
-    period = _PERIOD_DAYS.get(label.schedule.partition(":")[0])
+    period = label.due_schedule.period_days
     if days is None or (period is not None and days > period):
         flags.append("stale")
     if row["psi"] is not None and row["psi"] >= drifting_psi:

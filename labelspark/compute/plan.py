@@ -1,27 +1,12 @@
 """Which labels are due on a date, and the source passes that compute them. No Spark here."""
 from __future__ import annotations
 
-import calendar
+import collections
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from labelspark.config import Project
-from labelspark.config.labels import WEEKDAYS
-
-
-def is_due(schedule: str, day: dt.date, computed_before: bool) -> bool:
-    """daily; weekly:XXX on that weekday; monthly:N on day N (or the month's last day); once if never computed."""
-    if not computed_before:
-        return True
-    if schedule == "daily":
-        return True
-    if schedule == "once":
-        return False
-    kind, _, arg = schedule.partition(":")
-    if kind == "weekly":
-        return WEEKDAYS[day.weekday()] == arg
-    last_day = calendar.monthrange(day.year, day.month)[1]
-    return day.day == min(int(arg), last_day)
 
 
 @dataclass
@@ -42,20 +27,28 @@ class Plan:
     indicators: set[str]
 
 
+def _with_expression_inputs(project: Project, names: Iterable[str]) -> list[str]:
+    """`names` in order, then every indicator their `expr` indicators read, transitively
+    (breadth first, each expression's inputs sorted), each once."""
+    found: dict[str, None] = {}  # ordered, and a set for the test
+    pending = collections.deque(names)
+    while pending:
+        name = pending.popleft()
+        if name not in found:
+            found[name] = None
+            pending.extend(sorted(project.expression_inputs.get(name, ())))
+    return list(found)
+
+
 def needed_indicators(project: Project, names: set[str]) -> set[str]:
     """`names` plus every indicator their expressions read, transitively."""
-    needed, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name not in needed:
-            needed.add(name)
-            todo.extend(project.expression_inputs.get(name, ()))
-    return needed
+    return set(_with_expression_inputs(project, names))
 
 
-def label_inputs(project: Project, label) -> set[str]:
-    """The indicators a label reads, directly or through `expr` indicators."""
-    return needed_indicators(project, set(label.direct_inputs(project.label_rules.get(label.id, ()))))
+def label_inputs(project: Project, label) -> list[str]:
+    """The indicators a label reads: its own in order, then those the `expr` indicators among them
+    read (the plan's passes and preflight take them as a set, the label portal lists them)."""
+    return _with_expression_inputs(project, label.direct_inputs(project.label_rules.get(label.id, ())))
 
 
 def indicators_by_source(project: Project, indicators: set[str]) -> dict[str, list[str]]:
@@ -68,7 +61,7 @@ def indicators_by_source(project: Project, indicators: set[str]) -> dict[str, li
     return grouped
 
 
-def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, only: list[str] | None = None) -> Plan:
+def make_plan(project: Project, day: dt.date, *, computed: set[str] | None = None, only: list[str] | None = None) -> Plan:
     """`computed`: labels that have values in the snapshot already (None: all, for `plan` without a warehouse).
 
     `only` forces those labels and carries every other one over.
@@ -76,7 +69,7 @@ def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, 
     due, carried = [], []
     for label in project.enabled_labels:
         before = computed is None or label.id in computed
-        wanted = label.id in only if only else is_due(label.schedule, day, before)
+        wanted = label.id in only if only else label.due_schedule.due(day, computed_before=before)
         (due if wanted else carried).append(label)
     passes = {name: SourcePass(name) for name in project.sources}
     cross, imports, indicators = [], [], set()
@@ -85,7 +78,7 @@ def make_plan(project: Project, day: dt.date, computed: set[str] | None = None, 
             imports.append(label.id)
             continue
         inputs = label_inputs(project, label)
-        indicators |= inputs
+        indicators.update(inputs)
         sources = {project.indicators[name].source for name in inputs if project.indicators[name].source}
         if len(sources) == 1:
             passes[sources.pop()].labels.append(label.id)

@@ -6,19 +6,17 @@ its settings in words. No Spark here: each method's Column and stats builders ar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-import re
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from labelspark.config.models import ColumnName, Identifier, NonEmptyText, RuleTree, Strict
+from labelspark.config.schedule import PATTERN as SCHEDULE_PATTERN, Schedule
 from labelspark.kinds import Kind
 from labelspark.rules import Node, leaves
 from labelspark.rules.operators import BadValue, coerce_scalar
-
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_SCHEDULE = re.compile(r"^(once|daily|weekly:(MON|TUE|WED|THU|FRI|SAT|SUN)|monthly:([1-9]|[12][0-9]|3[01]))$")
 
 
 class RuleValue(Strict):
@@ -36,7 +34,7 @@ class LabelBase(Strict):
     description: str | None = Field(None, description="Free text for the catalog and the portal.")
     type: Kind = Field(description="Kind of the label's values (a `list` holds strings).")
     schedule: str = Field("daily", description="When it is due: `daily`, `weekly:MON`..`SUN`, `monthly:1`..`31`, `once`.",
-                          json_schema_extra={"pattern": _SCHEDULE.pattern})
+                          json_schema_extra={"pattern": SCHEDULE_PATTERN.pattern})
     status: Literal["enabled", "disabled"] = Field("enabled", description="A disabled label leaves the snapshot; its history stays.")
 
     display_name: ClassVar[str]  # the method as the label portal names it
@@ -52,9 +50,13 @@ class LabelBase(Strict):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError(f"schedule is once, daily, weekly:MON..SUN or monthly:1..31, got {value!r}")
+        Schedule.parse(value)  # a ValueError names the forms
         return value
+
+    @functools.cached_property
+    def due_schedule(self) -> Schedule:
+        """`schedule` parsed: asked whether the label is due on a date and to describe itself."""
+        return Schedule.parse(self.schedule)
 
     @property
     def enabled(self) -> bool:

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from labelspark.compute.plan import label_inputs
 from labelspark.config import Project
 from labelspark.config.models import Indicator
+from labelspark.config.schedule import Schedule
 from labelspark.rules import AllOf, BadValue, Leaf, Node, Not, resolve
 
-WEEKDAY_NAMES = {"MON": "Monday", "TUE": "Tuesday", "WED": "Wednesday", "THU": "Thursday", "FRI": "Friday",
-                 "SAT": "Saturday", "SUN": "Sunday"}
 AGGREGATES = {"count": "number of rows", "count_distinct": "number of distinct", "sum": "sum of", "avg": "average of",
               "min": "smallest", "max": "largest", "first": "first", "last": "last", "mode": "most frequent",
               "collect_set": "distinct values of"}
@@ -56,12 +56,8 @@ class LabelInfo:
 
 
 def schedule_text(schedule: str) -> str:
-    kind, _, argument = schedule.partition(":")
-    if kind == "weekly":
-        return f"weekly on {WEEKDAY_NAMES[argument]}"
-    if kind == "monthly":
-        return f"monthly on day {argument}"
-    return kind
+    """A config's schedule in words (the templates' `schedule` filter)."""
+    return Schedule.parse(schedule).describe()
 
 
 def describe_label(project: Project, label) -> LabelInfo:
@@ -69,9 +65,9 @@ def describe_label(project: Project, label) -> LabelInfo:
     trees = project.label_rules.get(label.id, ())
     values = tuple(ValueRule(rule.value, condition(tree, indicator_kinds(project))) for rule, tree in zip(label.rules, trees))
     return LabelInfo(
-        label=label, method=label.display_name, schedule=schedule_text(label.schedule),
-        dynamic=label.schedule != "once", values=values, facts=tuple(label.described()),
-        indicators=tuple((name, describe_indicator(project, name)) for name in _indicators_read(project, label)),
+        label=label, method=label.display_name, schedule=label.due_schedule.describe(),
+        dynamic=label.due_schedule.dynamic, values=values, facts=tuple(label.described()),
+        indicators=tuple((name, describe_indicator(project, name)) for name in label_inputs(project, label)),
     )
 
 
@@ -122,18 +118,6 @@ def describe_indicator(project: Project, name: str) -> str:
     if where is not None:
         text += f", counting rows where {_inline(where)}"
     return text
-
-
-def _indicators_read(project: Project, label) -> list[str]:
-    """The indicators a label reads, and those the `expr` indicators among them read, in order."""
-    found: list[str] = []
-    pending = list(label.direct_inputs(project.label_rules.get(label.id, ())))
-    while pending:
-        name = pending.pop(0)
-        if name not in found:
-            found.append(name)
-            pending += sorted(project.expression_inputs.get(name, ()))
-    return found
 
 
 def _inline(node: Node) -> str:
