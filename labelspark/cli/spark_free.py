@@ -93,13 +93,14 @@ def _plan(args) -> int:
 
 def _stats(args) -> int:
     from labelspark.warehouse import readers
+    from labelspark.warehouse.names import DATE
     from labelspark.config import load_project
 
     project = load_project(args.config)
     day, rows = readers.stats_rows(project, args.label, args.date, args.top)
     readers.print_table(rows, readers.STATS_COLUMNS, f"{args.label} on {day}")
     if args.export:
-        readers.write_csv(rows, args.export, ["label_id", "snapshot_date", *readers.STATS_COLUMNS])
+        readers.write_csv(rows, args.export, ["label_id", DATE, *readers.STATS_COLUMNS])
         print(f"wrote {args.export}")
     if args.chart:
         readers.draw_chart(rows, args.chart, args.chart_type, f"{args.label} on {day}",

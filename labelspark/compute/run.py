@@ -23,12 +23,13 @@ from labelspark.compute.job import job, locked
 from labelspark.compute.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.engine.connections import check_environment
+from labelspark.engine.sessions import set_timezone
 from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.warehouse import runs
 from labelspark.warehouse.catalog import advance_catalog, record_backfill
 from labelspark.warehouse.delta import read_table, replace_partition
 from labelspark.warehouse.history import advance_history
-from labelspark.warehouse.names import Tables, CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
+from labelspark.warehouse.names import DATE, Tables, CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
 from labelspark.warehouse.rewind import rewind_tables
 from labelspark.warehouse.runs import RunRecord
 from labelspark.compute.derived.segments import segment_members
@@ -63,6 +64,7 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     """
     _check_requested(project, only)
     check_environment(project)
+    set_timezone(spark, project.timezone)  # once: the checks and the stages read sources in the project's days
     check_label_kinds(spark, project, only)
     source_ages = check_run_date(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
     with job(spark, project, run_date, call_back=publish, after_success=after_success) as record:
@@ -85,7 +87,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         snapshot = compute_snapshot(spark, project, plan, previous, staging, imported)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
         write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
-        written = spark.read.format("delta").load(tables.snapshot).where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+        written = spark.read.format("delta").load(tables.snapshot).where(F.col(DATE) == F.lit(run_date)).drop(DATE)
         record.rows = written.count()
         log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
         record.details = unknown_import_ids(project, imported, written)
@@ -103,10 +105,10 @@ def _write_derived_tables(spark: SparkSession, project: Project, tables: "Tables
     """Stats and segments of the date; history and catalog when the date is not a back-fill, and
     a back-fill's definitions in the catalog for its date alone."""
     labels = [label for label in project.enabled_labels if label.id in written.columns]
-    replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, "snapshot_date", run_date)
+    replace_partition(spark, label_stats(written, project, labels, run_date), tables.stats, DATE, run_date)
     log.info("%s %s: %d labels", STATS_TABLE, run_date, len(labels))
     if project.segments:
-        replace_partition(spark, segment_members(written, project, run_date), tables.segments, "snapshot_date", run_date)
+        replace_partition(spark, segment_members(written, project, run_date), tables.segments, DATE, run_date)
         log.info("%s %s: %d segments", SEGMENTS_TABLE, run_date, len(project.segments))
     if latest is None or run_date >= latest:
         advance_history(spark, written, project, labels, tables.history, run_date)
@@ -122,8 +124,9 @@ def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date,
     parquet under `directory/snapshot_date=D`: no Delta, no other table. For trials on engines
     without Delta Lake and for benchmarks. Returns the rows written."""
     _check_requested(project, only)
+    set_timezone(spark, project.timezone)
     plan = make_plan(project, run_date, computed=set(), only=only)
-    target = f"{directory.rstrip('/')}/snapshot_date={run_date.isoformat()}"
+    target = f"{directory.rstrip('/')}/{DATE}={run_date.isoformat()}"
     with staging_area(directory, runs.new_run_id()) as staging:
         compute_snapshot(spark, project, plan, staging=staging).write.mode("overwrite").parquet(target)
     rows = spark.read.parquet(target).count()
@@ -137,7 +140,7 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
         raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
     with job(spark, project, run_date) as record:
         snapshot = read_table(spark, Tables(project.warehouse).snapshot)
-        written = None if snapshot is None else snapshot.where(F.col("snapshot_date") == F.lit(run_date)).drop("snapshot_date")
+        written = None if snapshot is None else snapshot.where(F.col(DATE) == F.lit(run_date)).drop(DATE)
         record.rows = 0 if written is None else written.count()
         if not record.rows:
             raise SnapshotMissing(f"no {SNAPSHOT_TABLE} partition for {run_date} under {project.warehouse}: run that date first")
@@ -171,9 +174,8 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
     With distribution labels due, the indicators are written to `staging` once, so their
     quantiles and the labels read the copy instead of computing the sources twice. `imported`:
     the rows of the due import files (`imported_rows`) when the caller reads them again.
+    The session is in the project's timezone (`set_timezone`, by the run).
     """
-    # days of timestamps (windows, date rules) are days in the project's timezone
-    spark.conf.set("spark.sql.session.timeZone", project.timezone)
     frames = prepared_sources(spark, project, plan.run_date)
     for i, source_pass in enumerate(plan.passes, 1):
         log.info(

@@ -16,8 +16,9 @@ from labelspark.errors import Problem
 from labelspark.kinds import Kind
 from labelspark.rules import BadValue, Node, leaves, resolve
 from labelspark.rules.operators import coerce_scalar
+from labelspark.warehouse.names import DATE
 
-RESERVED_NAMES = ("run_date", "snapshot_date")
+RESERVED_NAMES = ("run_date", DATE)
 
 
 def parse_sql_expression(text: str, path: str, problems: list[Problem]) -> set[str] | None:

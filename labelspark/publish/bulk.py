@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import pyarrow as pa
 
 from labelspark.publish.connection import Connection
-from labelspark.publish.mapping import loading_alias
+from labelspark.publish.mapping import DATE_FIELD, loading_alias
 
 RESULT_SCHEMA = "rows bigint, indexed bigint, errors array<string>"
 _RESULT_ARROW = pa.schema([("rows", pa.int64()), ("indexed", pa.int64()), ("errors", pa.list_(pa.string()))])
@@ -77,7 +77,7 @@ def json_value(value: Any) -> Any:
 
 def to_action(row: dict, job: BulkJob) -> dict:
     """An index action: `_id` = entity id; source = key, snapshot_date and the non-null labels."""
-    source = {job.key: json_value(row[job.key]), "snapshot_date": job.snapshot_date}
+    source = {job.key: json_value(row[job.key]), DATE_FIELD: job.snapshot_date}
     for name in job.fields:
         value = json_value(row.get(name))
         if value is not None:

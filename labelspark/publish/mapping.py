@@ -11,8 +11,9 @@ import re
 
 from labelspark.config import Project
 from labelspark.errors import PublishError
+from labelspark.warehouse.names import DATE
 
-DATE_FIELD = "snapshot_date"
+DATE_FIELD = DATE
 FIELD_TYPE_OF_KIND = {
     "string": "keyword",
     "number": "double",

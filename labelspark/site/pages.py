@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from labelspark.config import Project
+from labelspark.warehouse.names import DATE
 from labelspark.warehouse.readers import HISTORY_COLUMNS, STATS_COLUMNS
 from labelspark.site.describe import condition, describe_label, schedule_text
 from labelspark.site.portal_data import TOP_VALUES, LabelFigures, Warehouse
@@ -110,7 +111,7 @@ def _label_data(label, figures: LabelFigures, warehouse: Warehouse) -> dict:
         "users": users,
         "entered": entered if figures.changes is not None else None,
         "left": left if figures.changes is not None else None,
-        "statsColumns": ["label_id", "snapshot_date", *STATS_COLUMNS],
+        "statsColumns": ["label_id", DATE, *STATS_COLUMNS],
         "historyColumns": HISTORY_COLUMNS,
     }
 
@@ -138,7 +139,7 @@ def _runs_data(warehouse: Warehouse) -> dict:
         started, finished = run["started_at"], run["finished_at"]
         rows.append({
             "run_id": run["run_id"],
-            "snapshot_date": run["snapshot_date"].isoformat() if run["snapshot_date"] else None,
+            DATE: run[DATE].isoformat() if run[DATE] else None,
             "status": run["status"],
             "labels": len(run["labels"] or []),
             "rows": run["rows"],

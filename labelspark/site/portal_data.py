@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 from labelspark.config import Project
 from labelspark.errors import NoResults
 from labelspark.warehouse.readers import dataset, history_matches_stats
-from labelspark.warehouse.names import CATALOG_TABLE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
 RECENT_RUNS = 500
@@ -52,7 +52,7 @@ def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehous
     """The figures of the `days` dates ending with `day` (default: the latest date with stats)."""
     day = day or latest_stats_date(project)
     start = day - dt.timedelta(days=days - 1)
-    window = _between("snapshot_date", start, day)
+    window = _between(DATE, start, day)
     ranked, distinct, nulls, entities = _stats(dataset(project, STATS_TABLE), window)
     if not entities:
         raise NoResults(f"no stats between {start} and {day} under {project.warehouse}")
@@ -98,19 +98,19 @@ def _stats(stats: ds.Dataset, window: ds.Expression):
     distinct: dict = collections.defaultdict(dict)
     nulls: dict = collections.defaultdict(dict)
     entities: dict[dt.date, int] = {}
-    columns = ["label_id", "snapshot_date", "value", "users", "proportion", "rank"]
+    columns = ["label_id", DATE, "value", "users", "proportion", "rank"]
     for batch in stats.scanner(columns=columns, filter=window).to_batches():
         table = pa.Table.from_batches([batch])
         for row in table.filter(pc.field("rank") <= TOP_VALUES).to_pylist():
-            ranked[row["label_id"]][row["snapshot_date"]].append((row["rank"], row["value"], row["users"]))
-            if row["snapshot_date"] not in entities and row["proportion"]:
+            ranked[row["label_id"]][row[DATE]].append((row["rank"], row["value"], row["users"]))
+            if row[DATE] not in entities and row["proportion"]:
                 # proportion = users / entities of the date: every label's rows give the same count
-                entities[row["snapshot_date"]] = round(row["users"] / row["proportion"])
-        for row in table.filter(pc.field("value").is_null()).select(["label_id", "snapshot_date", "users"]).to_pylist():
-            nulls[row["label_id"]][row["snapshot_date"]] = row["users"]
-        for row in table.group_by(["label_id", "snapshot_date"]).aggregate([("rank", "max")]).to_pylist():
-            known = distinct[row["label_id"]].get(row["snapshot_date"], 0)
-            distinct[row["label_id"]][row["snapshot_date"]] = max(known, row["rank_max"])
+                entities[row[DATE]] = round(row["users"] / row["proportion"])
+        for row in table.filter(pc.field("value").is_null()).select(["label_id", DATE, "users"]).to_pylist():
+            nulls[row["label_id"]][row[DATE]] = row["users"]
+        for row in table.group_by(["label_id", DATE]).aggregate([("rank", "max")]).to_pylist():
+            known = distinct[row["label_id"]].get(row[DATE], 0)
+            distinct[row["label_id"]][row[DATE]] = max(known, row["rank_max"])
     by_rank = {
         label_id: {day: [(value, users) for _, value, users in sorted(rows, key=lambda r: r[0])] for day, rows in days.items()}
         for label_id, days in ranked.items()
@@ -141,11 +141,11 @@ def _segment_sizes(members: ds.Dataset | None, window: ds.Expression) -> dict[st
     sizes: dict = collections.defaultdict(dict)
     if members is None:
         return sizes
-    counter = _GroupCounter(["segment_id", "snapshot_date"])
-    for batch in members.scanner(columns=["segment_id", "snapshot_date"], filter=window).to_batches():
+    counter = _GroupCounter(["segment_id", DATE])
+    for batch in members.scanner(columns=["segment_id", DATE], filter=window).to_batches():
         counter.add(pa.Table.from_batches([batch]))
     for row in counter.totals().to_pylist():
-        sizes[row["segment_id"]][row["snapshot_date"]] = row["rows"]
+        sizes[row["segment_id"]][row[DATE]] = row["rows"]
     return sizes
 
 
@@ -176,7 +176,7 @@ def _runs(runs: ds.Dataset | None, window: ds.Expression) -> list[dict]:
     """The latest runs of the dates shown, newest first."""
     if runs is None:
         return []
-    columns = ["run_id", "snapshot_date", "status", "labels", "rows", "started_at", "finished_at", "index", "error", "details"]
+    columns = ["run_id", DATE, "status", "labels", "rows", "started_at", "finished_at", "index", "error", "details"]
     rows = runs.to_table(columns=[c for c in columns if c in runs.schema.names], filter=window).to_pylist()
     rows.sort(key=lambda row: row["started_at"], reverse=True)
     return rows[:RECENT_RUNS]

@@ -20,11 +20,11 @@ from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.warehouse.names import HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
-HISTORY_COLUMNS = ["snapshot_date", "value", "users", "proportion", "entered", "left"]
+HISTORY_COLUMNS = [DATE, "value", "users", "proportion", "entered", "left"]
 CHART_TYPES = ("bar", "column", "donut")
 
 
@@ -74,8 +74,8 @@ def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top:
     table = dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
     if table.num_rows == 0:
         raise NoResults(f"no stats for label '{label_id}' yet")
-    day = pick_date(day, sorted(set(table.column("snapshot_date").to_pylist())), f"{STATS_TABLE} of label '{label_id}'")
-    rows = [row for row in table.to_pylist() if row["snapshot_date"] == day]
+    day = pick_date(day, sorted(set(table.column(DATE).to_pylist())), f"{STATS_TABLE} of label '{label_id}'")
+    rows = [row for row in table.to_pylist() if row[DATE] == day]
     rows.sort(key=lambda row: row["rank"])
     return day, rows[:top] if top else rows
 
@@ -85,9 +85,9 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
     label = project.label(label_id)
     condition = pc.field("label_id") == label_id
     if start:
-        condition &= pc.field("snapshot_date") >= start
+        condition &= pc.field(DATE) >= start
     if end:
-        condition &= pc.field("snapshot_date") <= end
+        condition &= pc.field(DATE) <= end
     stats = dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
     if value is not None:
         known = sorted({row["value"] for row in stats if row["value"] is not None})
@@ -97,18 +97,18 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
     entered, left = _changes(project, label_id) if history_matches_stats(label) else ({}, {})
     rows = [
         {
-            "snapshot_date": row["snapshot_date"],
+            DATE: row[DATE],
             "value": row["value"],
             "users": row["users"],
             "proportion": row["proportion"],
-            "entered": entered.get((row["snapshot_date"], row["value"]), 0) if entered or left else None,
-            "left": left.get((row["snapshot_date"], row["value"]), 0) if entered or left else None,
+            "entered": entered.get((row[DATE], row["value"]), 0) if entered or left else None,
+            "left": left.get((row[DATE], row["value"]), 0) if entered or left else None,
         }
         for row in stats
     ]
     if not rows:
         raise NoResults(f"no history for label '{label_id}'" + (f" with value {value!r}" if value is not None else ""))
-    rows.sort(key=lambda row: (row["snapshot_date"], -row["users"], row["value"] is None, row["value"] or ""))
+    rows.sort(key=lambda row: (row[DATE], -row["users"], row["value"] is None, row["value"] or ""))
     return rows
 
 

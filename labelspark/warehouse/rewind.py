@@ -52,7 +52,7 @@ def rewind_tables(spark: SparkSession, project: Project, to: dt.date) -> list[dt
         if kept is not None:
             _drop_labels_computed_later(spark, warehouse, project.key, kept)
         _advance_history_over_backfills(spark, project, history_reached(runs, to), to)
-        run_sql_on(spark, runs, f"UPDATE {{table}} SET status = '{REWOUND}' WHERE snapshot_date > {day} AND status = 'succeeded'")
+        run_sql_on(spark, runs, f"UPDATE {{table}} SET status = '{REWOUND}' WHERE {DATE} > {day} AND status = 'succeeded'")
     return removed
 
 

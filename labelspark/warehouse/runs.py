@@ -17,8 +17,10 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from labelspark.warehouse.names import DATE
+
 SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("snapshot_date", pa.date32()), ("status", pa.string()),
+    ("run_id", pa.string()), (DATE, pa.date32()), ("status", pa.string()),
     ("labels", pa.list_(pa.field("element", pa.string()))), ("rows", pa.int64()),
     ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
     ("index", pa.string()), ("error", pa.string()), ("details", pa.string()),
@@ -81,10 +83,10 @@ def mark_abandoned(path: str, run_id: str, last_seen: dt.datetime, reason: str) 
 def latest_succeeded_date(path: str) -> dt.date | None:
     """The latest date a run succeeded for: history advances only from there on."""
     try:
-        runs = DeltaTable(path).to_pyarrow_table(columns=["snapshot_date", "status"])
+        runs = DeltaTable(path).to_pyarrow_table(columns=[DATE, "status"])
     except TableNotFoundError:
         return None
-    return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))["snapshot_date"]).as_py()
+    return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))[DATE]).as_py()
 
 
 def _succeeded_runs(path: str, columns: list[str]) -> pa.Table | None:
@@ -99,19 +101,19 @@ def labels_computed_before(path: str, day: dt.date) -> set[str] | None:
     """Labels a succeeded run computed for a date before `day`; None when no run ever succeeded
     (a snapshot written otherwise). "Never computed" goes by dates, not by the order runs came
     in: a back-fill sees only what the dates before it computed."""
-    runs = _succeeded_runs(path, ["snapshot_date", "labels"])
+    runs = _succeeded_runs(path, [DATE, "labels"])
     if runs is None or not runs.num_rows:
         return None
-    earlier = runs.filter(pc.less(runs["snapshot_date"], pa.scalar(day, pa.date32())))
+    earlier = runs.filter(pc.less(runs[DATE], pa.scalar(day, pa.date32())))
     return {label for labels in earlier["labels"].to_pylist() for label in labels or ()}
 
 
 def history_reached(path: str, up_to: dt.date) -> dt.date | None:
     """The latest date up to `up_to` whose succeeded run advanced history (a back-fill, marked
     BACKFILL in its details, did not); None when none did."""
-    runs = _succeeded_runs(path, ["snapshot_date", "details"])
+    runs = _succeeded_runs(path, [DATE, "details"])
     if runs is None:
         return None
-    advanced = [day for day, details in zip(runs["snapshot_date"].to_pylist(), runs["details"].to_pylist())
+    advanced = [day for day, details in zip(runs[DATE].to_pylist(), runs["details"].to_pylist())
                 if day <= up_to and BACKFILL not in json.loads(details or "{}")]
     return max(advanced, default=None)

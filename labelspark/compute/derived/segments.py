@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.rules.spark import Field, RuleCompiler
+from labelspark.warehouse.names import DATE
 
 
 def segment_members(snapshot: DataFrame, project: Project, run_date: dt.date) -> DataFrame:
@@ -18,5 +19,5 @@ def segment_members(snapshot: DataFrame, project: Project, run_date: dt.date) ->
         *(F.when(compiler.compile(project.segment_rules[segment.id]), F.lit(segment.id)) for segment in project.segments)
     )
     return snapshot.select(project.key, F.explode(F.array_compact(memberships)).alias("segment_id")).select(
-        "segment_id", project.key, F.lit(run_date).alias("snapshot_date")
+        "segment_id", project.key, F.lit(run_date).alias(DATE)
     )

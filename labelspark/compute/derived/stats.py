@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from labelspark.config import Project
 from labelspark.compute.derived.unions import union_all
 from labelspark.compute.methods import method_of
+from labelspark.warehouse.names import DATE
 
 
 def _counts(snapshot: DataFrame, label_id: str, value: Column, elements: bool) -> DataFrame:
@@ -48,5 +49,5 @@ def label_stats(snapshot: DataFrame, project: Project, labels: list, run_date: d
         "users",
         (F.col("users") / F.col("entities")).alias("proportion"),
         F.row_number().over(order).alias("rank"),
-        F.lit(run_date).alias("snapshot_date"),
+        F.lit(run_date).alias(DATE),
     )
