@@ -27,7 +27,7 @@ def test_a_run_reads_each_import_file_once(spark, tmp_path):
     vip_file = project.resolve_path(label.path)
     with counted_opens(vip_file) as one_read:
         as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
-        read_source(spark, project, "vip file", as_source, allow_empty=True).collect()
+        read_source(spark, project, "vip file", source=as_source, allow_empty=True).collect()
 
     with counted_opens(vip_file) as during_run:
         result = run(spark, project, FIRST_DAY, publish=False)

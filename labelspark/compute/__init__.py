@@ -5,7 +5,8 @@
    sources' schemas, and each source's freshness against its thresholds.
 3. `sources`: reading a source, id mapping, the as-of cut, the cleaning steps.
 4. `imports`: import labels, (id, value) files read once per run.
-5. `indicators`: one aggregation per source pass, however many indicators read it.
+5. `indicators`: one aggregation per source pass, however many indicators read it; `aggregates`:
+   the table of aggregate builders, one per `agg`.
 6. `label_columns` with `methods`: every due label as one Column (the table of label methods),
    all of them in one select: the day's snapshot.
 7. `derived/`: the tables computed from the snapshot (stats, segment members, history values).

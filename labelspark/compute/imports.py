@@ -28,7 +28,7 @@ def imported_rows(spark: SparkSession, project: Project, label: ImportLabel, sta
     name = f"import of label '{label.id}'"
     as_source = Source(format=label.file_format, path=label.path, options=label.options, key=label.key)
     # an empty file is a label nobody holds this time, not a broken source
-    raw = read_source(spark, project, name, as_source, allow_empty=True)
+    raw = read_source(spark, project, name, source=as_source, allow_empty=True)
     require_columns(raw, name, [label.key, label.value])
     rows = raw.select(label.key, label.value)
     if staging is not None:

@@ -7,6 +7,7 @@ steps name the columns a source really has.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.fs as pa_fs
@@ -19,7 +20,7 @@ from pyspark.sql import types as T
 from labelspark.config import Project
 from labelspark.config.models import Clean, Source
 from labelspark.engine.connections import ENGINE_ERRORS, environment_options, jdbc_hint, read_jdbc
-from labelspark.errors import SourceError
+from labelspark.errors import SourceError, UnknownReference
 from labelspark.timeutil import start_of_day
 from labelspark.udfs import strip_whitespace
 
@@ -29,26 +30,19 @@ _RANK = "__labelspark_rank"
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
 
 
-def read_source(spark: SparkSession, project: Project, name: str, source: Source | None = None, allow_empty: bool = False) -> DataFrame:
+def read_source(spark: SparkSession, project: Project, name: str, *, source: Source | None = None,
+                allow_empty: bool = False) -> DataFrame:
     """The source `name` as read (`source`: its definition, when it is no entry of the config's
     `sources`, like an import file); an empty one fails (it would null its labels for every
     entity) unless allowed."""
     source = source or project.sources[name]
+    read = _entry(SOURCE_FORMATS, source.format, "source format")
     options = {**{k: str(v) for k, v in source.options.items()}, **environment_options(project, name, source)}
     if source.format == "csv":
         options.setdefault("header", "true")
     location = source.table or source.path or options.get("dbtable") or options.get("query")
     try:
-        reader = spark.read.options(**options)
-        if source.format == "table":
-            df = reader.table(source.table)
-        elif source.format == "jdbc":
-            df = read_jdbc(spark, options)
-        elif source.format == "parquet":
-            spark.conf.set(NANOS_AS_LONG, "true")
-            df = in_microseconds(reader.parquet(project.resolve_path(source.path)))
-        else:
-            df = reader.format(source.format).load(project.resolve_path(source.path))
+        df = read(spark, project, source, options)
         columns = df.columns
     except ENGINE_ERRORS as exc:
         raise SourceError(name, f"cannot read {source.format} '{location}': {_first_line(exc)}{jdbc_hint(source, _first_line(exc))}") from None
@@ -57,6 +51,38 @@ def read_source(spark: SparkSession, project: Project, name: str, source: Source
     if not allow_empty and df.limit(1).count() == 0:
         raise SourceError(name, f"'{location}' holds no rows: an empty source would empty or null its labels for every entity")
     return df
+
+
+def _read_table(spark: SparkSession, project: Project, source: Source, options: dict[str, str]) -> DataFrame:
+    return spark.read.options(**options).table(source.table)
+
+
+def _read_jdbc(spark: SparkSession, project: Project, source: Source, options: dict[str, str]) -> DataFrame:
+    return read_jdbc(spark, options)
+
+
+def _read_parquet(spark: SparkSession, project: Project, source: Source, options: dict[str, str]) -> DataFrame:
+    spark.conf.set(NANOS_AS_LONG, "true")
+    return in_microseconds(spark.read.options(**options).parquet(project.resolve_path(source.path)))
+
+
+def _read_files(spark: SparkSession, project: Project, source: Source, options: dict[str, str]) -> DataFrame:
+    return spark.read.options(**options).format(source.format).load(project.resolve_path(source.path))
+
+
+Reader = Callable[[SparkSession, Project, Source, dict[str, str]], DataFrame]
+# one reader per `Source.format`; a test checks the table covers the config's formats
+SOURCE_FORMATS: dict[str, Reader] = {
+    "parquet": _read_parquet, "delta": _read_files, "csv": _read_files, "json": _read_files,
+    "table": _read_table, "jdbc": _read_jdbc,
+}
+
+
+def _entry(table: dict, key: str, kind: str):
+    """`table[key]`; an unknown key is refused by name, with the known ones."""
+    if key not in table:
+        raise UnknownReference.among(kind, key, table)
+    return table[key]
 
 
 def in_microseconds(df: DataFrame) -> DataFrame:
@@ -163,22 +189,39 @@ def as_of(df: DataFrame, time: str, run_date: dt.date, timezone: str) -> DataFra
 
 
 def clean(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
-    """Applies the cleaning steps in the order the config lists them."""
+    """Applies the cleaning steps in the order the config lists them; an unknown step is refused."""
     for step in steps.order:
-        if step == "drop_null":
-            df = df.dropna(subset=list(steps.drop_null))
-        elif step == "trim":
-            df = df.withColumns({c: strip_whitespace(F.col(c)) for c in steps.trim})
-        elif step == "lower":
-            df = df.withColumns({c: F.lower(F.col(c)) for c in steps.lower})
-        elif step == "dedupe":
-            df = dedupe(df, steps.dedupe.by, time, latest=steps.dedupe.keep == "latest")
-        elif step == "filter":
-            df = df.where(F.expr(steps.filter))
+        df = _entry(CLEANING_STEPS, step, "cleaning step")(df, steps, time)
     return df
 
 
-def dedupe(df: DataFrame, by: list[str], time: str | None, latest: bool = True) -> DataFrame:
+def _drop_null(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    return df.dropna(subset=list(steps.drop_null))
+
+
+def _trim(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    return df.withColumns({c: strip_whitespace(F.col(c)) for c in steps.trim})
+
+
+def _lower(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    return df.withColumns({c: F.lower(F.col(c)) for c in steps.lower})
+
+
+def _dedupe(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    return dedupe(df, steps.dedupe.by, time, latest=steps.dedupe.keep == "latest")
+
+
+def _filter(df: DataFrame, steps: Clean, time: str | None) -> DataFrame:
+    return df.where(F.expr(steps.filter))
+
+
+# one step per `Clean` key, applied in the config's order; a test checks the table covers `CleanStepName`
+CLEANING_STEPS: dict[str, Callable[[DataFrame, Clean, str | None], DataFrame]] = {
+    "drop_null": _drop_null, "trim": _trim, "lower": _lower, "dedupe": _dedupe, "filter": _filter,
+}
+
+
+def dedupe(df: DataFrame, by: list[str], time: str | None, *, latest: bool = True) -> DataFrame:
     """One row per `by`: the latest by time, ties to the greatest row, nulls lowest
     (`earliest`: the mirror image).
 
