@@ -35,11 +35,9 @@ class Schedule:
         return cls(kind)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
-        if self.kind == "weekly":
-            return f"weekly:{self.weekday}"
-        if self.kind == "monthly":
-            return f"monthly:{self.day_of_month}"
-        return self.kind
+        """As a config writes it."""
+        argument = self.weekday or self.day_of_month
+        return f"{self.kind}:{argument}" if argument else self.kind
 
     def due(self, day: dt.date, *, computed_before: bool) -> bool:
         """daily; weekly:XXX on that weekday; monthly:N on day N (or the month's last day);
