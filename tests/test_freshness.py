@@ -22,6 +22,7 @@ from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.errors import ConfigError, SourceError, StaleRunDate
 from labelspark.compute.staleness import check_run_date
+from labelspark.engine.sessions import set_timezone
 
 D = dt.date(2026, 3, 31)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -57,7 +58,9 @@ def project_of(write_config):
 
 
 def check_freshness(spark, project, run_date: dt.date, allow_stale_sources: bool = False) -> None:
-    """Both checks, as a run makes them: the date before the lock, the sources' thresholds in the job."""
+    """Both checks, as a run makes them (in the project's timezone): the date before the lock, the
+    sources' thresholds in the job."""
+    set_timezone(spark, project.timezone)
     check_run_date(spark, project, run_date, allow_stale_sources).check()
 
 

@@ -20,6 +20,7 @@ from labelspark.config import load_project
 from labelspark.errors import ConfigError
 from labelspark.compute.run import compute_snapshot
 from labelspark.compute.plan import make_plan
+from labelspark.engine.sessions import set_timezone
 from tests.support.frames import assert_rows, expected_frame
 from tests.support.projects import write_parquet
 
@@ -58,10 +59,11 @@ def project_of(write_config):
 def snapshot_of(spark):
     """The snapshot frame of a run on `day` with every enabled label due. Writes nothing.
 
-    `compute_snapshot` sets the session timezone to the project's; it is put back afterwards.
+    The session is in the project's timezone, as a run sets it; it is put back afterwards.
     """
 
     def compute(project, day: dt.date = D):
+        set_timezone(spark, project.timezone)
         return compute_snapshot(spark, project, make_plan(project, day, computed=set()))
 
     yield compute

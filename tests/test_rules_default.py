@@ -20,6 +20,7 @@ from labelspark.config import load_project
 from labelspark.errors import ConfigError
 from labelspark.compute.run import compute_snapshot
 from labelspark.compute.plan import make_plan
+from labelspark.engine.sessions import set_timezone
 from labelspark.compute.derived.stats import label_stats
 from tests.support.frames import assert_rows, expected_frame
 
@@ -63,6 +64,7 @@ def snapshot_of(spark, tmp_path):
         config = tmp_path / "labelspark.yaml"
         config.write_text(HEADER + textwrap.dedent(labels), encoding="utf-8")
         project = load_project(config)
+        set_timezone(spark, project.timezone)  # as a run sets it
         return project, compute_snapshot(spark, project, make_plan(project, D, computed=set()))
 
     yield compute

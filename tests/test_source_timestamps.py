@@ -17,6 +17,7 @@ from pyspark.sql import types as T
 from labelspark.config import load_project
 from labelspark.compute.run import compute_snapshot
 from labelspark.compute.plan import make_plan
+from labelspark.engine.sessions import set_timezone
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable
@@ -86,6 +87,7 @@ def test_pandas_written_timestamps_give_the_same_labels_in_every_unit(spark, tmp
     project = load_project(config)
 
     try:
+        set_timezone(spark, project.timezone)  # as a run sets it
         snapshot = compute_snapshot(spark, project, make_plan(project, D, computed=set()))
         expected = expected_frame(spark, [("member_id", T.StringType()), ("events_today", T.DoubleType()),
                                           ("events_2d", T.DoubleType()), ("last_seen", T.DateType()),

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.compute.run import prepared_sources
+from labelspark.engine.sessions import set_timezone
 from labelspark.udfs import try_cast
 
 
@@ -29,7 +30,7 @@ def as_configured(project: Project, label_id: str):
 
 def sources_as_of(spark: SparkSession, project: Project, day: dt.date) -> dict[str, DataFrame]:
     """Every source read and prepared as of `day`, in the project's timezone (as a run reads them)."""
-    spark.conf.set("spark.sql.session.timeZone", project.timezone)
+    set_timezone(spark, project.timezone)
     return prepared_sources(spark, project, day)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-ENGINES = ("sail", "spark", "connect")
+from labelspark.engine.facts import ENGINES
 
 
 def date(text: str) -> dt.date:

@@ -87,8 +87,8 @@ def check_run_date(spark: SparkSession, project: Project, run_date: dt.date, all
     """Reads each source's latest `time` (one aggregate per source) and raises StaleRunDate when
     every source is older at the end of the run date than it allows: the date, not the data, is
     wrong. Writes nothing, so it runs before the lock. A source that cannot be read is left to the
-    run, which records its failure; one without a `time` value says nothing about the date."""
-    spark.conf.set("spark.sql.session.timeZone", project.timezone)  # days of timestamps are the project's
+    run, which records its failure; one without a `time` value says nothing about the date.
+    The session is in the project's timezone (`set_timezone`, by the run)."""
     latest = {}
     for name, source in project.sources.items():
         if source.time:

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from labelspark.config import Project
 from labelspark.config.models import Source
+from labelspark.engine.facts import engine_of
 from labelspark.errors import Problem, UsageError
 
 try:  # what classic Spark raises for a Java exception it does not classify (java.sql.SQLException)
@@ -17,8 +18,6 @@ try:  # what classic Spark raises for a Java exception it does not classify (jav
     ENGINE_ERRORS: tuple[type[Exception], ...] = (PySparkException, Py4JJavaError)
 except ImportError:  # pyspark-client: Spark Connect only
     ENGINE_ERRORS = (PySparkException,)
-# what Sail answers a jdbc read before pysail's reader is registered in the session
-SAIL_NEEDS_JDBC = "The JDBC data source is provided by pysail"
 _PYSAIL_JDBC: "weakref.WeakSet[SparkSession]" = weakref.WeakSet()  # the sessions that registered it
 # the driver class of the URLs whose driver jars.txt pins: classic Spark finds a driver from
 # --jars or spark.jars only by its class name (the `driver` option)
@@ -50,7 +49,7 @@ def _unset_variables(name: str, source: Source) -> list[Problem]:
 
 def read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
     """A JDBC source: classic Spark's reader (the driver jar on its class path), or on Sail pysail's
-    reader over connectorx, which a session must register before its first read.
+    reader over connectorx, which a Sail session registers before its first read.
 
     Sail filters what pysail's reader returns itself: pysail 0.7.2 pushes a timestamp bound down
     as a count of microseconds, which PostgreSQL refuses (`timestamp with time zone < bigint`).
@@ -58,14 +57,9 @@ def read_jdbc(spark: SparkSession, options: dict[str, str]) -> DataFrame:
     pinned = next((driver for prefix, driver in PINNED_DRIVERS.items() if options.get("url", "").startswith(prefix)), None)
     if pinned and "driver" not in options:
         options = {**options, "driver": pinned}
+    if engine_of(spark).name != "sail":
+        return spark.read.options(**options).format("jdbc").load()
     if spark not in _PYSAIL_JDBC:
-        df = spark.read.options(**options).format("jdbc").load()
-        try:
-            df.columns
-            return df
-        except PySparkException as exc:
-            if SAIL_NEEDS_JDBC not in str(exc):
-                raise
         try:
             from pysail.spark.datasource.jdbc import JdbcDataSource
         except ImportError:

@@ -21,9 +21,9 @@ from pyspark.sql import SparkSession
 
 from labelspark.engine import jars
 from labelspark.engine.error_conversion import SAIL_MEMORY
+from labelspark.engine.facts import ENGINES, Engine, engine_of, pyspark_line, pyspark_version, remember
 from labelspark.errors import EngineError, Interrupted
 
-ENGINES = ("sail", "spark", "connect")
 STOP_SECONDS = 10.0  # at most this long to close the embedded session, or to stop its server
 PATIENCE_SECONDS = 3.0  # for the engine to interrupt its work after a signal
 log = logging.getLogger(__name__)
@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[SparkSession]:
-    """A session of `engine`; stopped on exit if this function started it."""
+    """A session of `engine`, its facts recorded for `engine_of`; stopped on exit if this
+    function started it."""
     if engine in ("sail", "connect"):
         _require_pyspark4(engine)
     if engine == "sail":
         with _sail_session() as spark:
+            remember(spark, Engine("sail", True, spark.version, pyspark_line()))
             yield spark
     elif engine == "spark":
         spark = _classic_spark()
@@ -47,19 +49,26 @@ def open_session(engine: str = "sail", remote: str | None = None) -> Iterator[Sp
     elif engine == "connect":
         if not remote:
             raise EngineError("--engine connect needs --remote sc://HOST:PORT")
-        yield _connect(remote)
+        spark = _connect(remote)
+        remember(spark, Engine("connect", True, spark.version, pyspark_line()))
+        yield spark
     else:
         raise EngineError(f"unknown engine {engine!r} (engines: {', '.join(ENGINES)})")
+
+
+def set_timezone(spark: SparkSession, timezone: str) -> None:
+    """The session's timezone, the one place it is set: a run (and a dry run) sets its project's
+    once, before reading sources, so days of timestamps (windows, date rules, text read as
+    local times) are days in that timezone."""
+    spark.conf.set("spark.sql.session.timeZone", timezone)
 
 
 def _require_pyspark4(engine: str) -> None:
     """Sail 0.7 speaks PySpark 4's Spark Connect protocol, and the pipeline's Connect columns
     need it; PySpark 3.5 (a Spark 3.5 cluster's) runs the classic engine only."""
-    import pyspark
-
-    if int(pyspark.__version__.split(".")[0]) < 4:
+    if pyspark_line()[0] < 4:
         raise EngineError(
-            f"--engine {engine} needs PySpark 4.0 or 4.1; this Python has PySpark {pyspark.__version__}: "
+            f"--engine {engine} needs PySpark 4.0 or 4.1; this Python has PySpark {pyspark_version()}: "
             "use --engine spark (classic Spark 3.5), or install pyspark 4.1"
         )
 
@@ -118,7 +127,7 @@ def stop_work(spark: SparkSession) -> None:
     (what the embedded server still runs ends with the process). Such work writes no table."""
     if _within(PATIENCE_SECONDS, spark.interruptAll, "interrupting the engine's work"):
         return
-    if type(spark).__module__.startswith("pyspark.sql.connect"):  # a classic session raises on .client
+    if engine_of(spark).connect:  # a classic session raises on .client
         _within(STOP_SECONDS, spark.client.close, "closing the session")
 
 
@@ -198,16 +207,19 @@ def _classic_spark() -> SparkSession:
 def _supported(spark: SparkSession) -> SparkSession:
     """The session, when the Spark its driver runs is one the pinned Delta jar supports (on a
     cluster it may differ from this Python's pyspark); else UnsupportedSpark, before any write.
-    A Delta release other than the pinned one (jars of the user's choice) is run, with a warning."""
+    A Delta release other than the pinned one (jars of the user's choice) is run, with a warning.
+    The facts found here are the session's `Engine`."""
     jvm = spark.sparkContext._jvm
     scala = jars.spark_line(jvm.scala.util.Properties.versionNumberString())
-    pins = jars.pins_for(spark.version, scala)
+    version = spark.version
+    pins = jars.pins_for(version, scala)
     delta = _loaded_delta_version(jvm)
     [pinned] = [pin for pin in pins if "delta-spark" in pin.coordinate]
     if delta and delta != pinned.version:
         log.warning("spark: Delta Lake %s on Spark %s; labelspark is tested with %s on Spark %s to %s",
-                    delta, spark.version, pinned.coordinate, pinned.first, pinned.last)
-    log.info("spark: Spark %s (Scala %s), Delta Lake %s", spark.version, scala, delta or "not loaded")
+                    delta, version, pinned.coordinate, pinned.first, pinned.last)
+    log.info("spark: Spark %s (Scala %s), Delta Lake %s", version, scala, delta or "not loaded")
+    remember(spark, Engine("spark", False, version, pyspark_line(), delta))
     return spark
 
 

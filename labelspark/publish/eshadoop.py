@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from pyspark.errors import PySparkAttributeError
 from pyspark.sql import DataFrame, SparkSession
 
+from labelspark.engine.facts import engine_of
 from labelspark.publish.connection import Connection
 from labelspark.errors import PublishError
 
@@ -24,12 +24,9 @@ def has_connector(spark: SparkSession) -> bool:
     """True on a classic session whose JVM can load the connector (a Connect session has no JVM here)."""
     from py4j.protocol import Py4JError
 
-    try:
-        jvm = spark._jvm
-    except PySparkAttributeError:
+    if not engine_of(spark).jvm:
         return False
-    if jvm is None:
-        return False
+    jvm = spark.sparkContext._jvm
     try:
         loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
         jvm.java.lang.Class.forName(CONNECTOR_CLASS, False, loader)

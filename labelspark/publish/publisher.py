@@ -18,6 +18,7 @@ from pyspark.sql.types import DateType
 
 from labelspark.config import Project
 from labelspark.config.models import ElasticsearchOutput
+from labelspark.engine.facts import engine_of
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError, UsageError
@@ -72,9 +73,9 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
 
 def choose_writer(spark: SparkSession, es: ElasticsearchOutput, server: dict) -> str:
     """`auto`: es-hadoop where it can work (classic session with the jar, an Elasticsearch server), else python."""
-    classic = not type(spark).__module__.startswith("pyspark.sql.connect")
-    if es.writer == "es-hadoop" and classic and int(spark.version.split(".")[0]) >= 4:
-        raise UsageError(f"outputs.elasticsearch.writer: es-hadoop needs Spark 3.x, and this is Spark {spark.version}: "
+    engine = engine_of(spark)
+    if es.writer == "es-hadoop" and engine.jvm and engine.line[0] >= 4:
+        raise UsageError(f"outputs.elasticsearch.writer: es-hadoop needs Spark 3.x, and this is Spark {engine.version}: "
                          "ES-Hadoop has no Spark 4 release yet; use writer: python (or auto)")
     if es.writer != "auto":
         return es.writer
