@@ -16,7 +16,7 @@ from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
-from tests.support.projects import table_contents
+from tests.support.projects import table_contents, with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 LONG_AGO = "2026-01-01T06:00:00+00:00"
@@ -194,3 +194,25 @@ def test_different_warehouses_run_side_by_side(spark, tmp_path):
         assert run(spark, load_project(write_demo(tmp_path / "b")), TUESDAY).rows == 500
     finally:
         holder.kill()
+
+
+def test_a_run_killed_after_it_succeeded_is_not_undone_by_the_next(spark, tmp_path, receiver):
+    """Killed (SIGKILL) while calling the business back, after its row says `succeeded` and before
+    it released the lock: the next run takes the lock over and undoes nothing of the run that stood."""
+    config = with_outputs(write_demo(tmp_path / "demo"), callback={"url": receiver(200, delay=30).url, "timeout_seconds": 60})
+    project = load_project(config)
+    run(spark, project, MONDAY, publish=False)
+    tuesday = subprocess.Popen([sys.executable, "-m", "labelspark", "run", str(config), "--date", "2026-03-31"],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while tuesday.poll() is None and time.monotonic() < deadline and [r["status"] for r in runs_of(project)] != ["succeeded"] * 2:
+        time.sleep(0.05)
+    tuesday.send_signal(signal.SIGKILL)
+    tuesday.wait()
+    assert (config.parent / "warehouse" / LOCK_FILE).exists()
+    after_tuesday = table_contents(project)
+
+    run(spark, project, MONDAY, publish=False)  # a back-fill: takes the lock over, leaves history alone
+
+    assert [r["status"] for r in runs_of(project)] == ["succeeded"] * 3
+    assert table_contents(project)[Tables(project.warehouse).history] == after_tuesday[Tables(project.warehouse).history]

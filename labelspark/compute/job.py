@@ -64,6 +64,7 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
             record.status, record.finished_at = "succeeded", _now()
             held.undo_pending = False
             runs.record(tables.runs, record)
+            held.note(None)  # it stands: a run taking over the lock if this process dies now undoes nothing
             log.info("%s: run %s succeeded; it stands, whatever signal comes now", RUNS_TABLE, record.run_id)
         except BaseException as exc:
             signals.cleaning()
