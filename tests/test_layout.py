@@ -30,3 +30,11 @@ def test_the_orchestration_imports_nothing_from_analytics_site_or_cli(module):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert [name for name in json.loads(done.stdout.splitlines()[-1]) if _is_above(name)] == []
+
+
+def test_the_readme_draws_the_stages_the_code_has():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/stage_diagram.py")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("```mermaid\nflowchart TD\n")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert done.stdout in readme, "the README's diagram is stale: put `python scripts/stage_diagram.py`'s output in its Layout section"
