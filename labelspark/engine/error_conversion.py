@@ -9,12 +9,13 @@ import re
 from pyspark.errors import PySparkException
 
 from labelspark.errors import EngineError, LabelsparkError, SourceError, UnsupportedSpark
-from labelspark.udfs.exact import bad_value_in
 
 NO_DELTA = ("this Spark session has no Delta Lake: fetch the jars with scripts/fetch-jars.sh (or set LABELSPARK_JARS), "
             "submit with scripts/submit.sh, or use --engine sail")
 _MISSING_TABLE = {"PATH_NOT_FOUND", "DELTA_TABLE_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_PATH_DOES_NOT_EXIST"}
 _MISSING_TABLE_TEXT = ("is not a Delta table", "No commit files found", "doesn't exist", "does not exist")
+BAD_VALUE = "labelspark-bad-value"  # starts the error a value no exact sum holds raises (udfs/exact.py)
+_BAD_VALUE_TEXT = re.compile(rf"{BAD_VALUE} source=(.+?) column=(.+?): (.+?)(?:$|\n|\")", re.M)
 _OUT_OF_MEMORY_TEXT = ("Resources exhausted", "Failed to allocate additional")  # DataFusion's memory pool
 SAIL_MEMORY = "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE"
 # a JVM linkage error: a jar calls a Spark method its Spark does not have (py4j names the error;
@@ -48,9 +49,9 @@ def converted(exc: BaseException) -> LabelsparkError | None:
     text = str(exc)
     if condition == "DATA_SOURCE_NOT_FOUND" or (condition is None and ("DATA_SOURCE_NOT_FOUND" in text or "Failed to find data source" in text)):
         return EngineError(NO_DELTA)
-    bad_value = bad_value_in(text)
+    bad_value = _BAD_VALUE_TEXT.search(text)
     if bad_value:
-        source, column, problem = bad_value
+        source, column, problem = bad_value.groups()
         return SourceError(source, problem, column)
     linkage = _LINKAGE.search(text)
     if linkage:

@@ -15,23 +15,22 @@ Integer sums are exact already; a decimal column's sum stays the engine's exact 
 """
 from __future__ import annotations
 
-import re
-
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+
+from labelspark.engine.error_conversion import BAD_VALUE
 
 SCALE = 6  # decimal places each double keeps: money exactly, quantities to a millionth
 _UNIT = float(10**SCALE)
 _LOW_BITS = float(2**32)
 # beyond this a scaled value no longer fits a 64-bit integer (|x| >= 4.6·10^12 at SCALE 6)
 _LARGEST = float(2**62)
-BAD_VALUE = "labelspark-bad-value"  # marks the engine error a value out of range raises
 
 
 def fixed_point_parts(value: Column, source: str, column: str) -> tuple[Column, Column]:
     """The high and low 32 bits of each double's fixed-point integer, as longs (null stays null):
     made once per row in a projection, then summed under each indicator's condition. A NaN,
-    infinite or too large value fails the run naming `source` and `column` (`bad_value_in`),
+    infinite or too large value fails the run naming `source` and `column` (engine/error_conversion.py reads it),
     where a sum would hide it in a NaN."""
     scaled = value.cast("double") * F.lit(_UNIT)
     integer = F.floor(scaled + F.lit(0.5)).cast("double")
@@ -52,11 +51,4 @@ def mean_of(total: Column, count: Column) -> Column:
     return F.when(count > 0, total.cast("double") / count)
 
 
-def bad_value_in(message: str) -> tuple[str, str, str] | None:
-    """(source, column, what is wrong) of the engine error a value out of range raised."""
-    found = _BAD_VALUE_TEXT.search(message)
-    return found.groups() if found else None
-
-
-_BAD_VALUE_TEXT = re.compile(rf"{BAD_VALUE} source=(.+?) column=(.+?): (.+?)(?:$|\n|\")", re.M)
 _TOO_LARGE = f"a value is NaN, infinite or beyond ±{_LARGEST / _UNIT:.3g}, which no exact sum holds: clean it out, or cast the column to decimal in the source"
