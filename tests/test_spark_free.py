@@ -29,6 +29,7 @@ SPARK_FREE_MODULES = [
     "labelspark.warehouse.readers",
     "labelspark.site",
     "labelspark.warehouse.names",
+    "labelspark.warehouse.deltars",
     "labelspark.analytics.scans",
     "labelspark.analytics.profile",
     "labelspark.analytics.compare",

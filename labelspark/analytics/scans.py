@@ -13,32 +13,28 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
 from labelspark.warehouse.readers import dataset, pick_date  # noqa: F401 - the delta-rs opener and date lookup, shared with `stats`
+from labelspark.warehouse.deltars import existing_table, is_local
 from labelspark.warehouse.names import DATE, SNAPSHOT_TABLE, table_path
 
 def dates_of(project: Project, table: str) -> list[dt.date]:
     """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""
-    try:
-        partitions = DeltaTable(table_path(project.warehouse, table)).partitions()
-    except TableNotFoundError:
+    found = existing_table(table_path(project.warehouse, table))
+    if found is None:
         return []
-    return sorted({dt.date.fromisoformat(p[DATE]) for p in partitions if p.get(DATE)})
+    return sorted({dt.date.fromisoformat(p[DATE]) for p in found.partitions() if p.get(DATE)})
 
 
 def snapshot_label_columns(project: Project) -> set[str] | None:
     """The columns of a local label_snapshot (empty: no table yet); None for a remote
     warehouse, which `plan` does not reach out to."""
-    if "://" in project.warehouse and not project.warehouse.startswith("file://"):
+    if not is_local(project.warehouse):
         return None
-    try:
-        return set(DeltaTable(table_path(project.warehouse, SNAPSHOT_TABLE)).schema().to_arrow().names)
-    except TableNotFoundError:
-        return set()
+    snapshot = existing_table(table_path(project.warehouse, SNAPSHOT_TABLE))
+    return set() if snapshot is None else set(snapshot.schema().to_arrow().names)
 
 
 def labels_named(project: Project, label_ids: Iterable[str] | None, present: set[str], default: Iterable) -> list:

@@ -27,7 +27,7 @@ from labelspark.engine.sessions import set_timezone
 from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
 from labelspark.warehouse import runs
 from labelspark.warehouse.catalog import advance_catalog, record_backfill
-from labelspark.warehouse.delta import read_table, replace_partition
+from labelspark.warehouse.delta import read_partition, read_table, replace_partition
 from labelspark.warehouse.history import advance_history
 from labelspark.warehouse.names import DATE, Tables, CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
 from labelspark.warehouse.rewind import rewind_tables
@@ -87,7 +87,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         snapshot = compute_snapshot(spark, project, plan, previous, staging, imported)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
         write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
-        written = spark.read.format("delta").load(tables.snapshot).where(F.col(DATE) == F.lit(run_date)).drop(DATE)
+        written = read_partition(spark, tables.snapshot, run_date)
         record.rows = written.count()
         log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
         record.details = unknown_import_ids(project, imported, written)
@@ -139,8 +139,7 @@ def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> Ru
     if project.outputs.elasticsearch is None:
         raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
     with job(spark, project, run_date) as record:
-        snapshot = read_table(spark, Tables(project.warehouse).snapshot)
-        written = None if snapshot is None else snapshot.where(F.col(DATE) == F.lit(run_date)).drop(DATE)
+        written = read_partition(spark, Tables(project.warehouse).snapshot, run_date)
         record.rows = 0 if written is None else written.count()
         if not record.rows:
             raise SnapshotMissing(f"no {SNAPSHOT_TABLE} partition for {run_date} under {project.warehouse}: run that date first")

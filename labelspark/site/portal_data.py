@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from deltalake import DeltaTable
 
 from labelspark.config import Project
 from labelspark.errors import NoResults
+from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.readers import dataset, history_matches_stats
 from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
@@ -73,9 +73,8 @@ def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehous
 
 def latest_stats_date(project: Project) -> dt.date:
     """The latest date of label_stats, from the table's log (its partitions), without reading data."""
-    dataset(project, STATS_TABLE)  # a missing table is NoResults
-    actions = pa.table(DeltaTable(table_path(project.warehouse, STATS_TABLE)).get_add_actions(flatten=True))
-    latest = pc.max(actions["partition.snapshot_date"]).as_py() if actions.num_rows else None
+    actions = pa.table(open_table(table_path(project.warehouse, STATS_TABLE)).get_add_actions(flatten=True))
+    latest = pc.max(actions[f"partition.{DATE}"]).as_py() if actions.num_rows else None
     if latest is None:
         raise NoResults(f"label_stats under {project.warehouse} holds no date yet: run `labelspark run` first")
     return latest

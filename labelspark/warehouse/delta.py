@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.engine.error_conversion import converted, is_missing_table
+from labelspark.warehouse.names import DATE
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:
@@ -21,6 +22,18 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
             return None
         raise converted(exc) or exc from None
     return df
+
+
+def read_partition(spark: SparkSession, path: str, day: dt.date) -> DataFrame | None:
+    """The rows of `day` in the date-partitioned table at `path`, without the date column; None
+    where there is no table."""
+    table = read_table(spark, path)
+    return None if table is None else partition_of(table, day)
+
+
+def partition_of(table: DataFrame, day: dt.date) -> DataFrame:
+    """The rows of `day` in a date-partitioned table read, without the date column."""
+    return table.where(F.col(DATE) == F.lit(day)).drop(DATE)
 
 
 def date_literal(day: dt.date) -> str:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.compute.derived.history_values import history_values
+from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _unpartitioned(path: str) -> bool:
     """Whether the table was written before the partitioning by `is_current`. A store delta-rs
     cannot reach (hdfs://) counts as partitioned: such a table advances correctly either way."""
     try:
-        return DeltaTable(path).metadata().partition_columns != [CURRENT]
+        return open_table(path).metadata().partition_columns != [CURRENT]
     except Exception:  # delta-rs raises a class of its own per store; the layout only saves time
         return False
 

@@ -30,6 +30,7 @@ from typing import Iterator
 from pyarrow import fs as pafs
 
 from labelspark.errors import WarehouseLocked
+from labelspark.warehouse.deltars import is_local, local_path
 
 LOCK_FILE = "_labelspark.lock"
 HEARTBEAT_ENV = "LABELSPARK_LOCK_HEARTBEAT_SECONDS"
@@ -140,10 +141,9 @@ def _keep_beating(held: Held, stop: threading.Event) -> None:
 
 class _LockFile:
     def __init__(self, warehouse: str):
-        self.local = "://" not in warehouse or warehouse.startswith("file://")
-        root = warehouse.removeprefix("file://")
+        self.local = is_local(warehouse)
         if self.local:
-            self.path = str(Path(root) / LOCK_FILE)
+            self.path = str(Path(local_path(warehouse)) / LOCK_FILE)
         else:
             self.filesystem, base = pafs.FileSystem.from_uri(warehouse)
             self.path = f"{base.rstrip('/')}/{LOCK_FILE}"

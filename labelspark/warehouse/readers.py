@@ -11,15 +11,12 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.fs as pa_fs
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
+from labelspark.warehouse.deltars import arrow_filesystem, open_table
 from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
@@ -29,26 +26,9 @@ CHART_TYPES = ("bar", "column", "donut")
 
 
 def dataset(project: Project, table: str) -> ds.Dataset:
+    """The table as an Arrow dataset; a missing table is `NoResults`."""
     path = table_path(project.warehouse, table)
-    try:
-        return DeltaTable(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
-    except TableNotFoundError:
-        raise NoResults(f"no {table} table under {project.warehouse}: run `labelspark run` first") from None
-
-
-def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
-    """Arrow's own filesystem rooted at the table (None: deltalake's default, for schemes Arrow lacks).
-
-    deltalake's default filesystem is written in Python: Arrow's I/O threads hold its read
-    buffers as Python objects and may free the last ones while the interpreter shuts down,
-    which aborts the process after a correct answer ('terminate called without an active
-    exception', exit 134; apache/arrow#45214). Arrow's native buffers need no interpreter.
-    """
-    try:
-        filesystem, root = pa_fs.FileSystem.from_uri(path)
-    except (pa.ArrowException, OSError):
-        return None
-    return pa_fs.SubTreeFileSystem(root, filesystem)
+    return open_table(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
 
 
 def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:

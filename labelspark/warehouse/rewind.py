@@ -18,7 +18,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.warehouse.delta import date_literal, read_table, run_sql_on
+from labelspark.warehouse.delta import date_literal, partition_of, read_table, run_sql_on
 from labelspark.warehouse.history import advance_history
 from labelspark.warehouse.runs import history_reached, labels_computed_before
 from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
@@ -78,7 +78,7 @@ def _advance_history_over_backfills(spark: SparkSession, project: Project, reach
     snapshot = read_table(spark, table_path(project.warehouse, SNAPSHOT_TABLE))
     later = snapshot.where(F.col(DATE) > F.lit(reached)) if reached else snapshot
     for (day,) in later.select(DATE).distinct().orderBy(DATE).collect():
-        written = snapshot.where(F.col(DATE) == F.lit(day)).drop(DATE)
+        written = partition_of(snapshot, day)
         labels = [label for label in project.enabled_labels if label.id in written.columns]
         log.info("%s advanced over %s, a back-fill before the rewind", HISTORY_TABLE, day)
         advance_history(spark, written, project, labels, table_path(project.warehouse, HISTORY_TABLE), day)

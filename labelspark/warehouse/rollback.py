@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError
-from pyarrow import fs as pafs
+from labelspark.warehouse.deltars import existing_table, filesystem_of, open_table
 
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ class Checkpoint:
                     _delete(path)
                     log.warning("rolled back: removed %s, created by the failed run", path)
                 else:
-                    DeltaTable(path).restore(before)
+                    open_table(path).restore(before)
                     log.warning("rolled back: %s restored to version %d (the failed run had left %s)", path, before, now)
             except Exception as exc:  # keep restoring the others; the run's own error is what is raised
                 log.error("could not roll back %s to version %s: %s: %s", path, before, type(exc).__name__, exc)
@@ -53,15 +51,10 @@ class Checkpoint:
 
 
 def _version(path: str) -> int | None:
-    try:
-        return DeltaTable(path).version()
-    except TableNotFoundError:
-        return None
+    table = existing_table(path)
+    return None if table is None else table.version()
 
 
 def _delete(path: str) -> None:
-    if "://" in path and not path.startswith("file://"):
-        filesystem, location = pafs.FileSystem.from_uri(path)
-    else:
-        filesystem, location = pafs.LocalFileSystem(), path.removeprefix("file://")
+    filesystem, location = filesystem_of(path)
     filesystem.delete_dir(location)

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake import write_deltalake
 
+from labelspark.warehouse.deltars import existing_table
 from labelspark.warehouse.names import DATE
 
 SCHEMA = pa.schema([
@@ -55,9 +55,8 @@ class RunRecord:
 def record(path: str, run: RunRecord) -> None:
     """Inserts or updates the run's row."""
     row = pa.Table.from_pylist([run.row()], schema=SCHEMA)
-    try:
-        table = DeltaTable(path)
-    except TableNotFoundError:
+    table = existing_table(path)
+    if table is None:
         # a checkpoint every 10 commits, as Spark and Sail write the other tables (delta-rs's
         # default is 100): every engine then reads this table from checkpoints as well
         write_deltalake(path, row, configuration={"delta.checkpointInterval": "10"})
@@ -68,9 +67,8 @@ def record(path: str, run: RunRecord) -> None:
 
 def mark_abandoned(path: str, run_id: str, last_seen: dt.datetime, reason: str) -> bool:
     """Closes the row of a run that died while `running`; False when there is no such row."""
-    try:
-        table = DeltaTable(path)
-    except TableNotFoundError:
+    table = existing_table(path)
+    if table is None:
         return False
     closing = pa.Table.from_pylist([{"run_id": run_id, "finished_at": last_seen, "error": reason}],
                                    schema=pa.schema([SCHEMA.field("run_id"), SCHEMA.field("finished_at"), SCHEMA.field("error")]))
@@ -82,18 +80,18 @@ def mark_abandoned(path: str, run_id: str, last_seen: dt.datetime, reason: str) 
 
 def latest_succeeded_date(path: str) -> dt.date | None:
     """The latest date a run succeeded for: history advances only from there on."""
-    try:
-        runs = DeltaTable(path).to_pyarrow_table(columns=[DATE, "status"])
-    except TableNotFoundError:
+    table = existing_table(path)
+    if table is None:
         return None
+    runs = table.to_pyarrow_table(columns=[DATE, "status"])
     return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))[DATE]).as_py()
 
 
 def _succeeded_runs(path: str, columns: list[str]) -> pa.Table | None:
-    try:
-        runs = DeltaTable(path).to_pyarrow_table(columns=["status", *columns])
-    except TableNotFoundError:
+    table = existing_table(path)
+    if table is None:
         return None
+    runs = table.to_pyarrow_table(columns=["status", *columns])
     return runs.filter(pc.equal(runs["status"], "succeeded"))
 
 

@@ -15,41 +15,31 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.warehouse.delta import create_table, date_literal, has_not_null_columns, nullable, read_table
+from labelspark.warehouse.delta import create_table, date_literal, has_not_null_columns, partition_of, read_table, replace_rows
 from labelspark.warehouse.names import DATE
 
 
 def write_snapshot(spark: SparkSession, snapshot: DataFrame, path: str, run_date: dt.date, key: str) -> None:
     """Writes `snapshot` (key + label columns) as the partition of `run_date`, the date column last
     (where Sail puts a partition column and delta-spark keeps it: one column order on both)."""
-    day = nullable(snapshot.select(key, *(c for c in snapshot.columns if c != key), F.lit(run_date).alias(DATE)), DATE)
+    day = snapshot.select(key, *(c for c in snapshot.columns if c != key), F.lit(run_date).alias(DATE))
     existing = read_table(spark, path)
     if existing is None:
         create_table(day, path, partition_by=DATE)
         return
     old, new = _types(existing), _types(day)
     if old == new and not has_not_null_columns(existing, allowed={DATE}):
-        (
-            day.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", f"{DATE} = {date_literal(run_date)}")
-            .save(path)
-        )
+        replace_rows(day, path, f"{DATE} = {date_literal(run_date)}", partition_column=DATE)
         return
     kept = existing.where(F.col(DATE) != F.lit(run_date)).select(
         *(F.col(c) if old.get(c) == t else F.lit(None).cast(t).alias(c) for c, t in new.items())
     )
-    _rewrite(kept.unionByName(day), path)
+    create_table(kept.unionByName(day), path, partition_by=DATE)
 
 
 def drop_columns(spark: SparkSession, path: str, columns: list[str]) -> None:
     """Rewrites the table without `columns`, every date kept, in one commit."""
-    _rewrite(read_table(spark, path).drop(*columns), path)
-
-
-def _rewrite(table: DataFrame, path: str) -> None:
-    """Replaces the whole table, schema included, in one commit."""
-    table.write.format("delta").mode("overwrite").option("overwriteSchema", "true").partitionBy(DATE).save(path)
+    create_table(read_table(spark, path).drop(*columns), path, partition_by=DATE)
 
 
 def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFrame | None:
@@ -58,7 +48,7 @@ def latest_snapshot(spark: SparkSession, path: str, run_date: dt.date) -> DataFr
     if table is None:
         return None
     latest = table.where(F.col(DATE) <= F.lit(run_date)).agg(F.max(DATE)).first()[0]
-    return None if latest is None else table.where(F.col(DATE) == F.lit(latest)).drop(DATE)
+    return None if latest is None else partition_of(table, latest)
 
 
 def _types(df: DataFrame) -> dict[str, str]:

@@ -15,6 +15,8 @@ from typing import Iterator
 from pyarrow import fs as pafs
 from pyspark.sql import DataFrame
 
+from labelspark.warehouse.deltars import is_local, local_path
+
 STAGING_DIR = "_staging"
 
 
@@ -41,15 +43,15 @@ def staging_area(base: str, run_id: str) -> Iterator[Staging]:
 
 
 def _exists(path: str) -> bool:
-    if "://" not in path or path.startswith("file://"):
-        return Path(path.removeprefix("file://")).exists()
+    if is_local(path):
+        return Path(local_path(path)).exists()
     filesystem, inner = pafs.FileSystem.from_uri(path)
     return filesystem.get_file_info(inner).type != pafs.FileType.NotFound
 
 
 def _remove(root: str) -> None:
-    if "://" not in root or root.startswith("file://"):
-        shutil.rmtree(Path(root.removeprefix("file://")), ignore_errors=True)
+    if is_local(root):
+        shutil.rmtree(Path(local_path(root)), ignore_errors=True)
         return
     filesystem, path = pafs.FileSystem.from_uri(root)
     with contextlib.suppress(FileNotFoundError, OSError):

@@ -1,0 +1,62 @@
+"""The warehouse without Spark: where a path lives (this machine or a remote store) and the one
+delta-rs opener. The readers, the runs table, the rollback, the lock and the staging area
+all go through here; no pyspark, so the read commands stay Spark-free."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.fs as pa_fs
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from labelspark.errors import NoResults
+
+FILE_SCHEME = "file://"
+
+
+def is_local(path: str) -> bool:
+    """Whether `path` is on this machine: a plain path or a `file://` URI."""
+    return "://" not in path or path.startswith(FILE_SCHEME)
+
+
+def local_path(path: str) -> str:
+    """A local `path` without its `file://` scheme."""
+    return path.removeprefix(FILE_SCHEME)
+
+
+def filesystem_of(path: str) -> tuple[pa_fs.FileSystem, str]:
+    """Arrow's filesystem for `path` and the path within it."""
+    if is_local(path):
+        return pa_fs.LocalFileSystem(), local_path(path)
+    return pa_fs.FileSystem.from_uri(path)
+
+
+def open_table(path: str) -> DeltaTable:
+    """The Delta table at `path`, read with delta-rs; a missing table is `NoResults` naming it."""
+    try:
+        return DeltaTable(path)
+    except TableNotFoundError:
+        warehouse, _, table = path.rstrip("/").rpartition("/")
+        raise NoResults(f"no {table} table under {warehouse}: run `labelspark run` first") from None
+
+
+def existing_table(path: str) -> DeltaTable | None:
+    """The Delta table at `path`, or None where there is none yet."""
+    try:
+        return open_table(path)
+    except NoResults:
+        return None
+
+
+def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
+    """Arrow's own filesystem rooted at the table (None: deltalake's default, for schemes Arrow lacks).
+
+    deltalake's default filesystem is written in Python: Arrow's I/O threads hold its read
+    buffers as Python objects and may free the last ones while the interpreter shuts down,
+    which aborts the process after a correct answer ('terminate called without an active
+    exception', exit 134; apache/arrow#45214). Arrow's native buffers need no interpreter.
+    """
+    try:
+        filesystem, root = pa_fs.FileSystem.from_uri(path)
+    except (pa.ArrowException, OSError):
+        return None
+    return pa_fs.SubTreeFileSystem(root, filesystem)
