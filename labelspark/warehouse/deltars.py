@@ -4,6 +4,7 @@ all go through here; no pyspark, so the read commands stay Spark-free."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.fs as pa_fs
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -37,6 +38,12 @@ def open_table(path: str) -> DeltaTable:
     except TableNotFoundError:
         warehouse, _, table = path.rstrip("/").rpartition("/")
         raise NoResults(f"no {table} table under {warehouse}: run `labelspark run` first") from None
+
+
+def arrow_dataset(table: DeltaTable, path: str) -> ds.Dataset:
+    """The table at `path` as an Arrow dataset read by Arrow's own filesystem (see
+    `arrow_filesystem`: deltalake's default one can abort the process at exit)."""
+    return table.to_pyarrow_dataset(filesystem=arrow_filesystem(path))
 
 
 def existing_table(path: str) -> DeltaTable | None:

@@ -16,7 +16,7 @@ import pyarrow.dataset as ds
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.warehouse.deltars import arrow_filesystem, open_table
+from labelspark.warehouse.deltars import arrow_dataset, open_table
 from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ CHART_TYPES = ("bar", "column", "donut")
 def dataset(project: Project, table: str) -> ds.Dataset:
     """The table as an Arrow dataset; a missing table is `NoResults`."""
     path = table_path(project.warehouse, table)
-    return open_table(path).to_pyarrow_dataset(filesystem=arrow_filesystem(path))
+    return arrow_dataset(open_table(path), path)
 
 
 def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import write_deltalake
 
-from labelspark.warehouse.deltars import existing_table
+from labelspark.warehouse.deltars import arrow_dataset, existing_table
 from labelspark.warehouse.names import DATE
 
 SCHEMA = pa.schema([
@@ -83,7 +83,7 @@ def latest_succeeded_date(path: str) -> dt.date | None:
     table = existing_table(path)
     if table is None:
         return None
-    runs = table.to_pyarrow_table(columns=[DATE, "status"])
+    runs = arrow_dataset(table, path).to_table(columns=[DATE, "status"])
     return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))[DATE]).as_py()
 
 
@@ -91,7 +91,7 @@ def _succeeded_runs(path: str, columns: list[str]) -> pa.Table | None:
     table = existing_table(path)
     if table is None:
         return None
-    runs = table.to_pyarrow_table(columns=["status", *columns])
+    runs = arrow_dataset(table, path).to_table(columns=["status", *columns])
     return runs.filter(pc.equal(runs["status"], "succeeded"))
 
 
