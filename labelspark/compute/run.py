@@ -28,9 +28,10 @@ from labelspark.compute.sources import id_mapping, prepare, read_source, require
 from labelspark.warehouse import runs
 from labelspark.warehouse.catalog import advance_catalog, record_backfill
 from labelspark.warehouse.delta import read_partition, read_table, replace_partition
-from labelspark.warehouse.history import advance_history
+from labelspark.compute.derived.history_values import advance_history
 from labelspark.warehouse.names import DATE, Tables, CATALOG_TABLE, HISTORY_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE
-from labelspark.warehouse.rewind import rewind_tables
+from labelspark.compute.rewind import rewind_tables
+from labelspark.compute.stop_signals import point_of_no_return
 from labelspark.warehouse.runs import RunRecord
 from labelspark.compute.derived.segments import segment_members
 from labelspark.warehouse.snapshot import latest_snapshot, next_snapshot_date, snapshot_columns, write_snapshot
@@ -160,7 +161,8 @@ def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
     log.info("publishing %s to %s", run_date, project.outputs.elasticsearch.alias)
-    index = publisher.publish(spark, project, written, run_date, run_id)
+    # a stop signal is honoured until the alias moves (stop_signals.py)
+    index = publisher.publish(spark, project, written, run_date, run_id, before_alias_moves=point_of_no_return)
     log.info("alias %s -> %s", project.outputs.elasticsearch.alias, index)
     return index
 

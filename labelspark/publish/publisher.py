@@ -8,6 +8,7 @@ where it was.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 import functools
 import logging
 import time
@@ -22,7 +23,6 @@ from labelspark.engine.facts import engine_of
 from labelspark.publish import bulk, eshadoop
 from labelspark.publish.connection import Cluster, Connection
 from labelspark.errors import PublishError, UsageError
-from labelspark.compute.stop_signals import point_of_no_return
 from labelspark.publish.mapping import (
     DATE_FIELD, index_body, index_name, index_pattern, loading_alias, published_labels, serving_settings,
 )
@@ -30,8 +30,10 @@ from labelspark.publish.mapping import (
 log = logging.getLogger(__name__)
 
 
-def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: str) -> str:
-    """Publishes `snapshot_df` (entity key + label columns) as the index of `run_date`; returns its name."""
+def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: str, *,
+            before_alias_moves: Callable[[], None] = lambda: None) -> str:
+    """Publishes `snapshot_df` (entity key + label columns) as the index of `run_date`; returns its
+    name. `before_alias_moves` runs last before the step readers see (a job's point of no return)."""
     es = project.outputs.elasticsearch
     if es is None:
         raise PublishError(f"project '{project.name}' has no outputs.elasticsearch to publish to")
@@ -59,7 +61,7 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
             _check_count(cluster, name, rows)
             cluster.put_settings(name, serving_settings())
             cluster.refresh(name)
-            point_of_no_return()  # readers see the index once the alias moves: a stop signal is honoured until here
+            before_alias_moves()  # readers see the index once the alias moves
             previous = _swap(cluster, es.alias, name)
         except BaseException as exc:  # whatever stopped the load (even Ctrl-C), no partial index stays
             _discard(cluster, name)

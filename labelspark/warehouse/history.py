@@ -21,19 +21,11 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from labelspark.config import Project
-from labelspark.compute.derived.history_values import history_values
 from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.delta import create_table, date_literal, read_table, replace_rows, run_sql_on
 
 log = logging.getLogger(__name__)
 CURRENT = "is_current"  # the partition column: current versions apart from closed ones
-
-
-def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
-    """Advances history to the values `labels` hold in the day's snapshot."""
-    if labels:  # every label disabled: no history to touch
-        advance_versions(spark, history_values(snapshot, project, labels), project.key, [label.id for label in labels], path, run_date)
 
 
 def advance_versions(spark: SparkSession, today: DataFrame, key: str, label_ids: list[str], path: str, run_date: dt.date) -> None:

@@ -1,12 +1,15 @@
 """label_history's rows of one day: the values an entity holds, as text, one row per label."""
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.compute.derived.unions import union_all
 from labelspark.udfs import as_text
+from labelspark.warehouse.history import advance_versions
 
 
 def history_values(snapshot: DataFrame, project: Project, labels: list) -> DataFrame:
@@ -25,3 +28,10 @@ def history_values(snapshot: DataFrame, project: Project, labels: list) -> DataF
         )
         for label in labels
     ]).coalesce(parts)
+
+
+def advance_history(spark: SparkSession, snapshot: DataFrame, project: Project, labels: list, path: str, run_date: dt.date) -> None:
+    """Advances history to the values `labels` hold in the day's snapshot (the warehouse writes
+    what this module derives)."""
+    if labels:  # every label disabled: no history to touch
+        advance_versions(spark, history_values(snapshot, project, labels), project.key, [label.id for label in labels], path, run_date)

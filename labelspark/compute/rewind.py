@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.warehouse.delta import date_literal, partition_of, read_table, run_sql_on
-from labelspark.warehouse.history import advance_history
+from labelspark.compute.derived.history_values import advance_history
 from labelspark.warehouse.runs import history_reached, labels_computed_before
 from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 from labelspark.warehouse.snapshot import drop_columns
