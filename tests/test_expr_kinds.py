@@ -18,7 +18,7 @@ from labelspark.config.expr_kinds import expression_kind
 from labelspark.errors import ConfigError
 from labelspark.compute.indicators import extract
 from labelspark.engine.spark_types import kind_of
-from labelspark.compute.run import prepared_sources
+from labelspark.compute.sources import prepared_sources
 from labelspark.compute.preflight import check_label_kinds, indicator_kinds
 
 pytestmark = pytest.mark.portable

@@ -18,7 +18,7 @@ from pyspark.sql import types as T
 
 from labelspark.config import load_project
 from labelspark.compute.indicators import extract
-from labelspark.compute.run import prepared_sources
+from labelspark.compute.sources import prepared_sources
 from labelspark.compute.plan import needed_indicators
 from tests.support.frames import assert_rows, expected_frame
 from tests.support.projects import write_parquet

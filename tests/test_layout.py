@@ -38,3 +38,13 @@ def test_the_readme_draws_the_stages_the_code_has():
     assert done.stdout.startswith("```mermaid\nflowchart TD\n")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert done.stdout in readme, "the README's diagram is stale: put `python scripts/stage_diagram.py`'s output in its Layout section"
+
+
+def test_the_read_side_and_the_outputs_never_import_the_runs_orchestration():
+    """analytics/, site/, publish/ and warehouse/ take what they need from the stages, not from
+    the module that strings them together (nor from the job around it)."""
+    importers = [path for package in ("analytics", "site", "publish", "warehouse") for path in (ROOT / "labelspark" / package).rglob("*.py")]
+    for path in importers:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        named = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not named & set(ORCHESTRATION), path

@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
-from labelspark.compute.run import prepared_sources
+from labelspark.compute.sources import prepared_sources
 from labelspark.engine.sessions import set_timezone
 from labelspark.udfs import try_cast
 

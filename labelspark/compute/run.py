@@ -24,7 +24,7 @@ from labelspark.compute.preflight import check_label_kinds
 from labelspark.publish import publisher
 from labelspark.engine.connections import check_environment
 from labelspark.engine.sessions import set_timezone
-from labelspark.compute.sources import id_mapping, prepare, read_source, require_columns
+from labelspark.compute.sources import prepared_sources
 from labelspark.warehouse import runs
 from labelspark.warehouse.catalog import advance_catalog, record_backfill
 from labelspark.warehouse.delta import read_partition, read_table, replace_partition
@@ -202,21 +202,6 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
             if label in plan.due or label in plan.carried
         ),
     )
-
-
-def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -> dict[str, DataFrame]:
-    """Every source but the id map, read and prepared as of `run_date`."""
-    id_map = None
-    map_source = project.entity.id_map.source if project.entity.id_map else None
-    if map_source:
-        raw = read_source(spark, project, map_source)
-        require_columns(raw, map_source, ["source_id", project.key])
-        id_map = id_mapping(raw, project.key)
-    return {
-        name: prepare(read_source(spark, project, name), name, source, project, run_date, id_map)
-        for name, source in project.sources.items()
-        if name != map_source
-    }
 
 
 def _check_requested(project: Project, only: list[str] | None) -> None:

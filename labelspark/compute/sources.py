@@ -252,3 +252,18 @@ def _first_line(exc: Exception) -> str:
     java = getattr(exc, "java_exception", None)  # py4j's own error: its first line names only the call
     text = str(java if java is not None else exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -> dict[str, DataFrame]:
+    """Every source but the id map, read and prepared as of `run_date`."""
+    id_map = None
+    map_source = project.entity.id_map.source if project.entity.id_map else None
+    if map_source:
+        raw = read_source(spark, project, map_source)
+        require_columns(raw, map_source, ["source_id", project.key])
+        id_map = id_mapping(raw, project.key)
+    return {
+        name: prepare(read_source(spark, project, name), name, source, project, run_date, id_map)
+        for name, source in project.sources.items()
+        if name != map_source
+    }
