@@ -205,7 +205,7 @@ def test_allow_stale_sources_turns_the_refusals_into_warnings(spark, tmp_path, p
     ]
 
 
-def test_a_run_on_a_source_past_error_after_exits_1_before_writing_any_label_table(tmp_path, project_of):
+def test_a_run_on_a_source_past_error_after_exits_1_before_writing_any_label_table_and_is_recorded_failed(tmp_path, project_of):
     write_events(tmp_path, [dt.datetime(2026, 3, 20, 10)])
     write_events(tmp_path, [dt.date(2026, 3, 31)], name="visits")
     project = project_of(EVENTS.format(freshness="{warn_after: 1d, error_after: 3d}") + VISITS)
@@ -215,6 +215,8 @@ def test_a_run_on_a_source_past_error_after_exits_1_before_writing_any_label_tab
     assert "labelspark: source 'events': its latest `at` at or before the end of 2026-03-31 is 2026-03-20 10:00:00+08:00" in done.stderr
     assert not (tmp_path / "warehouse" / "label_snapshot").exists()
     assert not (tmp_path / "warehouse" / "label_stats").exists()
+    [failed] = DeltaTable(str(tmp_path / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    assert failed["status"] == "failed" and "source 'events': its latest `at`" in failed["error"]
 
 
 def test_a_forgotten_date_on_the_demo_exits_2_before_the_lock_naming_each_sources_latest_date(tmp_path):
@@ -233,12 +235,3 @@ def test_a_forgotten_date_on_the_demo_exits_2_before_the_lock_naming_each_source
     assert not (config.parent / "warehouse").exists()  # no table, no lock
 
 
-def test_a_late_source_is_a_failed_run_in_label_runs(tmp_path, project_of):
-    write_events(tmp_path, [dt.datetime(2026, 3, 20, 10)])
-    write_events(tmp_path, [dt.date(2026, 3, 31)], name="visits")
-    project = project_of(EVENTS.format(freshness="{error_after: 3d}") + VISITS)
-    done = subprocess.run([sys.executable, "-m", "labelspark", "run", str(project.file), "--date", D.isoformat()],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1, done.stderr
-    [failed] = DeltaTable(str(tmp_path / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
-    assert failed["status"] == "failed" and "source 'events': its latest `at`" in failed["error"]

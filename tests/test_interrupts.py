@@ -19,9 +19,8 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.compute.run import run
-from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import LOCK_FILE
-from tests.support.projects import with_outputs
+from tests.support.projects import table_files, with_outputs
 from tests.support.search import alias_targets
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
@@ -46,17 +45,6 @@ def monday(spark, tmp_path_factory):
         tile(root / "data" / table / "part-0.parquet", COPIES)
     run(spark, load_project(config), MONDAY)
     return root
-
-
-def table_files(root) -> dict:
-    """The data files each user-facing table reads at its latest version (None: no table)."""
-    files = {}
-    for path in Tables(str(root / "warehouse")).read_by_users:
-        try:
-            files[path] = sorted(DeltaTable(path).files())
-        except Exception:
-            files[path] = None
-    return files
 
 
 class Running:

@@ -18,8 +18,8 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.compute.run import run
-from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import LOCK_FILE
+from tests.support.projects import table_files
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 HONOURED, EITHER, TOO_LATE = "honoured", "either", "too late"
@@ -75,16 +75,6 @@ def signalled_run(root, text: str, signum: int) -> tuple[int, str]:
     exit_code = process.wait(timeout=60)
     reader.join(timeout=10)
     return exit_code, "".join(output)
-
-
-def table_files(root) -> dict:
-    files = {}
-    for path in Tables(str(root / "warehouse")).read_by_users:
-        try:
-            files[path] = sorted(DeltaTable(path).files())
-        except Exception:
-            files[path] = None
-    return files
 
 
 def statuses(root) -> dict:

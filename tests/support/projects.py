@@ -35,6 +35,17 @@ def table_contents(project) -> dict:
     return result
 
 
+def table_files(root: Path) -> dict:
+    """The data files each user-facing table reads at its latest version (None: no table)."""
+    files = {}
+    for path in Tables(str(root / "warehouse")).read_by_users:
+        try:
+            files[path] = sorted(DeltaTable(path).files())
+        except Exception:
+            files[path] = None
+    return files
+
+
 def with_labels_disabled(config: Path, *label_ids: str) -> Path:
     """Switches the named labels off (`status: disabled`); returns the config."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
