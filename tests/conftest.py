@@ -17,8 +17,9 @@ from labelspark.engine.sessions import open_session
 
 ENGINE = os.environ.get("LABELSPARK_TEST_ENGINE", "sail")
 
-# fixtures of real servers: an in-memory OpenSearch (publishing) and an HTTP receiver (callbacks)
-pytest_plugins = ["tests.support.search", "tests.support.receiver"]
+# fixtures of real servers: an in-memory OpenSearch (publishing), an HTTP receiver (callbacks)
+# and ClickHouse (clickhouse_node, clickhouse_url, clickhouse_database)
+pytest_plugins = ["tests.support.search", "tests.support.receiver", "tests.support.clickhouse_node"]
 
 
 def pytest_collection_modifyitems(config, items):
