@@ -89,8 +89,7 @@ def _publish(args) -> int:
     project, day = project_and_day(args)
     with open_session(args.engine, args.remote) as spark:
         result = publish_date(spark, project, day)
-    print(f"{project.name} {day} (run {result.run_id}): {result.rows} documents, alias "
-          f"{project.outputs.elasticsearch.alias} -> {result.index}")
+    print(f"{project.name} {day} (run {result.run_id}): {result.rows} rows published -> {result.index}")
     return 0
 
 

@@ -21,7 +21,7 @@ from labelspark.compute.label_columns import evaluate
 from labelspark.compute.plan import Plan, make_plan
 from labelspark.compute.job import job, locked
 from labelspark.compute.preflight import check_label_kinds
-from labelspark.publish import publisher
+from labelspark.publish.outputs import publish_outputs
 from labelspark.engine.connections import check_environment
 from labelspark.engine.sessions import set_timezone
 from labelspark.compute.sources import prepared_sources
@@ -55,7 +55,7 @@ class RunResult:
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True,
         allow_stale_sources: bool = False, *, after_success: Callable[[], dict] | None = None) -> RunResult:
     """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log;
-    publishes the snapshot to Elasticsearch and calls the business back (unless `publish` is off).
+    publishes the snapshot (Elasticsearch, ClickHouse) and calls the business back (unless `publish` is off).
     `after_success` is the job's (`compute.job.job`): the CLI passes the label portal's refresh.
 
     History and catalog advance only with runs in date order: a back-fill of an earlier date
@@ -96,7 +96,7 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
         record.details[runs.BACKFILL] = {"history_at": latest.isoformat()}
     _write_derived_tables(spark, project, tables, written, run_date, latest)
     record.labels = [label.id for label in plan.due]
-    if publish and project.outputs.elasticsearch:
+    if publish and project.outputs.publishes:
         record.index = publish_snapshot(spark, project, written, run_date, record.run_id)
     return RunResult(record.run_id, run_date, record.labels, [label.id for label in plan.carried], record.rows,
                      project.warehouse, record.index)
@@ -136,9 +136,9 @@ def compute_to_parquet(spark: SparkSession, project: Project, run_date: dt.date,
 
 
 def publish_date(spark: SparkSession, project: Project, run_date: dt.date) -> RunResult:
-    """(Re)publishes the snapshot of `run_date` to Elasticsearch; recorded in label_runs like a run."""
-    if project.outputs.elasticsearch is None:
-        raise project.error([Problem("outputs", "no `elasticsearch` output to publish to")])
+    """(Re)publishes the snapshot of `run_date` to its outputs (Elasticsearch, ClickHouse); recorded in label_runs like a run."""
+    if not project.outputs.publishes:
+        raise project.error([Problem("outputs", "no `elasticsearch` or `clickhouse` output to publish to")])
     with job(spark, project, run_date) as record:
         written = read_partition(spark, Tables(project.warehouse).snapshot, run_date)
         record.rows = 0 if written is None else written.count()
@@ -160,11 +160,11 @@ def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
-    log.info("publishing %s to %s", run_date, project.outputs.elasticsearch.alias)
-    # a stop signal is honoured until the alias moves (stop_signals.py)
-    index = publisher.publish(spark, project, written, run_date, run_id, before_alias_moves=point_of_no_return)
-    log.info("alias %s -> %s", project.outputs.elasticsearch.alias, index)
-    return index
+    """Publishes to every output; what readers now query, space-separated (label_runs' `index`)."""
+    # a stop signal is honoured until the names readers query move (stop_signals.py)
+    published = publish_outputs(spark, project, written, run_date, run_id, before_names_move=point_of_no_return)
+    log.info("published %s: %s", run_date, ", ".join(published))
+    return " ".join(published)
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None,

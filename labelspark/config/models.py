@@ -220,6 +220,34 @@ def node_urls(value: str | list[str]) -> list[str]:
     return [item.strip().rstrip("/") for item in items if item.strip()]
 
 
+class ClickHouseOutput(Strict):
+    """Publishing to ClickHouse: a table per snapshot, then the name readers query (a view) moves to it."""
+
+    url: NonEmptyText = Field(description="The server's HTTP interface, like `http://clickhouse:8123`.")
+    database: Identifier = Field("default", description="Database of the tables and the view; created if missing.")
+    table: Identifier = Field(description="The view readers query; tables are named `<table>_<yyyymmdd>_<run id>`.")
+    retention: int = Field(default=2, ge=1, description="Tables of the view kept after a publish, the new one included.")
+    insert_rows: int = Field(default=100_000, ge=1, description="Rows per INSERT request from each partition.")
+    username_env: str | None = Field(None, description="Environment variable holding the user name (with `password_env`).")
+    password_env: str | None = Field(None, description="Environment variable holding the password.")
+    ca_path: str | None = Field(None, description="CA certificate file that verifies TLS.")
+    verify_certs: bool = Field(True, description="`false` turns TLS certificate verification off.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """Checked here so `validate` says it (the URL is not echoed: it may carry user:password@)."""
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("the URL needs http:// or https:// (ClickHouse's HTTP interface, port 8123 by default)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "ClickHouseOutput":
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("set both username_env and password_env, or neither")
+        return self
+
+
 class CallbackOutput(Strict):
     """A POST of each run's outcome as JSON, retried with backoff; its failure never undoes the data."""
 
@@ -229,12 +257,18 @@ class CallbackOutput(Strict):
 
 
 class Outputs(Strict):
-    """Where results go: the Delta tables, and optionally a search index, a callback and the label portal."""
+    """Where results go: the Delta tables, and optionally a search index, ClickHouse, a callback and the label portal."""
 
     warehouse: NonEmptyText = Field(description="Root of the Delta tables: relative to the config file, or a URI.")
     elasticsearch: ElasticsearchOutput | None = Field(None, description="Publish each snapshot to Elasticsearch or OpenSearch.")
+    clickhouse: ClickHouseOutput | None = Field(None, description="Publish each snapshot to ClickHouse, for selection in SQL.")
     callback: CallbackOutput | None = Field(None, description="Tell another system when a run ends.")
     site: NonEmptyText | None = Field(None, description="Directory of the label portal, rebuilt after each successful run.")
+
+    @property
+    def publishes(self) -> bool:
+        """Whether a run publishes the snapshot anywhere beyond the warehouse."""
+        return self.elasticsearch is not None or self.clickhouse is not None
 
 
 class Header(Strict):
