@@ -51,6 +51,7 @@ setup(
             "psutil>=5.9,<8",  # the benchmark samples peak memory of each process tree
             "playwright>=1.40,<2",  # browser tests of the label portal, on Debian's chromium
             "jsonschema>=4.18,<5",  # the demo and example configs checked against the shipped schema
+            "chdb>=4.4,<5",  # the ClickHouse DDL and selections on a current ClickHouse, in-process
         ],
     },
     entry_points={"console_scripts": ["labelspark=labelspark.cli:main"]},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from labelspark.errors import PublishError
 from labelspark.kinds import Kind
 
 LOADING = "_loading"  # suffix of a table (or view) not yet complete: never read, dropped by the next publish
@@ -40,7 +41,7 @@ def table_sql(database: str, table: str, key: str, key_type: str, labels: list, 
     """CREATE TABLE of a snapshot: the entity key, `snapshot_date`, a column per label. Booleans
     are `Bool` where the server has it (22.x), `UInt8` (0/1) before."""
     if key_type not in KEY_TYPES:
-        raise ValueError(f"the entity key '{key}' is a {key_type}: ClickHouse outputs take string or integer keys")
+        raise PublishError(f"the entity key '{key}' is a {key_type}: outputs.clickhouse takes string or number keys")
     columns = [f"`{key}` {KEY_TYPES[key_type]}", "`snapshot_date` Date"]
     for label in labels:
         kind = COLUMN_TYPES[label.type]
