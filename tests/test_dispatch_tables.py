@@ -11,6 +11,8 @@ from labelspark.compute.aggregates import AGGREGATES, aggregate_of
 from labelspark.compute.sources import CLEANING_STEPS, SOURCE_FORMATS, clean, read_source
 from labelspark.config.models import Agg, Clean, CleanStepName, Indicator, Source
 from labelspark.errors import UnknownReference
+from labelspark.kinds import KINDS
+from labelspark.publish.clickhouse_tables import COLUMN_TYPES
 
 pytestmark = pytest.mark.portable
 
@@ -25,6 +27,10 @@ def test_the_source_formats_cover_every_format_a_config_names():
 
 def test_the_aggregates_cover_every_agg_a_config_names():
     assert set(AGGREGATES) == set(typing.get_args(Agg))
+
+
+def test_clickhouse_has_a_column_type_for_every_label_kind():
+    assert set(COLUMN_TYPES) == set(KINDS)
 
 
 def test_an_unknown_cleaning_step_is_refused_by_name():
