@@ -15,10 +15,13 @@ import time
 
 import pytest
 from deltalake import DeltaTable
+from pyspark.sql import functions as F
 
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import publish_date, run
 from labelspark.config import load_project
+from labelspark.errors import PublishError
+from labelspark.publish import clickhouse
 from labelspark.publish.clickhouse_tables import table_sql, view_sql
 from tests.support.clickhouse_node import query
 from tests.support.projects import with_outputs
@@ -68,12 +71,14 @@ def as_published(label_type: str, value):
 
 def test_three_days_published_the_view_on_the_newest_typed_by_kind(spark, demo, clickhouse_url, clickhouse_database):
     project = load_project(demo)
+    db, url = clickhouse_database, clickhouse_url
+    kept = f"{VIEW}_20250101_kept"  # someone's table whose name looks like a snapshot's: never counted or dropped
+    query(url, f"CREATE TABLE {db}.{kept} (x UInt8) ENGINE = MergeTree ORDER BY x")
     results = [run(spark, project, day) for day in DAYS]
 
-    db, url = clickhouse_database, clickhouse_url
     names = [f"{VIEW}_{day:%Y%m%d}_{result.run_id}" for day, result in zip(DAYS, results)]
     assert [result.index for result in results] == [f"{db}.{name}" for name in names]
-    assert tables(url, db) == sorted([VIEW, *names[1:]])  # retention 2: the oldest dropped
+    assert tables(url, db) == sorted([VIEW, kept, *names[1:]])  # retention 2: the oldest dropped
     assert view_target(url, db) == names[-1]
 
     published = {row[project.key]: row for row in rows_of(url, f"SELECT * FROM {db}.{VIEW}")}
@@ -88,7 +93,7 @@ def test_three_days_published_the_view_on_the_newest_typed_by_kind(spark, demo, 
 
     again = publish_date(spark, project, DAYS[-1])  # `labelspark publish CONFIG --date D`
     assert view_target(url, db) == again.index.split(".", 1)[1]
-    assert tables(url, db) == sorted([VIEW, names[-1], again.index.split(".", 1)[1]])
+    assert tables(url, db) == sorted([VIEW, kept, names[-1], again.index.split(".", 1)[1]])
 
     described = dict(line.split("\t")[:2] for line in query(url, f"DESCRIBE TABLE {db}.{names[-1]}").splitlines())
     assert described[project.key] == "String" and described["snapshot_date"] == "Date"
@@ -126,6 +131,46 @@ def test_a_server_killed_mid_insert_fails_the_run_and_leaves_the_view(tmp_path, 
     assert not any(name.endswith("_loading") for name in tables(url, db))
     assert view_target(url, db) != before
     assert len(rows_of(url, f"SELECT {project.key} FROM {db}.{VIEW}")) == 500
+
+
+def test_a_failed_elasticsearch_publish_leaves_the_view_and_drops_the_new_table(spark, demo, clickhouse_url, clickhouse_database):
+    db, url = clickhouse_database, clickhouse_url
+    project = load_project(demo)
+    run(spark, project, DAYS[0])
+    before, target = tables(url, db), view_target(url, db)
+    with_outputs(demo, elasticsearch={"nodes": "http://127.0.0.1:9", "alias": "demo_labels", "writer": "python"})
+    with pytest.raises(PublishError):
+        run(spark, load_project(demo), DAYS[1])
+    assert tables(url, db) == before
+    assert view_target(url, db) == target
+
+
+def test_what_clickhouse_cannot_hold_is_refused_before_any_name_moves(spark, demo, clickhouse_url, clickhouse_database):
+    """Duplicate entity ids, dates outside the server's date type, a table where the view goes."""
+    db, url = clickhouse_database, clickhouse_url
+    project = load_project(demo)
+    run(spark, project, DAYS[0], publish=False)
+    snapshot = spark.read.format("delta").load(f"{project.warehouse}/label_snapshot").drop("snapshot_date")
+    with pytest.raises(PublishError, match="duplicate entity ids"):
+        clickhouse.load(project, snapshot.unionByName(snapshot.limit(1)), DAYS[0], "20260329000000abcdef")
+    old = snapshot.withColumn("last_order_date", F.lit(dt.date(1950, 1, 2)))
+    with pytest.raises(PublishError, match=r"dates outside 1970-01-01..2149-06-06.*last_order_date \(500 rows\)"):
+        clickhouse.load(project, old, DAYS[0], "20260329000000abcdef")
+    assert tables(url, db) == []
+    query(url, f"CREATE TABLE {db}.{VIEW} (x UInt8) ENGINE = MergeTree ORDER BY x")
+    with pytest.raises(PublishError, match=f"{db}.{VIEW} is a MergeTree table, not the view"):
+        clickhouse.load(project, snapshot, DAYS[0], "20260329000000abcdef")
+    assert tables(url, db) == [VIEW]
+
+
+def test_null_items_of_a_list_are_left_out(spark):
+    frame = spark.createDataFrame([("m1", ["a", None, "b"]), ("m2", None)], "member_id string, interests array<string>")
+    label = type("L", (), {"id": "interests", "type": "list"})()
+    project = type("P", (), {"key": "member_id"})()
+    rows = [json.loads(row.row) for row in clickhouse._json_rows(frame, project, [label], DAYS[0]).collect()]
+    assert sorted(rows, key=lambda r: r["member_id"]) == [
+        {"member_id": "m1", "snapshot_date": "2026-03-29", "interests": ["a", "b"]},
+        {"member_id": "m2", "snapshot_date": "2026-03-29"}]
 
 
 def test_validate_names_the_bad_url(demo):

@@ -49,7 +49,7 @@ class RunResult:
     carried: list[str]  # kept from the previous snapshot
     rows: int
     warehouse: str
-    index: str | None = None  # the Elasticsearch index now behind the alias
+    index: str | None = None  # what readers now query: the Elasticsearch index, then `<database>.<table>` of ClickHouse, space-separated
 
 
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True,

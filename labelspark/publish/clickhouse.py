@@ -1,12 +1,13 @@
-"""Publishing a snapshot to ClickHouse: a table per snapshot, loaded, counted, then the view
+"""Publishing a snapshot to ClickHouse: a table per snapshot, loaded and checked, then the view
 readers query moved to it.
 
 Readers query the view `<table>` only, so they see the previous table, complete, until the new
-one holds every row. The new table is loaded as `<table>_<yyyymmdd>_<run id>_loading`, counted,
-renamed without the suffix, and only then the view moves: `EXCHANGE TABLES` of a new view with
-the old one where the database has it (Atomic databases, ClickHouse 20.5+: one atomic step),
-else one `RENAME TABLE` statement of both. Any failure before that drops the new table; one the
-server did not hear (it was down) is dropped by the next publish, by its `_loading` suffix.
+one holds every row. `load` makes `<table>_<yyyymmdd>_<run id>_loading`, inserts, checks the
+rows (count and distinct keys) and renames it without the suffix: nothing a reader sees has
+changed. `Loaded.go_live` moves the view: `EXCHANGE TABLES` of a new view with the old one
+where the database is Atomic (ClickHouse 20.5+: one atomic step), else one `RENAME TABLE`
+statement of both. `Loaded.undo` puts the view back and drops the new table; a table the server
+could not drop (it was down) is dropped by the next publish, by its `_loading` suffix.
 
 The client is ClickHouse's HTTP interface through `requests`, rows as JSONEachRow that the
 engine's `to_json` makes: the same on Debian's 18.16 and on current releases.
@@ -18,69 +19,166 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from labelspark.config import Project
 from labelspark.errors import PublishError
 from labelspark.publish.clickhouse_server import Server, ServerAddress
-from labelspark.publish.clickhouse_tables import LOADING, table_name, table_pattern, table_sql, view_sql
+from labelspark.publish.clickhouse_tables import (
+    LOADING, SNAPSHOT_ENGINE, column_settings, date_range, table_name, table_pattern, table_sql, view_sql,
+)
 from labelspark.publish.mapping import published_labels
 
 log = logging.getLogger(__name__)
-INSERTED = pa.schema([("rows", pa.int64())])  # what each partition tells the driver
 
 
-def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: str, *,
-            before_name_moves: Callable[[], None] = lambda: None) -> str:
-    """Publishes `snapshot_df` as the table of `run_date` and moves the view to it; returns
-    `database.table` of the new table. `before_name_moves` runs last before the step readers see."""
+class Loaded:
+    """A complete snapshot table that readers do not see yet."""
+
+    def __init__(self, server: Server, database: str, view: str, name: str, retention: int):
+        self.server, self.database, self.view, self.name, self.retention = server, database, view, name, retention
+        self.previous = server.view_target(database, view)  # None: no view yet
+        self.live = False
+
+    @property
+    def shown(self) -> str:
+        return f"{self.database}.{self.name}"
+
+    def go_live(self) -> None:
+        """Points the view at the new table: the step readers see. An answer lost after the
+        server made the move counts as made (the view is read back)."""
+        fresh = f"{self.view}{LOADING}"
+        self.server.drop_view(self.database, fresh)
+        self.server.execute(view_sql(self.database, fresh, self.name))
+        try:
+            self._swap(fresh)
+        except PublishError:
+            if self.server.view_target(self.database, self.view) != self.name:
+                raise
+            log.info("the answer to the view move was lost, but %s.%s already reads %s", self.database, self.view, self.name)
+        self.live = True
+        log.info("view %s.%s moved from %s to %s", self.database, self.view, self.previous or "nothing", self.name)
+        for leftover in (fresh, f"{self.view}_previous"):
+            try:
+                self.server.drop_view(self.database, leftover)
+            except PublishError as exc:
+                log.warning("could not drop the old view %s.%s (the next publish will): %s", self.database, leftover, exc)
+
+    def _swap(self, fresh: str) -> None:
+        db, view = self.database, self.view
+        if self.previous is None and not self.server.exists(db, view):
+            self.server.execute(f"RENAME TABLE `{db}`.`{fresh}` TO `{db}`.`{view}`")
+        elif self.server.database_engine(db) == "Atomic":
+            self.server.execute(f"EXCHANGE TABLES `{db}`.`{fresh}` AND `{db}`.`{view}`")
+        else:
+            self.server.drop_view(db, f"{view}_previous")
+            self.server.execute(f"RENAME TABLE `{db}`.`{view}` TO `{db}`.`{view}_previous`, `{db}`.`{fresh}` TO `{db}`.`{view}`")
+
+    def undo(self) -> None:
+        """The view back where it was and the new table dropped; failures here are logged, the
+        error that called for the undo is what counts."""
+        try:
+            if self.live:
+                if self.previous is None:
+                    self.server.drop_view(self.database, self.view)
+                else:
+                    self.server.execute(view_sql(self.database, f"{self.view}{LOADING}", self.previous))
+                    self._swap(f"{self.view}{LOADING}")
+                    self.server.drop_view(self.database, f"{self.view}{LOADING}")
+                log.info("view %s.%s put back on %s", self.database, self.view, self.previous or "nothing")
+            self.server.execute(f"DROP TABLE IF EXISTS `{self.database}`.`{self.name}`")
+            log.info("dropped %s.%s", self.database, self.name)
+        except PublishError as exc:
+            log.error("could not undo the publish of %s.%s (the next publish drops leftovers): %s", self.database, self.name, exc)
+
+    def apply_retention(self) -> None:
+        """Drops this view's partial tables, then those beyond the newest `retention` (by
+        creation time); never the one it reads. A failure leaves extra tables, logged."""
+        try:
+            pattern = table_pattern(self.view)
+            tables = {name: created for name, (engine, created) in self.server.tables(self.database).items()
+                      if pattern.match(name) and engine == SNAPSHOT_ENGINE and name != self.name}
+            for partial in sorted(name for name in tables if name.endswith(LOADING)):
+                self.server.execute(f"DROP TABLE IF EXISTS `{self.database}`.`{partial}`")
+                del tables[partial]
+                log.info("dropped %s.%s, left partial by a failed publish", self.database, partial)
+            for old in sorted(tables, key=lambda name: (tables[name], name), reverse=True)[self.retention - 1:]:
+                self.server.execute(f"DROP TABLE IF EXISTS `{self.database}`.`{old}`")
+                log.info("retention %d: dropped %s.%s", self.retention, self.database, old)
+        except Exception as exc:  # the view already moved: nothing here may fail the run
+            log.warning("table retention for %s.%s failed (old tables stay until the next publish): %s", self.database, self.view, exc)
+
+
+def load(project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: str) -> Loaded:
+    """Loads and checks the table of `run_date`; readers see nothing of it until `go_live`."""
     output = project.outputs.clickhouse
     address = ServerAddress.from_config(output, resolve=project.resolve_path)
     labels = [label for label in published_labels(project) if label.id in snapshot_df.columns]
-    name = table_name(output.table, run_date, run_id)
     version = Server(address).version()
-    server = Server(address, _type_settings(version))
-    rows = snapshot_df.count()
-    log.info("publishing %d rows to %s.%s on ClickHouse %s at %s", rows, output.database, name, version, address.shown)
+    server = Server(address, column_settings(version))
     server.execute(f"CREATE DATABASE IF NOT EXISTS `{output.database}`")
-    key_type = snapshot_df.schema[project.key].dataType.simpleString()
+    server.refuse_non_view(output.database, output.table)
+    rows = snapshot_df.count()
+    name = table_name(output.table, run_date, run_id)
+    log.info("publishing %d rows to %s.%s on ClickHouse %s at %s", rows, output.database, name,
+             ".".join(map(str, version)), address.shown)
+    _check_dates(snapshot_df, [label.id for label in labels if label.type == "date"], date_range(version))
     loading = name + LOADING
+    key_type = snapshot_df.schema[project.key].dataType.simpleString()
     server.execute(table_sql(output.database, loading, project.key, key_type, labels, version))
     try:
         _insert(_json_rows(snapshot_df, project, labels, run_date), server, output.database, loading, output.insert_rows, rows)
-        count = int(server.query(f"SELECT count() FROM `{output.database}`.`{loading}`"))
-        if count != rows:
-            raise PublishError(f"table {output.database}.{loading} holds {count} rows, the snapshot {rows}"
-                               + (" (duplicate entity ids in the snapshot?)" if count < rows else ""))
+        _check_rows(server, output.database, loading, project.key, rows)
         server.execute(f"RENAME TABLE `{output.database}`.`{loading}` TO `{output.database}`.`{name}`")
-        loading = name
-        before_name_moves()
-        _move_view(server, output.database, output.table, name)
+        return Loaded(server, output.database, output.table, name, output.retention)
     except BaseException as exc:  # whatever stopped the load (even Ctrl-C), no partial table stays
-        _discard(server, output.database, loading)
+        for partial in (loading, name):
+            try:
+                server.execute(f"DROP TABLE IF EXISTS `{output.database}`.`{partial}`")
+            except PublishError as failed:
+                log.error("could not drop the partial table %s.%s (the next publish will): %s", output.database, partial, failed)
         if isinstance(exc, PublishError) or not isinstance(exc, Exception):
             raise
         raise PublishError(f"publishing {output.database}.{name} failed: {type(exc).__name__}: {str(exc).strip()[:1000]}") from exc
-    log.info("view %s.%s now reads %s", output.database, output.table, name)
-    _apply_retention(server, output.database, output.table, output.retention, name)
-    return f"{output.database}.{name}"
 
 
-def _type_settings(version: tuple[int, ...]) -> dict[str, str]:
-    """Settings of every statement: LowCardinality was experimental before 19.x, allowed only with this one."""
-    return {"allow_experimental_low_cardinality_type": "1"} if version < (19,) else {}
+def _check_dates(snapshot_df: DataFrame, date_labels: list[str], bounds: tuple[dt.date, dt.date]) -> None:
+    """ClickHouse stores a date outside its type's range as another date, silently: refused here."""
+    if not date_labels:
+        return
+    low, high = bounds
+    outside = snapshot_df.select(*(F.count(F.when((F.col(c) < F.lit(low)) | (F.col(c) > F.lit(high)), 1)).alias(c)
+                                   for c in date_labels)).first().asDict()
+    bad = {label: count for label, count in outside.items() if count}
+    if bad:
+        listed = ", ".join(f"{label} ({count} rows)" for label, count in bad.items())
+        raise PublishError(f"dates outside {low}..{high}, the range of this ClickHouse server's date type: {listed}")
+
+
+def _check_rows(server: Server, database: str, table: str, key: str, rows: int) -> None:
+    count, distinct = map(int, server.query(f"SELECT count(), uniqExact(`{key}`) FROM `{database}`.`{table}`").split("\t"))
+    if count != rows:
+        hint = " (rows inserted twice by a retried task?)" if count > rows else ""
+        raise PublishError(f"table {database}.{table} holds {count} rows, the snapshot {rows}{hint}")
+    if distinct != rows:
+        raise PublishError(f"the snapshot holds {rows - distinct} duplicate entity ids ({key}): one row per entity is published")
 
 
 def _json_rows(snapshot_df: DataFrame, project: Project, labels: list, run_date: dt.date) -> DataFrame:
     """One JSON text per entity, made by the engine: nulls are left out (ClickHouse fills them
-    with NULL, or [] for a list), NaN of a number is null (JSON has none), dates as ISO text."""
+    with NULL, or [] for a list), NaN of a number is null (JSON has none), a null inside a list
+    is dropped (arrays of ClickHouse hold no null), dates as ISO text."""
     def shaped(label):
         column = F.col(label.id)
-        return (F.nanvl(column, F.lit(None).cast("double")) if label.type == "number" else column).alias(label.id)
+        if label.type == "number":
+            column = F.nanvl(column, F.lit(None).cast("double"))
+        elif label.type == "list":
+            column = F.filter(column, lambda item: item.isNotNull())
+        return column.alias(label.id)
     return snapshot_df.select(F.to_json(F.struct(
         project.key, F.lit(run_date.isoformat()).alias("snapshot_date"), *map(shaped, labels))).alias("row"))
 
@@ -88,7 +186,8 @@ def _json_rows(snapshot_df: DataFrame, project: Project, labels: list, run_date:
 def _insert(rows: DataFrame, server: Server, database: str, table: str, per_request: int, expected: int) -> None:
     """INSERTs from the executors, `per_request` rows each; only per-partition counts come back."""
     statement = f"INSERT INTO `{database}`.`{table}` FORMAT JSONEachRow"
-    counts = rows.mapInArrow(functools.partial(_insert_partition, server.address, server.settings, statement, per_request), "rows long").collect()
+    insert = functools.partial(_insert_partition, server.address, server.settings, statement, per_request)
+    counts = rows.mapInArrow(insert, "rows long").collect()
     sent = sum(count.rows for count in counts)
     log.info("%s.%s: %d rows inserted by %d partitions", database, table, sent, len(counts))
     if sent != expected:
@@ -106,49 +205,4 @@ def _insert_partition(address: ServerAddress, settings: dict[str, str], statemen
     if pending:
         server.insert(statement, pending)
         sent += len(pending)
-    yield pa.record_batch([pa.array([sent], pa.int64())], schema=INSERTED)
-
-
-def _move_view(server: Server, database: str, view: str, table: str) -> None:
-    """Points `view` at `table`: a new view swapped with the old one in one statement."""
-    fresh = f"{view}{LOADING}"
-    server.execute(f"DROP TABLE IF EXISTS `{database}`.`{fresh}`")
-    server.execute(view_sql(database, fresh, table))
-    if not server.exists(database, view):
-        server.execute(f"RENAME TABLE `{database}`.`{fresh}` TO `{database}`.`{view}`")
-        return
-    if server.database_engine(database) == "Atomic":
-        server.execute(f"EXCHANGE TABLES `{database}`.`{fresh}` AND `{database}`.`{view}`")
-    else:
-        old = f"{view}_previous"
-        server.execute(f"DROP TABLE IF EXISTS `{database}`.`{old}`")
-        server.execute(f"RENAME TABLE `{database}`.`{view}` TO `{database}`.`{old}`, `{database}`.`{fresh}` TO `{database}`.`{view}`")
-        fresh = old
-    server.execute(f"DROP TABLE IF EXISTS `{database}`.`{fresh}`")
-
-
-def _discard(server: Server, database: str, table: str) -> None:
-    """Drops a partial table; a failure here is logged, the original error is what counts."""
-    try:
-        server.execute(f"DROP TABLE IF EXISTS `{database}`.`{table}`")
-        log.info("dropped the partial table %s.%s", database, table)
-    except PublishError as exc:
-        log.error("could not drop the partial table %s.%s (the next publish will): %s", database, table, exc)
-
-
-def _apply_retention(server: Server, database: str, view: str, retention: int, current: str) -> None:
-    """Drops this view's partial tables, then those beyond the newest `retention` (by creation
-    time, the current one first). Runs after the move: a failure leaves extra tables, logged."""
-    try:
-        pattern = table_pattern(view)
-        tables = {name: created for name, created in server.tables(database).items() if pattern.match(name)}
-        for partial in sorted(name for name in tables if name.endswith(LOADING)):
-            server.execute(f"DROP TABLE IF EXISTS `{database}`.`{partial}`")
-            del tables[partial]
-            log.info("dropped %s.%s, left partial by a failed publish", database, partial)
-        newest_first = sorted(tables, key=lambda name: (name == current, tables[name], name), reverse=True)
-        for old in newest_first[retention:]:
-            server.execute(f"DROP TABLE IF EXISTS `{database}`.`{old}`")
-            log.info("retention %d: dropped %s.%s", retention, database, old)
-    except PublishError as exc:
-        log.warning("table retention for %s.%s failed (old tables stay until the next publish): %s", database, view, exc)
+    yield pa.record_batch([pa.array([sent], pa.int64())], names=["rows"])

@@ -16,6 +16,8 @@ from labelspark.errors import PublishError
 from labelspark.kinds import Kind
 
 LOADING = "_loading"  # suffix of a table (or view) not yet complete: never read, dropped by the next publish
+SNAPSHOT_ENGINE = "MergeTree"
+DATE32_SINCE = (22, 8)  # Date32 holds 1900-2299 from here; Date (1970 to 2149-06-06) stores any other date as a wrong one
 COLUMN_TYPES: dict[Kind, str] = {
     "string": "LowCardinality(Nullable(String))",
     "number": "Nullable(Float64)",
@@ -33,20 +35,35 @@ def table_name(view: str, run_date: dt.date, run_id: str) -> str:
 
 
 def table_pattern(view: str) -> re.Pattern:
-    """The names `table_name` gives for `view` (complete or `_loading`), and no other table's."""
-    return re.compile(rf"^{re.escape(view)}_\d{{8}}_[0-9a-z]+({LOADING})?$")
+    """The names `table_name` gives for `view` (complete or `_loading`; run ids are
+    `warehouse.runs.new_run_id`'s: 14 digits of time, 6 hex digits), and no other table's."""
+    return re.compile(rf"^{re.escape(view)}_\d{{8}}_\d{{14}}[0-9a-f]{{6}}({LOADING})?$")
+
+
+def column_settings(version: tuple[int, ...]) -> dict[str, str]:
+    """Settings of every statement: LowCardinality was experimental before 19.x, allowed only with this one."""
+    return {"allow_experimental_low_cardinality_type": "1"} if version < (19,) else {}
+
+
+def date_range(version: tuple[int, ...]) -> tuple[dt.date, dt.date]:
+    """The dates a date label's column holds on this server."""
+    return (dt.date(1900, 1, 1), dt.date(2299, 12, 31)) if version >= DATE32_SINCE else (dt.date(1970, 1, 1), dt.date(2149, 6, 6))
 
 
 def table_sql(database: str, table: str, key: str, key_type: str, labels: list, version: tuple[int, ...]) -> str:
     """CREATE TABLE of a snapshot: the entity key, `snapshot_date`, a column per label. Booleans
-    are `Bool` where the server has it (22.x), `UInt8` (0/1) before."""
+    are `Bool` where the server has it (22.x), `UInt8` (0/1) before; dates `Date32` from 21.9."""
     if key_type not in KEY_TYPES:
         raise PublishError(f"the entity key '{key}' is a {key_type}: outputs.clickhouse takes string or number keys")
     columns = [f"`{key}` {KEY_TYPES[key_type]}", "`snapshot_date` Date"]
     for label in labels:
         kind = COLUMN_TYPES[label.type]
-        columns.append(f"`{label.id}` {kind.replace('UInt8', 'Bool') if version >= (22,) else kind}")
-    return (f"CREATE TABLE `{database}`.`{table}` (\n  " + ",\n  ".join(columns) + f"\n) ENGINE = MergeTree ORDER BY `{key}`")
+        if version >= (22,):
+            kind = kind.replace("UInt8", "Bool")
+        if version >= DATE32_SINCE:
+            kind = kind.replace("(Date)", "(Date32)")
+        columns.append(f"`{label.id}` {kind}")
+    return (f"CREATE TABLE `{database}`.`{table}` (\n  " + ",\n  ".join(columns) + f"\n) ENGINE = {SNAPSHOT_ENGINE} ORDER BY `{key}`")
 
 
 def view_sql(database: str, view: str, table: str) -> str:

@@ -1,9 +1,10 @@
 """Publishing to every output the config names, with one point at which readers see the day.
 
-Each output loads its copy first; the names readers query (the Elasticsearch alias, the
-ClickHouse view) move only once every copy is complete. Outputs nest: the second loads in the
-first's last step before its name moves, so a failed load anywhere leaves every name where it
-was and drops every new copy.
+ClickHouse's table is loaded and checked first, unseen; then Elasticsearch's index is loaded,
+and in its last step before the alias moves the job passes its point of no return and the
+ClickHouse view moves. A failure before the alias has moved (a load, a check, the alias call)
+puts the view back and drops both new copies: every name stays where it was. Retention runs
+once every name has moved.
 """
 from __future__ import annotations
 
@@ -15,25 +16,29 @@ from pyspark.sql import DataFrame, SparkSession
 from labelspark.config import Project
 from labelspark.publish import clickhouse, publisher
 
-Publish = Callable[[Callable[[], None]], str]  # takes the hook run just before its name moves
-
 
 def publish_outputs(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: str, *,
                     before_names_move: Callable[[], None] = lambda: None) -> list[str]:
     """Publishes `snapshot_df` to Elasticsearch and ClickHouse (those configured); returns what
     readers now query, e.g. `labels-20260302-<run id>` and `default.labels_20260302_<run id>`."""
-    outputs: list[Publish] = []
-    if project.outputs.elasticsearch is not None:
-        outputs.append(lambda hook: publisher.publish(spark, project, snapshot_df, run_date, run_id, before_alias_moves=hook))
-    if project.outputs.clickhouse is not None:
-        outputs.append(lambda hook: clickhouse.publish(spark, project, snapshot_df, run_date, run_id, before_name_moves=hook))
-    published: list[str] = []
+    loaded = clickhouse.load(project, snapshot_df, run_date, run_id) if project.outputs.clickhouse is not None else None
 
-    def publish_from(i: int) -> None:
-        if i == len(outputs):
-            before_names_move()
-            return
-        published.insert(0, outputs[i](lambda: publish_from(i + 1)))  # the inner ones finish first
+    def names_move() -> None:
+        before_names_move()
+        if loaded is not None:
+            loaded.go_live()
 
-    publish_from(0)
-    return published
+    try:
+        if project.outputs.elasticsearch is None:
+            names_move()
+            published = []
+        else:
+            published = [publisher.publish(spark, project, snapshot_df, run_date, run_id, before_alias_moves=names_move)]
+    except BaseException:
+        if loaded is not None:
+            loaded.undo()
+        raise
+    if loaded is None:
+        return published
+    loaded.apply_retention()
+    return [*published, loaded.shown]
