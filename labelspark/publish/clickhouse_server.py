@@ -16,7 +16,7 @@ import requests
 
 from labelspark.config.models import ClickHouseOutput
 from labelspark.errors import PublishError
-from labelspark.publish.http_session import redact, retrying_session
+from labelspark.publish.http_session import redact, retrying_session, secret_from_env
 
 TIMEOUT = (10.0, 600.0)  # connect, read: an INSERT of many rows or a DROP of a large table takes a while
 
@@ -33,23 +33,14 @@ class ServerAddress:
     @classmethod
     def from_config(cls, output: ClickHouseOutput, resolve: Callable[[str], str] = str,
                     environ: Mapping[str, str] = os.environ) -> "ServerAddress":
-        username = _secret(environ, output.username_env, "username_env")
-        password = _secret(environ, output.password_env, "password_env")
+        username = secret_from_env(environ, output.username_env, "outputs.clickhouse.username_env")
+        password = secret_from_env(environ, output.password_env, "outputs.clickhouse.password_env")
         verify = False if not output.verify_certs else (resolve(output.ca_path) if output.ca_path else True)
         return cls(output.url, username, password, verify)
 
     @property
     def shown(self) -> str:
         return redact(self.url)
-
-
-def _secret(environ: Mapping[str, str], name: str | None, setting: str) -> str | None:
-    if name is None:
-        return None
-    value = environ.get(name)
-    if not value:
-        raise PublishError(f"outputs.clickhouse.{setting} names the environment variable {name}, which is not set")
-    return value
 
 
 class Server:

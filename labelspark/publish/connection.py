@@ -17,7 +17,7 @@ import requests
 
 from labelspark.config.models import ElasticsearchOutput
 from labelspark.errors import PublishError
-from labelspark.publish.http_session import redact, retrying_session
+from labelspark.publish.http_session import redact, retrying_session, secret_from_env
 
 log = logging.getLogger(__name__)
 TIMEOUT = (10.0, 120.0)  # connect, read: a refresh or delete of a large index takes a while
@@ -41,9 +41,9 @@ class Connection:
         """Reads credentials from the environment variables the config names (which ones may be
         named together is the config model's check)."""
         nodes = tuple(es.node_urls)
-        username = _secret(environ, es.username_env, "username_env")
-        password = _secret(environ, es.password_env, "password_env")
-        api_key = _secret(environ, es.api_key_env, "api_key_env")
+        username = secret_from_env(environ, es.username_env, "outputs.elasticsearch.username_env")
+        password = secret_from_env(environ, es.password_env, "outputs.elasticsearch.password_env")
+        api_key = secret_from_env(environ, es.api_key_env, "outputs.elasticsearch.api_key_env")
         ca_path = resolve(es.ca_path) if es.ca_path else None
         return cls(nodes, username, password, api_key, ca_path, es.verify_certs)
 
@@ -58,15 +58,6 @@ class Connection:
     def shown(self) -> str:
         """The nodes as they may be logged (any user:password@ in a URL removed)."""
         return ", ".join(redact(node) for node in self.nodes)
-
-
-def _secret(environ: Mapping[str, str], name: str | None, setting: str) -> str | None:
-    if name is None:
-        return None
-    value = environ.get(name)
-    if not value:
-        raise PublishError(f"outputs.elasticsearch.{setting} names the environment variable {name}, which is not set")
-    return value
 
 
 class Cluster:

@@ -1,12 +1,15 @@
-"""What the cluster's admin calls and the business callback share over HTTP: a URL as it may be
-shown, and a `requests` session whose retries (with backoff) are urllib3's `Retry`."""
+"""What the outputs and the business callback share over HTTP: a URL as it may be shown, a secret
+from the environment, and a `requests` session whose retries (with backoff) are urllib3's `Retry`."""
 from __future__ import annotations
 
+from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from labelspark.errors import PublishError
 
 
 def redact(url: str) -> str:
@@ -30,3 +33,14 @@ def retrying_session(*, retries: int, backoff: float, statuses, **options) -> re
     for scheme in ("http://", "https://"):
         session.mount(scheme, HTTPAdapter(max_retries=retry))
     return session
+
+
+def secret_from_env(environ: Mapping[str, str], name: str | None, setting: str) -> str | None:
+    """The value of the environment variable `name` that the config's `setting` (its YAML path)
+    names; None when it names none. The value itself is never put in a message."""
+    if name is None:
+        return None
+    value = environ.get(name)
+    if not value:
+        raise PublishError(f"{setting} names the environment variable {name}, which is not set")
+    return value
