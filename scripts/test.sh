@@ -52,5 +52,5 @@ if [[ $# -eq 0 ]]; then
   echo "== benchmark smoke test (tiny scale: checks it runs and agrees with DuckDB, times nothing)"
   bench_dir="$(mktemp -d)"
   trap 'rm -rf "$bench_dir"' EXIT
-  python benchmarks/bench.py --users 2000 --orders-per-user 5 --scaling --work-dir "$bench_dir"
+  python benchmarks/bench.py --users 2000 --orders-per-user 5 --scaling 20 200 200same --work-dir "$bench_dir"
 fi

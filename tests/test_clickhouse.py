@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from chdb import session as chdb_session
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
@@ -70,6 +71,8 @@ def as_published(label_type: str, value):
 
 
 def test_three_days_published_the_view_on_the_newest_typed_by_kind(spark, demo, clickhouse_url, clickhouse_database):
+    """Then `publish --date`, the same answers on a current ClickHouse, and a publish whose
+    Elasticsearch output fails after ClickHouse loaded, which leaves every name and table."""
     project = load_project(demo)
     db, url = clickhouse_database, clickhouse_url
     kept = f"{VIEW}_20250101_kept"  # someone's table whose name looks like a snapshot's: never counted or dropped
@@ -100,14 +103,49 @@ def test_three_days_published_the_view_on_the_newest_typed_by_kind(spark, demo, 
     by_kind = {label.type: described[label.id] for label in project.enabled_labels}
     assert by_kind == {"string": "LowCardinality(Nullable(String))", "number": "Nullable(Float64)",
                        "boolean": "Nullable(UInt8)", "date": "Nullable(Date)", "list": "Array(String)"}
+    assert_the_same_on_a_current_clickhouse(project, url, db)
+
+    # an Elasticsearch output failing after ClickHouse loaded: every name and table as it was
+    before, target = tables(url, db), view_target(url, db)
+    with_outputs(demo, elasticsearch={"nodes": "http://127.0.0.1:9", "alias": "demo_labels", "writer": "python"})
+    with pytest.raises(PublishError):
+        run(spark, load_project(demo), DAYS[-1])
+    assert (tables(url, db), view_target(url, db)) == (before, target)
 
 
-def test_a_server_killed_mid_insert_fails_the_run_and_leaves_the_view(tmp_path, demo, clickhouse_node, clickhouse_database):
+def assert_the_same_on_a_current_clickhouse(project, url: str, db: str) -> None:
+    """The published rows copied, through the DDL for a current version, into chdb (ClickHouse
+    26.9 in-process): the same answers to selections, and the view moved by EXCHANGE TABLES."""
+    published = query(url, f"SELECT * FROM {db}.{VIEW} FORMAT JSONEachRow")
+    current = chdb_session.Session()
+    version = tuple(int(part) for part in current.query("SELECT version()", "CSV").bytes().decode().strip().strip('"').split(".")[:2])
+    assert version >= (24, 1)
+    current.query("CREATE DATABASE labels")
+    current.query(table_sql("labels", "snapshot_1", project.key, "string", list(project.enabled_labels), version))
+    current.query(view_sql("labels", VIEW, "snapshot_1"))
+    current.query("INSERT INTO labels.snapshot_1 FORMAT JSONEachRow\n" + published)
+
+    def answer(sql: str) -> str:
+        return current.query(sql, "TSV").bytes().decode().strip()
+
+    selections = [f"SELECT count() FROM {{}}.{VIEW}",
+                  f"SELECT age_band, count() FROM {{}}.{VIEW} GROUP BY age_band ORDER BY age_band",
+                  f"SELECT count() FROM {{}}.{VIEW} WHERE active_buyer AND has(interests, 'beauty') AND spend_90d >= 500",
+                  f"SELECT max(last_order_date), countIf(last_order_date IS NULL) FROM {{}}.{VIEW}"]
+    for selection in selections:
+        assert answer(selection.format("labels")) == query(url, selection.format(db)).strip(), selection
+    current.query("CREATE VIEW labels.next AS SELECT * FROM labels.snapshot_1 WHERE 0")
+    current.query(f"EXCHANGE TABLES labels.next AND labels.{VIEW}")  # the move on Atomic databases
+    assert answer(f"SELECT count() FROM labels.{VIEW}") == "0"
+    current.close()
+
+
+def test_a_server_killed_mid_insert_fails_the_run_and_leaves_the_view(spark, tmp_path, demo, clickhouse_node, clickhouse_database):
     """Exit 1, the view still on the day before, label_runs says failed (and the warehouse as it
     was); the day run again drops what the dead server kept of the partial table and moves the view."""
     url, db = clickhouse_node.url, clickhouse_database
     with_outputs(demo, clickhouse={"url": url, "database": db, "table": VIEW, "insert_rows": 1})
-    assert _labelspark("run", demo, "--date", "2026-03-30").returncode == 0
+    run(spark, load_project(demo), DAYS[1])
     before = view_target(url, db)
 
     killed = threading.Event()
@@ -126,27 +164,14 @@ def test_a_server_killed_mid_insert_fails_the_run_and_leaves_the_view(tmp_path, 
     assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
 
     project = load_project(demo)
-    republished = _labelspark("run", demo, "--date", "2026-03-31")
-    assert republished.returncode == 0, republished.stderr
+    run(spark, project, DAYS[2])
     assert not any(name.endswith("_loading") for name in tables(url, db))
     assert view_target(url, db) != before
     assert len(rows_of(url, f"SELECT {project.key} FROM {db}.{VIEW}")) == 500
 
 
-def test_a_failed_elasticsearch_publish_leaves_the_view_and_drops_the_new_table(spark, demo, clickhouse_url, clickhouse_database):
-    db, url = clickhouse_database, clickhouse_url
-    project = load_project(demo)
-    run(spark, project, DAYS[0])
-    before, target = tables(url, db), view_target(url, db)
-    with_outputs(demo, elasticsearch={"nodes": "http://127.0.0.1:9", "alias": "demo_labels", "writer": "python"})
-    with pytest.raises(PublishError):
-        run(spark, load_project(demo), DAYS[1])
-    assert tables(url, db) == before
-    assert view_target(url, db) == target
-
-
-def test_what_clickhouse_cannot_hold_is_refused_before_any_name_moves(spark, demo, clickhouse_url, clickhouse_database):
-    """Duplicate entity ids, dates outside the server's date type, a table where the view goes."""
+def test_what_clickhouse_cannot_hold_is_refused_before_any_name_moves(spark, demo, clickhouse_url, clickhouse_database, monkeypatch):
+    """Duplicate entity ids, dates outside the server's date type, a table where the view goes, a wrong password."""
     db, url = clickhouse_database, clickhouse_url
     project = load_project(demo)
     run(spark, project, DAYS[0], publish=False)
@@ -161,6 +186,17 @@ def test_what_clickhouse_cannot_hold_is_refused_before_any_name_moves(spark, dem
     with pytest.raises(PublishError, match=f"{db}.{VIEW} is a MergeTree table, not the view"):
         clickhouse.load(project, snapshot, DAYS[0], "20260329000000abcdef")
     assert tables(url, db) == [VIEW]
+
+    # credentials come from the environment and never show (the server's default user has none)
+    monkeypatch.setenv("LS_CH_USER", "default")
+    monkeypatch.setenv("LS_CH_PASSWORD", "never-shown-3141")
+    with_outputs(demo, clickhouse={"url": url, "database": db, "table": "other", "username_env": "LS_CH_USER", "password_env": "LS_CH_PASSWORD"})
+    with pytest.raises(PublishError) as refused:
+        publish_date(spark, load_project(demo), DAYS[0])
+    assert "never-shown-3141" not in str(refused.value)
+    runs = DeltaTable(f"{project.warehouse}/label_runs").to_pyarrow_table().to_pylist()
+    assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
+    assert all("never-shown-3141" not in (r["error"] or "") for r in runs)
 
 
 def test_null_items_of_a_list_are_left_out(spark):
@@ -178,50 +214,6 @@ def test_validate_names_the_bad_url(demo):
     done = _labelspark("validate", demo)
     assert done.returncode == 2
     assert "outputs.clickhouse.url: the URL needs http:// or https://" in done.stderr
-
-
-def test_credentials_come_from_the_environment_and_never_show(spark, demo, clickhouse_url, clickhouse_database, monkeypatch):
-    monkeypatch.setenv("LS_CH_USER", "default")
-    monkeypatch.setenv("LS_CH_PASSWORD", "never-shown-3141")
-    with_outputs(demo, clickhouse={"url": clickhouse_url, "database": clickhouse_database, "table": VIEW,
-                                   "username_env": "LS_CH_USER", "password_env": "LS_CH_PASSWORD"})
-    project = load_project(demo)
-    run(spark, project, DAYS[0], publish=False)
-    with pytest.raises(Exception) as refused:  # the server's default user has no password
-        publish_date(spark, project, DAYS[0])
-    assert "never-shown-3141" not in str(refused.value)
-    runs = DeltaTable(f"{project.warehouse}/label_runs").to_pyarrow_table().to_pylist()
-    assert all("never-shown-3141" not in (r["error"] or "") for r in runs)
-    assert any(r["status"] == "failed" for r in runs)
-
-
-def test_the_ddl_and_selections_run_on_a_current_clickhouse(spark, demo, clickhouse_url, clickhouse_database):
-    """The tables of the old server copied, through the DDL for a current version, into chdb."""
-    chdb_session = pytest.importorskip("chdb.session")
-    project = load_project(demo)
-    run(spark, project, DAYS[-1])
-    published = query(clickhouse_url, f"SELECT * FROM {clickhouse_database}.{VIEW} FORMAT JSONEachRow")
-
-    current = chdb_session.Session()
-    version = tuple(int(part) for part in current.query("SELECT version()", "CSV").bytes().decode().strip().strip('"').split(".")[:3])
-    assert version >= (24,)
-    current.query("CREATE DATABASE labels")
-    current.query(table_sql("labels", "snapshot_1", project.key, "string", list(project.enabled_labels), version))
-    current.query(view_sql("labels", VIEW, "snapshot_1"))
-    current.query("INSERT INTO labels.snapshot_1 FORMAT JSONEachRow\n" + published)
-
-    def answer(sql: str) -> str:
-        return current.query(sql, "TSV").bytes().decode().strip()
-
-    assert answer(f"SELECT count() FROM labels.{VIEW}") == "500"
-    old = query(clickhouse_url, f"SELECT age_band, count() FROM {clickhouse_database}.{VIEW} GROUP BY age_band ORDER BY age_band").strip()
-    assert answer(f"SELECT age_band, count() FROM labels.{VIEW} GROUP BY age_band ORDER BY age_band") == old
-    selection = "SELECT count() FROM {} WHERE active_buyer AND has(interests, 'beauty') AND spend_90d >= 500"
-    assert answer(selection.format(f"labels.{VIEW}")) == query(clickhouse_url, selection.format(f"{clickhouse_database}.{VIEW}")).strip()
-    current.query("CREATE VIEW labels.next AS SELECT * FROM labels.snapshot_1 WHERE 0")
-    current.query(f"EXCHANGE TABLES labels.next AND labels.{VIEW}")  # the move on Atomic databases
-    assert answer(f"SELECT count() FROM labels.{VIEW}") == "0"
-    current.close()
 
 
 def _crash_when_loading(node, database: str, killed: threading.Event) -> None:

@@ -170,6 +170,7 @@ outputs:
   warehouse: warehouse          # the Delta tables, relative to this file
   # site: site                  # the label portal, rebuilt after each run (also: labelspark site)
   # elasticsearch: {nodes: http://localhost:9200, alias: demo_retail_labels}   # publish each snapshot
+  # clickhouse: {url: http://localhost:8123, table: demo_retail_labels}        # and/or to ClickHouse
 """
 
 
