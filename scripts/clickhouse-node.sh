@@ -26,8 +26,7 @@ tcp_port=${CLICKHOUSE_NODE_TCP_PORT:-9323}
 url="http://127.0.0.1:$port"
 server=/usr/sbin/clickhouse-server
 
-# a pid that exists and is no zombie (a container's init may never reap the stopped server)
-alive() { local state; state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [[ $state != Z ]]; }
+. "$(dirname "$0")/lib/pids.sh"  # alive, stop_pid
 running() { [[ -f "$root/server.pid" ]] && alive "$(cat "$root/server.pid")"; }
 answers() { [[ $(curl -fsS --max-time 5 "$url/?query=SELECT%201" 2>/dev/null) == 1 ]]; }
 
@@ -83,18 +82,7 @@ start() {
 }
 
 # SIGTERM lets the server finish its merges and flush its logs; SIGKILL after 20 s
-stop() {
-  running || { rm -f "$root/server.pid"; return 0; }
-  local pid
-  pid=$(cat "$root/server.pid")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 40); do alive "$pid" || break; sleep 0.5; done
-  if alive "$pid"; then
-    kill -9 "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
-  fi
-  rm -f "$root/server.pid"
-}
+stop() { stop_pid "$root/server.pid" 20; }
 
 case $command in
   start) start ;;

@@ -37,8 +37,7 @@ if [[ $engine == opensearch ]] && (( port < 9201 || port > 9299 )); then
 fi
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 
-# a pid that exists and is no zombie (a container's init may never reap the stopped node)
-alive() { [[ -r /proc/$1/stat ]] && [[ $(cut -d' ' -f3 "/proc/$1/stat") != Z ]]; }
+. "$here/lib/pids.sh"  # alive, stop_pid
 running() { [[ -f "$root/node.pid" ]] && alive "$(cat "$root/node.pid")"; }
 answers() { curl -fsS -o /dev/null --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=4s" 2>/dev/null; }
 
@@ -104,18 +103,7 @@ start() {
 }
 
 # SIGTERM lets the node close its shards; SIGKILL after 30 s
-stop() {
-  running || { rm -f "$root/node.pid"; return 0; }
-  local pid
-  pid=$(cat "$root/node.pid")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 60); do alive "$pid" || break; sleep 0.5; done
-  if alive "$pid"; then
-    kill -9 "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
-  fi
-  rm -f "$root/node.pid"
-}
+stop() { stop_pid "$root/node.pid" 30; }
 
 case $command in
   start) start ;;

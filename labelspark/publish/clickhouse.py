@@ -122,11 +122,10 @@ def load(project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: st
     server = Server(address, column_settings(version))
     server.execute(f"CREATE DATABASE IF NOT EXISTS `{output.database}`")
     server.refuse_non_view(output.database, output.table)
-    rows = snapshot_df.count()
+    rows = _count_checking_dates(snapshot_df, [label.id for label in labels if label.type == "date"], date_range(version))
     name = table_name(output.table, run_date, run_id)
     log.info("publishing %d rows to %s.%s on ClickHouse %s at %s", rows, output.database, name,
              ".".join(map(str, version)), address.shown)
-    _check_dates(snapshot_df, [label.id for label in labels if label.type == "date"], date_range(version))
     loading = name + LOADING
     key_type = snapshot_df.schema[project.key].dataType.simpleString()
     server.execute(table_sql(output.database, loading, project.key, key_type, labels, version))
@@ -146,17 +145,17 @@ def load(project: Project, snapshot_df: DataFrame, run_date: dt.date, run_id: st
         raise PublishError(f"publishing {output.database}.{name} failed: {type(exc).__name__}: {str(exc).strip()[:1000]}") from exc
 
 
-def _check_dates(snapshot_df: DataFrame, date_labels: list[str], bounds: tuple[dt.date, dt.date]) -> None:
-    """ClickHouse stores a date outside its type's range as another date, silently: refused here."""
-    if not date_labels:
-        return
+def _count_checking_dates(snapshot_df: DataFrame, date_labels: list[str], bounds: tuple[dt.date, dt.date]) -> int:
+    """The snapshot's rows, counted in the pass that refuses dates outside the server's date type
+    (ClickHouse would store such a date as another one, silently)."""
     low, high = bounds
-    outside = snapshot_df.select(*(F.count(F.when((F.col(c) < F.lit(low)) | (F.col(c) > F.lit(high)), 1)).alias(c)
-                                   for c in date_labels)).first().asDict()
-    bad = {label: count for label, count in outside.items() if count}
+    outside = [F.count(F.when((F.col(c) < F.lit(low)) | (F.col(c) > F.lit(high)), 1)).alias(c) for c in date_labels]
+    counts = snapshot_df.select(F.count(F.lit(1)).alias("__rows"), *outside).first().asDict()
+    bad = {label: counts[label] for label in date_labels if counts[label]}
     if bad:
         listed = ", ".join(f"{label} ({count} rows)" for label, count in bad.items())
         raise PublishError(f"dates outside {low}..{high}, the range of this ClickHouse server's date type: {listed}")
+    return counts["__rows"]
 
 
 def _check_rows(server: Server, database: str, table: str, key: str, rows: int) -> None:

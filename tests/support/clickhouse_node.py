@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.support.prerequisites import missing
+from tests.support.scripted_server import ScriptedServer
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "clickhouse-node.sh"
 SERVER = Path("/usr/sbin/clickhouse-server")
@@ -32,43 +29,14 @@ def state_dir() -> Path:
     return Path(os.environ.get("LABELSPARK_CLICKHOUSE_DIR") or cache / "labelspark" / "clickhouse")
 
 
-@dataclass
-class ClickHouseNode:
+class ClickHouseNode(ScriptedServer):
     """The server run by scripts/clickhouse-node.sh."""
 
-    url: str = ""
+    script = SCRIPT
+    timeout = 180
 
-    def _script(self, command: str) -> str:
-        done = subprocess.run([str(SCRIPT), command], capture_output=True, text=True, timeout=180)
-        if done.returncode != 0:
-            raise RuntimeError(f"clickhouse-node.sh {command} failed:\n{done.stderr[-3000:]}")
-        return done.stdout.strip()
-
-    def start(self) -> str:
-        self.url = self._script("start")
-        return self.url
-
-    def stop(self) -> None:
-        self._script("stop")
-
-    def wipe(self) -> None:
-        self._script("wipe")
-
-    def crash(self) -> None:
-        """SIGKILL, as a lost machine: no shutdown, in-flight queries cut off; returns once it is gone.
-        `start()` brings it back on the same data."""
-        pid = int((state_dir() / "server.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
-            time.sleep(0.1)
-
-
-def _alive(pid: int) -> bool:
-    """The process exists and is no zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    def pid_file(self) -> Path:
+        return state_dir() / "server.pid"
 
 
 def missing_prerequisite() -> str | None:

@@ -9,59 +9,29 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.prerequisites import missing
+from tests.support.scripted_server import ScriptedServer
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "search-node.sh"
 ENGINES = ("elasticsearch", "opensearch")
 PREREQUISITES = {"java": "apt-get install openjdk-17-jdk-headless", "mvn": "apt-get install maven", "curl": "apt-get install curl"}
 
 
-@dataclass
-class SearchNode:
+class SearchNode(ScriptedServer):
     """One node run by scripts/search-node.sh."""
 
-    engine: str
-    url: str = ""
+    script = SCRIPT
 
-    def _script(self, command: str) -> str:
-        done = subprocess.run([str(SCRIPT), command, self.engine], capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise RuntimeError(f"search-node.sh {command} {self.engine} failed:\n{done.stderr[-3000:]}")
-        return done.stdout.strip()
+    def __init__(self, engine: str):
+        self.engine, self.arguments = engine, (engine,)
 
-    def start(self) -> str:
-        self.url = self._script("start")
-        return self.url
-
-    def stop(self) -> None:
-        self._script("stop")
-
-    def wipe(self) -> None:
-        self._script("wipe")
-
-    def crash(self) -> None:
-        """SIGKILL, as a lost machine: no shutdown, in-flight requests cut off; returns once it is gone."""
+    def pid_file(self) -> Path:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labelspark" / "search"
-        pid = int((Path(os.environ.get("LABELSPARK_SEARCH_DIR") or cache) / self.engine / "node.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
-            time.sleep(0.1)
-
-
-def _alive(pid: int) -> bool:
-    """The process exists and is no zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+        return Path(os.environ.get("LABELSPARK_SEARCH_DIR") or cache) / self.engine / "node.pid"
 
 
 def missing_prerequisite() -> str | None:
