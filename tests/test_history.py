@@ -22,6 +22,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.errors import SourceError
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 
 D1, D2, D3 = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 LABELS = ["level", "spend", "interests", "big_spender"]
@@ -150,7 +151,7 @@ class Workspace:
         )
 
     def rows(self, table: str) -> list[dict]:
-        return DeltaTable(str(self.warehouse / table)).to_pyarrow_table().to_pylist()
+        return read_rows(str(self.warehouse / table)).to_pylist()
 
     def columns(self, table: str) -> list[str]:
         return DeltaTable(str(self.warehouse / table)).schema().to_arrow().names
@@ -340,20 +341,30 @@ def test_history_follows_three_runs_in_date_order(spark, ws):
     assert ws.snapshot(D1) == SNAPSHOT_D1  # earlier partitions kept
 
 
-def test_a_day_adds_closed_versions_and_leaves_the_earlier_ones_where_they_were(spark, ws):
-    """Closed versions are a partition of their own that an ordinary day appends to: the files
-    D2 wrote there are still the table's after D3 (and the answers are the same)."""
+def test_an_ordinary_day_writes_what_changed_and_masks_the_versions_it_closes(spark, ws):
+    """Every file of history before D2 is still the table's after it (a closed version's old
+    row is masked by a deletion vector, not rewritten) and D2's files hold the versions it
+    closed and opened, no more; closed versions are a partition of their own."""
     step(spark, ws, D1, MEMBERS_1, ORDERS_1)
+    path = str(ws.warehouse / "label_history")
+    before = file_names(DeltaTable(path).file_uris())
     step(spark, ws, D2, MEMBERS_2, ORDERS_2)
-    table = DeltaTable(str(ws.warehouse / "label_history"))
+
+    table = DeltaTable(path)
     assert table.metadata().partition_columns == ["is_current"]
-    closed_on_d2 = {f for f in table.file_uris() if "is_current=false" in f}
-    assert closed_on_d2
-
+    assert "deletionVectors" in table.protocol().reader_features
+    masked = file_names(pa.RecordBatchReader.from_stream(table.deletion_vectors()).read_all().column("filepath").to_pylist())
+    assert masked and masked <= before <= file_names(table.file_uris())
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    written = sum(action["num_records"] for action in actions if file_names([action["path"]]) - before)
+    assert written == sum(1 for row in HISTORY_D2 if D2 in (row[3], row[4]))
+    assert ws.history() == HISTORY_D2
     step(spark, ws, D3, MEMBERS_3, ORDERS_3)
-
-    assert closed_on_d2 < set(DeltaTable(str(ws.warehouse / "label_history")).file_uris())
     assert ws.history() == HISTORY_D3
+
+
+def file_names(uris) -> set[str]:
+    return {uri.rsplit("/", 1)[1] for uri in uris}
 
 
 def test_a_history_written_before_the_partitioning_is_partitioned_by_its_next_day(spark, ws):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -9,7 +10,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.engine.error_conversion import converted, is_missing_table
+from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.names import DATE
+
+log = logging.getLogger(__name__)
+DELETION_VECTORS = "delta.enableDeletionVectors"
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame | None:
@@ -68,11 +73,34 @@ def has_not_null_columns(df: DataFrame, allowed: set[str] = frozenset()) -> bool
     return any(not f.nullable and f.name not in allowed for f in df.schema.fields)
 
 
-def create_table(df: DataFrame, path: str, partition_by: str | None = None) -> None:
+def create_table(df: DataFrame, path: str, partition_by: str | None = None, deletion_vectors: bool = False) -> None:
     """Writes `df` as the Delta table at `path` in one commit, every column nullable: a new
-    table, or one rewritten whole with another layout (`overwriteSchema`)."""
+    table, or one rewritten whole with another layout (`overwriteSchema`). With
+    `deletion_vectors` a new table's DELETE, UPDATE and MERGE mask rows instead of rewriting files."""
     writer = nullable(df, partition_by).write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if deletion_vectors:
+        writer = writer.option(DELETION_VECTORS, "true")
     (writer.partitionBy(partition_by) if partition_by else writer).save(path)
+
+
+def has_deletion_vectors(path: str) -> bool:
+    """Whether the table at `path` masks rows with deletion vectors. A store delta-rs cannot
+    reach (hdfs://) counts as having them: nothing is upgraded there."""
+    try:
+        return open_table(path).metadata().configuration.get(DELETION_VECTORS) == "true"
+    except Exception:  # delta-rs raises a class of its own per store; the upgrade only saves time
+        return True
+
+
+def enable_deletion_vectors(spark: SparkSession, path: str) -> bool:
+    """Turns deletion vectors on for the existing table at `path`; False where the engine cannot
+    (Sail 0.7 has no ALTER TABLE, and delta-rs' adds a `variantType` feature Spark 3.5 refuses)."""
+    try:
+        run_sql_on(spark, path, f"ALTER TABLE {{table}} SET TBLPROPERTIES ('{DELETION_VECTORS}' = 'true')")
+    except Exception as exc:  # each engine its own class; the table stays as it was
+        log.warning("%s: deletion vectors not enabled (%s); `labelspark compact CONFIG --engine spark` enables them", path, exc)
+        return False
+    return True
 
 
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:
