@@ -36,13 +36,13 @@ from pathlib import Path
 import duckdb
 import psutil
 import pyarrow.parquet as pq
-from deltalake import DeltaTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import RUN_DATE, data_set  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
 
 from labelspark.engine.error_conversion import SAIL_MEMORY  # noqa: E402
+from labelspark.warehouse.deltars import read_rows, sql_literal  # noqa: E402
 
 SAIL_ENV = dict(os.environ)
 SCALING = ("20", "200", "600", "200same")  # label counts; `same`: over the indicators of the first
@@ -219,7 +219,8 @@ def _compare(run: Run, sample: int, engines: list[str]) -> int:
     step = max(1, entities // max(1, sample))
     candidates = {}
     if "sail" in engines:
-        snapshot = DeltaTable(str(run.warehouse / "label_snapshot")).to_pyarrow_table(filters=[("snapshot_date", "=", RUN_DATE)])
+        # the first day's snapshot, whatever days came after it
+        snapshot = read_rows(str(run.warehouse / "label_snapshot"), where=f"snapshot_date = {sql_literal(RUN_DATE)}")
         candidates["sail"] = snapshot.drop_columns(["snapshot_date"])
     if "spark" in engines:
         candidates["spark"] = pq.read_table(run.parquet / f"snapshot_date={RUN_DATE.isoformat()}")
