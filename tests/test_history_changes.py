@@ -1,5 +1,5 @@
-"""One day's change to label_history, on in-memory frames: which versions close, which open
-(only those: what stays the same is no part of the day's changes)."""
+"""One day's change to label_history, on in-memory frames: which versions close, which open,
+and the changes alone that a MERGE applies."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import types as T
 
-from labelspark.warehouse.history import changed_versions
+from labelspark.warehouse.history import advanced_history, changed_versions
 from tests.support.frames import assert_rows, expected_frame
 
 pytestmark = pytest.mark.portable
@@ -19,7 +19,7 @@ VALUES = [("member_id", T.StringType()), ("label_id", T.StringType()), ("value",
 CHANGES = [*VALUES, ("closes", T.BooleanType())]
 
 
-def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest_out(spark):
+def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest(spark):
     current = expected_frame(spark, VERSIONS, [
         ("m1", "tier", "silver", D2, None, True),  # gold -> silver on D2, back to gold on D3: closes
         ("m2", "tier", "gold", D1, None, True),  # unchanged
@@ -27,10 +27,19 @@ def test_a_day_closes_what_changed_or_left_opens_what_is_new_and_leaves_the_rest
         ("m2", "old", "x", D1, None, True),  # a label not run today: untouched
     ])
     today = expected_frame(spark, VALUES, [("m1", "tier", "gold"), ("m2", "tier", "gold"), ("m4", "tier", "bronze")])
-    expected = expected_frame(spark, CHANGES, [
+    advanced = expected_frame(spark, VERSIONS, [  # what replaces the current versions
+        ("m1", "tier", "silver", D2, D3, False),
+        ("m1", "tier", "gold", D3, None, True),
+        ("m2", "tier", "gold", D1, None, True),
+        ("m3", "tier", "bronze", D1, D3, False),
+        ("m2", "old", "x", D1, None, True),
+        ("m4", "tier", "bronze", D3, None, True),
+    ])
+    assert_rows(advanced_history(current, today, "member_id", ["tier"], D3), advanced)
+    changes = expected_frame(spark, CHANGES, [  # what a MERGE applies: no more
         ("m1", "tier", "silver", True),
         ("m1", "tier", "gold", False),
         ("m3", "tier", "bronze", True),
         ("m4", "tier", "bronze", False),
     ])
-    assert_rows(changed_versions(current, today, "member_id", ["tier"]), expected)
+    assert_rows(changed_versions(advanced, D3), changes)

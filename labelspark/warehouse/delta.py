@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -13,7 +12,6 @@ from labelspark.engine.error_conversion import converted, is_missing_table
 from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.names import DATE
 
-log = logging.getLogger(__name__)
 DELETION_VECTORS = "delta.enableDeletionVectors"
 
 
@@ -92,15 +90,10 @@ def has_deletion_vectors(path: str) -> bool:
         return True
 
 
-def enable_deletion_vectors(spark: SparkSession, path: str) -> bool:
-    """Turns deletion vectors on for the existing table at `path`; False where the engine cannot
-    (Sail 0.7 has no ALTER TABLE, and delta-rs' adds a `variantType` feature Spark 3.5 refuses)."""
-    try:
-        run_sql_on(spark, path, f"ALTER TABLE {{table}} SET TBLPROPERTIES ('{DELETION_VECTORS}' = 'true')")
-    except Exception as exc:  # each engine its own class; the table stays as it was
-        log.warning("%s: deletion vectors not enabled (%s); `labelspark compact CONFIG --engine spark` enables them", path, exc)
-        return False
-    return True
+def enable_deletion_vectors(spark: SparkSession, path: str) -> None:
+    """Turns deletion vectors on for the existing table at `path`: Spark SQL's ALTER TABLE
+    (Sail 0.7 has none, and delta-rs' adds a `variantType` feature Spark 3.5 refuses)."""
+    run_sql_on(spark, path, f"ALTER TABLE {{table}} SET TBLPROPERTIES ('{DELETION_VECTORS}' = 'true')")
 
 
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:
@@ -116,6 +109,11 @@ def replace_rows(df: DataFrame, path: str, predicate: str, partition_column: str
     `df`, every row of which matches it too, in one commit."""
     writer = nullable(df, partition_column).write.format("delta").mode("overwrite")
     writer.option("replaceWhere", predicate).save(path)
+
+
+def append_rows(df: DataFrame, path: str, partition_column: str) -> None:
+    """Appends `df` to the Delta table at `path` in one commit."""
+    nullable(df, partition_column).write.format("delta").mode("append").save(path)
 
 
 def merge(spark: SparkSession, source: DataFrame, path: str, statement: str) -> None:
