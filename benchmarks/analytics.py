@@ -19,13 +19,14 @@ import time
 from pathlib import Path
 
 import psutil
-import pyarrow.compute as pc
-from deltalake import DeltaTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import _PeakMemory  # noqa: E402
 from synthetic import RUN_DATE, data_set  # noqa: E402
 from workload import KEY, workload, write_config  # noqa: E402
+
+from labelspark.errors import NoResults  # noqa: E402
+from labelspark.warehouse.deltars import read_rows, scan_rows, sql_literal  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 def _build(config: Path, warehouse: Path, days: list[dt.date]) -> None:
     """Runs the dates the warehouse does not hold yet (the runs are not timed)."""
     try:
-        done = {dt.date.fromisoformat(p["snapshot_date"]) for p in DeltaTable(str(warehouse / "label_snapshot")).partitions()}
-    except Exception:  # no table yet
+        dates = read_rows(str(warehouse / "label_snapshot"), ["snapshot_date"]).column(0).unique()
+        done = set(dates.to_pylist())
+    except NoResults:  # no table yet
         done = set()
     for day in days:
         if day not in done:
@@ -66,8 +68,8 @@ def _build(config: Path, warehouse: Path, days: list[dt.date]) -> None:
 
 
 def _an_entity(warehouse: Path, day: dt.date):
-    dataset = DeltaTable(str(warehouse / "label_snapshot")).to_pyarrow_dataset()
-    batch = next(iter(dataset.scanner(columns=[KEY], filter=pc.field("snapshot_date") == day).to_batches()))
+    batches = scan_rows(str(warehouse / "label_snapshot"), [KEY], where=f"snapshot_date = {sql_literal(day)}")
+    batch = next(b for b in batches if b.num_rows)
     return batch.column(0)[batch.num_rows // 2].as_py()
 
 
