@@ -11,12 +11,10 @@ import collections
 import datetime as dt
 import math
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from labelspark.analytics.values import is_categorical
-from labelspark.analytics.scans import batches, dataset, dates_of, pick_date
+from labelspark.analytics.scans import batches, dates_of, pick_date
 from labelspark.config import Project
+from labelspark.warehouse.deltars import sql_in, sql_literal
 from labelspark.warehouse.names import DATE, RUNS_TABLE, STATS_TABLE
 
 FLAGS = ("empty", "constant", "stale", "drifting")
@@ -88,8 +86,8 @@ def _governance(label, now: dict | None, before: dict | None, days: int | None, 
 def _stats(project: Project, days: list[dt.date]) -> dict:
     """(label, date) -> {"entities", "users": {value: users}} of the dates' stats partitions."""
     found: dict = collections.defaultdict(lambda: {"entities": 0, "users": {}})
-    condition = pc.field(DATE).isin(pa.array(days, pa.date32()))
-    for batch in batches(dataset(project, STATS_TABLE), ["label_id", DATE, "value", "users", "proportion"], condition):
+    columns = ["label_id", DATE, "value", "users", "proportion"]
+    for batch in batches(project, STATS_TABLE, columns, sql_in(DATE, days)):
         for label_id, day, value, users, proportion in zip(*(column.to_pylist() for column in batch.columns)):
             entry = found[(label_id, day)]
             entry["users"][value] = users
@@ -101,8 +99,8 @@ def _stats(project: Project, days: list[dt.date]) -> dict:
 def _last_computed(project: Project, day: dt.date) -> dict[str, dt.date]:
     """Per label, the latest date up to `day` a succeeded run computed it (from `label_runs`)."""
     last: dict[str, dt.date] = {}
-    condition = (pc.field("status") == "succeeded") & (pc.field(DATE) <= pa.scalar(day, pa.date32()))
-    for batch in batches(dataset(project, RUNS_TABLE), [DATE, "labels"], condition):
+    condition = f"status = 'succeeded' AND {DATE} <= {sql_literal(day)}"
+    for batch in batches(project, RUNS_TABLE, [DATE, "labels"], condition):
         for run_date, labels in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
             for label_id in labels or ():
                 last[label_id] = max(last.get(label_id, run_date), run_date)

@@ -15,9 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspark.analytics.values import is_categorical, value_counts
-from labelspark.analytics.scans import batches, dataset, dates_of, labels_named, on_date, pick_date
+from labelspark.analytics.scans import batches, dates_of, labels_named, on_date, pick_date, schema_of
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
+from labelspark.warehouse.deltars import sql_literal
 from labelspark.warehouse.names import SEGMENTS_TABLE, SNAPSHOT_TABLE
 
 REST = "rest"
@@ -34,15 +35,15 @@ def compare(project: Project, segment_a: str, segment_b: str | None = None, day:
     categorical values (numbers without buckets and dates are left out unless named).
     """
     day = pick_date(day, dates_of(project, SNAPSHOT_TABLE))
-    snapshot = dataset(project, SNAPSHOT_TABLE)
-    present = set(snapshot.schema.names)
+    schema = schema_of(project, SNAPSHOT_TABLE)
+    present = set(schema.names)
     labels = labels_named(project, label_ids, present, (label for label in project.labels if label.id in present and is_categorical(label)))
-    key_type = snapshot.schema.field(project.key).type
+    key_type = schema.field(project.key).type
     members_a = _members(project, segment_a, day, key_type)
     members_b = _members(project, segment_b, day, key_type) if segment_b else None
     counts = {label.id: (collections.Counter(), collections.Counter()) for label in labels}
     entities = [0, 0]
-    for batch in batches(snapshot, [project.key, *counts], on_date(day)):
+    for batch in batches(project, SNAPSHOT_TABLE, [project.key, *counts], on_date(day)):
         in_a = pc.is_in(batch.column(0), value_set=members_a)
         in_b = pc.is_in(batch.column(0), value_set=members_b) if members_b is not None else pc.invert(in_a)
         for side, mask in enumerate((in_a, in_b)):
@@ -60,8 +61,8 @@ def compare(project: Project, segment_a: str, segment_b: str | None = None, day:
 
 def _members(project: Project, segment_id: str, day: dt.date, key_type: pa.DataType) -> pa.Array:
     project.segment(segment_id)  # an unknown id is an UnknownReference with the closest known one
-    condition = on_date(day) & (pc.field("segment_id") == segment_id)
-    found = [batch.column(0) for batch in batches(dataset(project, SEGMENTS_TABLE), [project.key], condition)]
+    condition = f"{on_date(day)} AND segment_id = {sql_literal(segment_id)}"
+    found = [batch.column(0) for batch in batches(project, SEGMENTS_TABLE, [project.key], condition)]
     return pa.chunked_array(found, type=key_type).combine_chunks() if found else pa.array([], type=key_type)
 
 

@@ -14,9 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from labelspark.analytics.values import buckets_of, joined_elements, text_of
-from labelspark.analytics.scans import batches, dataset, dates_of, labels_named, on_date, pick_date
+from labelspark.analytics.scans import batches, dates_of, labels_named, on_date, pick_date, schema_of
 from labelspark.config import Project
-from labelspark.warehouse.names import CATALOG_TABLE, SNAPSHOT_TABLE
+from labelspark.warehouse.deltars import read_rows, sql_in, sql_literal
+from labelspark.warehouse.names import CATALOG_TABLE, SNAPSHOT_TABLE, table_path
 
 LABELS_PER_READ = 8  # label columns read together: fewer reads of the key, more memory
 SUMMARY_COLUMNS = ["label", "changed", "entered", "left", "definition_changed"]
@@ -34,14 +35,13 @@ def diff(project: Project, start: dt.date, end: dt.date, label_id: str | None = 
     """
     dates = dates_of(project, SNAPSHOT_TABLE)
     start, end = pick_date(start, dates), pick_date(end, dates)
-    snapshot = dataset(project, SNAPSHOT_TABLE)
-    present = set(snapshot.schema.names)
+    present = set(schema_of(project, SNAPSHOT_TABLE).names)
     labels = labels_named(project, [label_id] if label_id else None, present, (label for label in project.labels if label.id in present))
     definitions = _definitions(project, [label.id for label in labels], start), _definitions(project, [label.id for label in labels], end)
     matched, results = _Matched(project.key), []
     for first in range(0, len(labels), LABELS_PER_READ):
         chunk = labels[first:first + LABELS_PER_READ]
-        joined = _joined(snapshot, project.key, chunk, start, end, matched)
+        joined = _joined(table_path(project.warehouse, SNAPSHOT_TABLE), project.key, chunk, start, end, matched)
         for label in chunk:
             before, after = definitions[0].get(label.id), definitions[1].get(label.id)
             changed = None if before is None and after is None else before != after
@@ -49,9 +49,9 @@ def diff(project: Project, start: dt.date, end: dt.date, label_id: str | None = 
     return {"from": start, "to": end, "labels": results}
 
 
-def _joined(snapshot, key: str, labels: list, start: dt.date, end: dt.date, matched: "_Matched") -> pa.Table:
+def _joined(snapshot: str, key: str, labels: list, start: dt.date, end: dt.date, matched: "_Matched") -> pa.Table:
     """Per label `<id>.from` and `<id>.to`: each date's value, comparable, one row per entity of either date."""
-    tables = [snapshot.to_table(columns=[key, *(label.id for label in labels)], filter=on_date(day)) for day in (start, end)]
+    tables = [read_rows(snapshot, [key, *(label.id for label in labels)], on_date(day)) for day in (start, end)]
     rows = matched.rows(tables[0].column(key), tables[1].column(key))
     aligned = [table.drop_columns([key]).combine_chunks().take(taken) for table, taken in zip(tables, rows)]
     return pa.table({
@@ -105,10 +105,10 @@ def _moves(label, joined: pa.Table, top: int) -> dict:
 
 def _definitions(project: Project, label_ids: list[str], day: dt.date) -> dict[str, str]:
     """label -> hash of its definition valid on `day` in `label_catalog`."""
-    on = pa.scalar(day, pa.date32())
-    valid = pc.field("label_id").isin(label_ids) & (pc.field("valid_from") <= on) & (pc.field("valid_to").is_null() | (pc.field("valid_to") > on))
+    on = sql_literal(day)
+    valid = f"{sql_in('label_id', label_ids)} AND valid_from <= {on} AND (valid_to IS NULL OR valid_to > {on})"
     found = {}
-    for batch in batches(dataset(project, CATALOG_TABLE), ["label_id", "definition_hash"], valid):
+    for batch in batches(project, CATALOG_TABLE, ["label_id", "definition_hash"], valid):
         found.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
     return found
 

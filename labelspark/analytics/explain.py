@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import pyarrow.compute as pc
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -20,7 +18,7 @@ from labelspark.compute import indicators as indicator_pass
 from labelspark.analytics import trace
 from labelspark.analytics.dry_run import as_configured, narrowed, sources_as_of
 from labelspark.analytics.values import text_of
-from labelspark.analytics.scans import batches, dataset, dates_of, entity_value, on_date, unknown_entity
+from labelspark.analytics.scans import batches, dates_of, entity_value, is_entity, on_date, schema_of, unknown_entity
 from labelspark.config import Project
 from labelspark.config.labels import DistributionLabel, ImportLabel
 from labelspark.errors import UnknownReference
@@ -139,8 +137,7 @@ def _only_row(frame: DataFrame, project: Project, entity: str, day: dt.date):
     if rows:
         return rows[0]
     if day in dates_of(project, SNAPSHOT_TABLE):
-        snapshot = dataset(project, SNAPSHOT_TABLE)
-        raise unknown_entity(snapshot, project.key, entity_value(snapshot.schema, project.key, entity), day)
+        raise unknown_entity(project, entity_value(schema_of(project, SNAPSHOT_TABLE), project.key, entity), day)
     raise UnknownReference(f"no entity '{entity}' in any source as of {day}")
 
 
@@ -148,11 +145,10 @@ def _snapshot(project: Project, label_id: str, entity: str, day: dt.date, value)
     """The entity's value in `label_snapshot` on `day`, and whether the explained value equals it."""
     found = None
     if day in dates_of(project, SNAPSHOT_TABLE):
-        snapshot = dataset(project, SNAPSHOT_TABLE)
-        if label_id in snapshot.schema.names:
-            key = entity_value(snapshot.schema, project.key, entity)
-            condition = on_date(day) & (pc.field(project.key) == key)
-            found = next((row for batch in batches(snapshot, [label_id], condition) for row in batch.to_pylist()), None)
+        schema = schema_of(project, SNAPSHOT_TABLE)
+        if label_id in schema.names:
+            condition = f"{on_date(day)} AND {is_entity(project, entity_value(schema, project.key, entity))}"
+            found = next((row for batch in batches(project, SNAPSHOT_TABLE, [label_id], condition) for row in batch.to_pylist()), None)
     return {
         "snapshot_value": found[label_id] if found else None,
         "in_snapshot": found is not None,

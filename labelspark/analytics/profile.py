@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from labelspark.analytics.scans import batches, dataset, dates_of, entity_value, on_date, pick_date, unknown_entity
+from labelspark.analytics.scans import batches, dates_of, entity_value, is_entity, on_date, pick_date, schema_of, unknown_entity
 from labelspark.config import Project
+from labelspark.warehouse.deltars import sql_in, sql_literal
 from labelspark.warehouse.names import HISTORY_TABLE, SNAPSHOT_TABLE
 
 COLUMNS = ["group", "label", "value", "since"]
@@ -19,13 +17,13 @@ COLUMNS = ["group", "label", "value", "since"]
 def profile(project: Project, entity: str, day: dt.date | None = None) -> dict:
     """`{"entity", "date", "labels": [{"label", "name", "group", "value", "since"}]}`, labels by group, then in config order."""
     day = pick_date(day, dates_of(project, SNAPSHOT_TABLE))
-    snapshot = dataset(project, SNAPSHOT_TABLE)
-    key = entity_value(snapshot.schema, project.key, entity)
-    labels = [label for label in project.labels if label.id in snapshot.schema.names]
-    condition = on_date(day) & (pc.field(project.key) == key)
-    rows = [row for batch in batches(snapshot, [label.id for label in labels], condition) for row in batch.to_pylist()]
+    schema = schema_of(project, SNAPSHOT_TABLE)
+    key = entity_value(schema, project.key, entity)
+    labels = [label for label in project.labels if label.id in schema.names]
+    condition = f"{on_date(day)} AND {is_entity(project, key)}"
+    rows = [row for batch in batches(project, SNAPSHOT_TABLE, [label.id for label in labels], condition) for row in batch.to_pylist()]
     if not rows:
-        raise unknown_entity(snapshot, project.key, key, day)
+        raise unknown_entity(project, key, day)
     since = _since(project, key, day, [label.id for label in labels])
     order = {label.id: i for i, label in enumerate(labels)}
     portrait = [
@@ -38,14 +36,10 @@ def profile(project: Project, entity: str, day: dt.date | None = None) -> dict:
 
 def _since(project: Project, key, day: dt.date, label_ids: list[str]) -> dict[str, dt.date]:
     """Per label, the start of the entity's history version valid on `day` (none for a null value)."""
-    valid = (
-        (pc.field(project.key) == key)
-        & pc.field("label_id").isin(label_ids)
-        & (pc.field("valid_from") <= pa.scalar(day, pa.date32()))
-        & (pc.field("valid_to").is_null() | (pc.field("valid_to") > pa.scalar(day, pa.date32())))
-    )
+    on = sql_literal(day)
+    valid = f"{is_entity(project, key)} AND {sql_in('label_id', label_ids)} AND valid_from <= {on} AND (valid_to IS NULL OR valid_to > {on})"
     since = {}
-    for batch in batches(dataset(project, HISTORY_TABLE), ["label_id", "valid_from"], valid):
+    for batch in batches(project, HISTORY_TABLE, ["label_id", "valid_from"], valid):
         since.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
     return since
 

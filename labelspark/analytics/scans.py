@@ -1,7 +1,8 @@
 """Reading the warehouse with delta-rs for the analytics commands (and `plan`), and naming what they ask for.
 
-Every read names its partition (`snapshot_date`) and a predicate, so delta-rs and Arrow skip
-the other dates' files and the row groups that cannot match; rows arrive in batches.
+Every read names its partition (`snapshot_date`) and a predicate (SQL text for `scan_rows`,
+values as literals), so delta-rs skips the other dates' files and the row groups that cannot
+match; rows arrive in batches.
 An unknown label, segment, entity or date is an `UnknownReference` (exit 2) that lists the
 known ones.
 """
@@ -12,13 +13,13 @@ from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from labelspark.config import Project
 from labelspark.errors import UnknownReference
-from labelspark.warehouse.readers import dataset, pick_date  # noqa: F401 - the delta-rs opener and date lookup, shared with `stats`
-from labelspark.warehouse.deltars import existing_table, is_local
+from labelspark.warehouse.readers import pick_date  # noqa: F401 - the date lookup, shared with `stats`
+from labelspark.warehouse.deltars import existing_table, is_local, quoted, scan_rows, sql_literal, table_schema
 from labelspark.warehouse.names import DATE, SNAPSHOT_TABLE, table_path
+
 
 def dates_of(project: Project, table: str) -> list[dt.date]:
     """The partition dates of a date-partitioned table, from its log alone (no data file is read)."""
@@ -58,20 +59,30 @@ def entity_value(schema: pa.Schema, key: str, text: str):
     return text
 
 
-def on_date(day: dt.date) -> ds.Expression:
-    return pc.field(DATE) == pa.scalar(day, pa.date32())
+def schema_of(project: Project, table: str) -> pa.Schema:
+    """The columns of the warehouse's `table`; a missing table is `NoResults`."""
+    return table_schema(table_path(project.warehouse, table))
 
 
-def batches(data: ds.Dataset, columns: list[str], condition: ds.Expression) -> Iterator[pa.RecordBatch]:
-    """The matching rows of `columns`, batch by batch (only these columns are read), one file
-    and a couple of batches ahead: memory follows a row group, not the table."""
-    yield from data.scanner(columns=columns, filter=condition, fragment_readahead=1, batch_readahead=2).to_batches()
+def on_date(day: dt.date) -> str:
+    return f"{DATE} = {sql_literal(day)}"
 
 
-def unknown_entity(data: ds.Dataset, key: str, value, day: dt.date) -> UnknownReference:
+def is_entity(project: Project, key) -> str:
+    """The condition matching the entity whose key is `key` (typed by `entity_value`)."""
+    return f"{quoted(project.key)} = {sql_literal(key)}"
+
+
+def batches(project: Project, table: str, columns: list[str], where: str) -> Iterator[pa.RecordBatch]:
+    """The rows of the warehouse's `table` matching `where`, batch by batch (only `columns` are
+    read, one file at a time): memory follows a batch, not the table. A missing table is `NoResults`."""
+    return scan_rows(table_path(project.warehouse, table), columns, where)
+
+
+def unknown_entity(project: Project, value, day: dt.date) -> UnknownReference:
     """The error for an id not in the snapshot of `day`, naming its nearest ids there (one scan of the key column)."""
     below = above = None
-    for batch in batches(data, [key], on_date(day)):
+    for batch in batches(project, SNAPSHOT_TABLE, [project.key], on_date(day)):
         keys = batch.column(0)
         lower, higher = pc.max(pc.filter(keys, pc.less(keys, value))).as_py(), pc.min(pc.filter(keys, pc.greater(keys, value))).as_py()
         below = lower if below is None or (lower is not None and lower > below) else below

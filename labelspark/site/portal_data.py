@@ -1,8 +1,9 @@
 """What the portal shows, read from the Delta tables with delta-rs (no Spark session).
 
-Each table is scanned once, for every label at a time, filtered to the dates shown and to the
-columns needed, batch by batch: memory follows what the site holds (the most frequent values of
-each label and date, counts per date), not the size of the tables.
+Each table is scanned once (label_history once for the versions opened, once for those
+closed), for every label at a time, filtered to the dates shown and to the columns needed,
+batch by batch: memory follows what the site holds (the most frequent values of each label
+and date, counts per date), not the size of the tables.
 """
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from labelspark.config import Project
 from labelspark.errors import NoResults
-from labelspark.warehouse.deltars import open_table
-from labelspark.warehouse.readers import dataset, history_matches_stats
+from labelspark.warehouse.deltars import existing_table, open_table, read_rows, scan_rows, sql_in, sql_literal, table_schema
+from labelspark.warehouse.readers import history_matches_stats
 from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, STATS_TABLE, table_path
 
 TOP_VALUES = 50  # values kept per label and date: the distribution's "top N" goes up to this
@@ -53,7 +53,7 @@ def read_warehouse(project: Project, day: dt.date | None, days: int) -> Warehous
     day = day or latest_stats_date(project)
     start = day - dt.timedelta(days=days - 1)
     window = _between(DATE, start, day)
-    ranked, distinct, nulls, entities = _stats(dataset(project, STATS_TABLE), window)
+    ranked, distinct, nulls, entities = _stats(table_path(project.warehouse, STATS_TABLE), window)
     if not entities:
         raise NoResults(f"no stats between {start} and {day} under {project.warehouse}")
     comparable = [label.id for label in project.labels if history_matches_stats(label)]
@@ -80,25 +80,24 @@ def latest_stats_date(project: Project) -> dt.date:
     return latest
 
 
-def _optional(project: Project, table: str) -> ds.Dataset | None:
-    try:
-        return dataset(project, table)
-    except NoResults:
-        return None
+def _optional(project: Project, table: str) -> str | None:
+    """The path of the warehouse's `table`; None when there is no such table yet."""
+    path = table_path(project.warehouse, table)
+    return None if existing_table(path) is None else path
 
 
-def _between(column: str, start: dt.date, end: dt.date) -> ds.Expression:
-    return (pc.field(column) >= start) & (pc.field(column) <= end)
+def _between(column: str, start: dt.date, end: dt.date) -> str:
+    return f"{column} BETWEEN {sql_literal(start)} AND {sql_literal(end)}"
 
 
-def _stats(stats: ds.Dataset, window: ds.Expression):
+def _stats(stats: str, window: str):
     """Per label and date: the top values by rank, how many values in all, the nulls; entities per date."""
     ranked: dict = collections.defaultdict(lambda: collections.defaultdict(list))
     distinct: dict = collections.defaultdict(dict)
     nulls: dict = collections.defaultdict(dict)
     entities: dict[dt.date, int] = {}
     columns = ["label_id", DATE, "value", "users", "proportion", "rank"]
-    for batch in stats.scanner(columns=columns, filter=window).to_batches():
+    for batch in scan_rows(stats, columns, window):
         table = pa.Table.from_batches([batch])
         for row in table.filter(pc.field("rank") <= TOP_VALUES).to_pylist():
             ranked[row["label_id"]][row[DATE]].append((row["rank"], row["value"], row["users"]))
@@ -117,31 +116,27 @@ def _stats(stats: ds.Dataset, window: ds.Expression):
     return by_rank, dict(distinct), dict(nulls), entities
 
 
-def _changes(history: ds.Dataset | None, label_ids: list[str], start: dt.date, end: dt.date) -> dict:
-    """label id -> (date, value) -> [versions opened, versions closed] on that date."""
+def _changes(history: str | None, label_ids: list[str], start: dt.date, end: dt.date) -> dict:
+    """label id -> (date, value) -> [versions opened, versions closed] on that date: one scan
+    per side, each pruned to the versions its date column puts in the window."""
     changes: dict = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0]))
     if history is None or not label_ids:
         return changes
-    opened, closed = _between("valid_from", start, end), _between("valid_to", start, end)
-    scanner = history.scanner(columns=["label_id", "value", "valid_from", "valid_to"],
-                              filter=pc.field("label_id").isin(label_ids) & (opened | closed))
-    counters = {"valid_from": _GroupCounter(["label_id", "valid_from", "value"]), "valid_to": _GroupCounter(["label_id", "valid_to", "value"])}
-    for batch in scanner.to_batches():
-        table = pa.Table.from_batches([batch])
-        counters["valid_from"].add(table.filter(opened))
-        counters["valid_to"].add(table.filter(closed))
-    for side, (column, counter) in enumerate(counters.items()):
+    for side, column in enumerate(("valid_from", "valid_to")):
+        counter, where = _GroupCounter(["label_id", column, "value"]), f"{sql_in('label_id', label_ids)} AND {_between(column, start, end)}"
+        for batch in scan_rows(history, ["label_id", column, "value"], where):
+            counter.add(pa.Table.from_batches([batch]))
         for row in counter.totals().to_pylist():
             changes[row["label_id"]][(row[column], row["value"])][side] = row["rows"]
     return changes
 
 
-def _segment_sizes(members: ds.Dataset | None, window: ds.Expression) -> dict[str, dict[dt.date, int]]:
+def _segment_sizes(members: str | None, window: str) -> dict[str, dict[dt.date, int]]:
     sizes: dict = collections.defaultdict(dict)
     if members is None:
         return sizes
     counter = _GroupCounter(["segment_id", DATE])
-    for batch in members.scanner(columns=["segment_id", DATE], filter=window).to_batches():
+    for batch in scan_rows(members, ["segment_id", DATE], window):
         counter.add(pa.Table.from_batches([batch]))
     for row in counter.totals().to_pylist():
         sizes[row["segment_id"]][row[DATE]] = row["rows"]
@@ -171,18 +166,19 @@ class _GroupCounter:
         return summed.select(self.keys).append_column("rows", summed["rows_sum"])
 
 
-def _runs(runs: ds.Dataset | None, window: ds.Expression) -> list[dict]:
+def _runs(runs: str | None, window: str) -> list[dict]:
     """The latest runs of the dates shown, newest first."""
     if runs is None:
         return []
     columns = ["run_id", DATE, "status", "labels", "rows", "started_at", "finished_at", "index", "error", "details"]
-    rows = runs.to_table(columns=[c for c in columns if c in runs.schema.names], filter=window).to_pylist()
+    present = table_schema(runs).names
+    rows = read_rows(runs, [c for c in columns if c in present], window).to_pylist()
     rows.sort(key=lambda row: row["started_at"], reverse=True)
     return rows[:RECENT_RUNS]
 
 
-def _definition_since(catalog: ds.Dataset | None) -> dict[str, dt.date]:
+def _definition_since(catalog: str | None) -> dict[str, dt.date]:
     if catalog is None:
         return {}
-    current = catalog.to_table(columns=["label_id", "valid_from"], filter=pc.field("valid_to").is_null())
+    current = read_rows(catalog, ["label_id", "valid_from"], "valid_to IS NULL")
     return {row["label_id"]: row["valid_from"] for row in current.to_pylist()}

@@ -1,12 +1,14 @@
-"""The warehouse without Spark: where a path lives (this machine or a remote store) and the one
-delta-rs opener. The readers, the runs table, the rollback, the lock and the staging area
-all go through here; no pyspark, so the read commands stay Spark-free."""
+"""The warehouse without Spark: where a path lives (this machine or a remote store), the one
+delta-rs opener and the one reader of a table's rows (`scan_rows`). The readers, the runs
+table, the rollback, the lock and the staging area all go through here; no pyspark, so the
+read commands stay Spark-free."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from typing import Iterable
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pa_fs
 from deltalake import DeltaTable, QueryBuilder
 from deltalake.exceptions import TableNotFoundError
@@ -15,6 +17,8 @@ from labelspark.errors import NoResults
 
 FILE_SCHEME = "file://"
 SCANNED = "scanned"  # the name a table goes by in scan_rows' SQL
+# one partition: DataFusion reads the files one after another in the log's order
+ONE_FILE_AT_A_TIME = {"datafusion.execution.target_partitions": "1"}
 
 
 def is_local(path: str) -> bool:
@@ -43,26 +47,31 @@ def open_table(path: str) -> DeltaTable:
         raise NoResults(f"no {table} table under {warehouse}: run `labelspark run` first") from None
 
 
-def arrow_dataset(table: DeltaTable, path: str) -> ds.Dataset:
-    """The table at `path` as an Arrow dataset read by Arrow's own filesystem (see
-    `arrow_filesystem`: deltalake's default one can abort the process at exit)."""
-    return table.to_pyarrow_dataset(filesystem=arrow_filesystem(path))
-
-
 def scan_rows(path: str, columns: list[str] | None = None, where: str | None = None) -> pa.RecordBatchReader:
     """The rows of the Delta table at `path` (`where`: SQL text over its columns), batch by batch.
 
     Read through delta-rs' SQL engine, the one reader of deletion vectors (label_history's
-    closed versions): `to_pyarrow_dataset` refuses such tables.
+    closed versions): `to_pyarrow_dataset` refuses such tables. Its files are read one at a
+    time in the log's order, so memory follows a batch and two reads of one version return
+    their rows in the same order. Columns keep the table's types (the engine reads text as
+    string views, which much of Arrow's compute does not take).
     """
-    selected = ", ".join(quoted(column) for column in columns) if columns else "*"
-    sql = f"SELECT {selected} FROM {SCANNED}" + (f" WHERE {where}" if where else "")
-    return pa.RecordBatchReader.from_stream(QueryBuilder().register(SCANNED, open_table(path)).execute(sql))
+    table = open_table(path)
+    schema = pa.schema(table.schema().to_arrow())
+    names = columns or schema.names
+    sql = f"SELECT {', '.join(map(quoted, names))} FROM {SCANNED}" + (f" WHERE {where}" if where else "")
+    rows = pa.RecordBatchReader.from_stream(QueryBuilder(ONE_FILE_AT_A_TIME).register(SCANNED, table).execute(sql))
+    return rows.cast(pa.schema([schema.field(name) for name in names]))
 
 
 def read_rows(path: str, columns: list[str] | None = None, where: str | None = None) -> pa.Table:
     """`scan_rows` read whole."""
     return scan_rows(path, columns, where).read_all()
+
+
+def table_schema(path: str) -> pa.Schema:
+    """The columns of the Delta table at `path`, from its log (no data file is read)."""
+    return pa.schema(open_table(path).schema().to_arrow())
 
 
 def quoted(name: str) -> str:
@@ -71,16 +80,22 @@ def quoted(name: str) -> str:
 
 
 def sql_literal(value: object) -> str:
-    """A value (text, number, date) as an SQL literal for `scan_rows`' `where`."""
+    """A value (text, finite number, date) as an SQL literal for `scan_rows`' `where`."""
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f"DATE '{value.isoformat()}'"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if not isinstance(value, (int, float)):
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
         raise TypeError(f"no SQL literal for {value!r}")
     return repr(value)
+
+
+def sql_in(column: str, values: Iterable) -> str:
+    """`column IN (values)` as SQL text; no values match no row."""
+    listed = ", ".join(map(sql_literal, values))
+    return f"{quoted(column)} IN ({listed})" if listed else "FALSE"
 
 
 def existing_table(path: str) -> DeltaTable | None:
@@ -89,18 +104,3 @@ def existing_table(path: str) -> DeltaTable | None:
         return open_table(path)
     except NoResults:
         return None
-
-
-def arrow_filesystem(path: str) -> pa_fs.FileSystem | None:
-    """Arrow's own filesystem rooted at the table (None: deltalake's default, for schemes Arrow lacks).
-
-    deltalake's default filesystem is written in Python: Arrow's I/O threads hold its read
-    buffers as Python objects and may free the last ones while the interpreter shuts down,
-    which aborts the process after a correct answer ('terminate called without an active
-    exception', exit 134; apache/arrow#45214). Arrow's native buffers need no interpreter.
-    """
-    try:
-        filesystem, root = pa_fs.FileSystem.from_uri(path)
-    except (pa.ArrowException, OSError):
-        return None
-    return pa_fs.SubTreeFileSystem(root, filesystem)

@@ -11,24 +11,15 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
-
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.warehouse.deltars import arrow_dataset, open_table
+from labelspark.warehouse.deltars import read_rows, scan_rows, sql_literal
 from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
 HISTORY_COLUMNS = [DATE, "value", "users", "proportion", "entered", "left"]
 CHART_TYPES = ("bar", "column", "donut")
-
-
-def dataset(project: Project, table: str) -> ds.Dataset:
-    """The table as an Arrow dataset; a missing table is `NoResults`."""
-    path = table_path(project.warehouse, table)
-    return arrow_dataset(open_table(path), path)
 
 
 def pick_date(day: dt.date | None, dates: list[dt.date], table: str = SNAPSHOT_TABLE) -> dt.date:
@@ -51,7 +42,7 @@ def _listed(dates: list[dt.date]) -> str:
 def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top: int | None = None) -> tuple[dt.date, list[dict]]:
     """The value distribution of a label on `day` (default: the latest date with stats), by rank."""
     project.label(label_id)  # an unknown id is an UnknownReference with the closest known one
-    table = dataset(project, STATS_TABLE).to_table(filter=pc.field("label_id") == label_id)
+    table = read_rows(table_path(project.warehouse, STATS_TABLE), where=f"label_id = {sql_literal(label_id)}")
     if table.num_rows == 0:
         raise NoResults(f"no stats for label '{label_id}' yet")
     day = pick_date(day, sorted(set(table.column(DATE).to_pylist())), f"{STATS_TABLE} of label '{label_id}'")
@@ -63,12 +54,12 @@ def stats_rows(project: Project, label_id: str, day: dt.date | None = None, top:
 def history_rows(project: Project, label_id: str, value: str | None = None, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
     """Per date and value: users and proportion (from label_stats), versions entered and left (label_history)."""
     label = project.label(label_id)
-    condition = pc.field("label_id") == label_id
+    conditions = [f"label_id = {sql_literal(label_id)}"]
     if start:
-        condition &= pc.field(DATE) >= start
+        conditions.append(f"{DATE} >= {sql_literal(start)}")
     if end:
-        condition &= pc.field(DATE) <= end
-    stats = dataset(project, STATS_TABLE).to_table(filter=condition).to_pylist()
+        conditions.append(f"{DATE} <= {sql_literal(end)}")
+    stats = read_rows(table_path(project.warehouse, STATS_TABLE), where=" AND ".join(conditions)).to_pylist()
     if value is not None:
         known = sorted({row["value"] for row in stats if row["value"] is not None})
         stats = [row for row in stats if row["value"] == value]
@@ -102,11 +93,11 @@ def _changes(project: Project, label_id: str) -> tuple[dict, dict]:
     entered: collections.Counter = collections.Counter()
     left: collections.Counter = collections.Counter()
     try:
-        history = dataset(project, HISTORY_TABLE)
+        history = scan_rows(table_path(project.warehouse, HISTORY_TABLE), ["value", "valid_from", "valid_to"],
+                            where=f"label_id = {sql_literal(label_id)}")
     except NoResults:
         return {}, {}
-    scanner = history.scanner(columns=["value", "valid_from", "valid_to"], filter=pc.field("label_id") == label_id)
-    for batch in scanner.to_batches():
+    for batch in history:
         for column, counter in (("valid_from", entered), ("valid_to", left)):
             counts = batch.select([column, "value"]).to_pandas().value_counts(dropna=True)
             for (day, value), n in counts.items():

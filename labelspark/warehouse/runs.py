@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import write_deltalake
 
-from labelspark.warehouse.deltars import arrow_dataset, existing_table
+from labelspark.errors import NoResults
+from labelspark.warehouse.deltars import existing_table, read_rows
 from labelspark.warehouse.names import DATE
 
 SCHEMA = pa.schema([
@@ -80,19 +81,16 @@ def mark_abandoned(path: str, run_id: str, last_seen: dt.datetime, reason: str) 
 
 def latest_succeeded_date(path: str) -> dt.date | None:
     """The latest date a run succeeded for: history advances only from there on."""
-    table = existing_table(path)
-    if table is None:
-        return None
-    runs = arrow_dataset(table, path).to_table(columns=[DATE, "status"])
-    return pc.max(runs.filter(pc.equal(runs["status"], "succeeded"))[DATE]).as_py()
+    runs = _succeeded_runs(path, [DATE])
+    return None if runs is None else pc.max(runs[DATE]).as_py()
 
 
 def _succeeded_runs(path: str, columns: list[str]) -> pa.Table | None:
-    table = existing_table(path)
-    if table is None:
+    """`columns` of the succeeded runs; None when there is no table yet."""
+    try:
+        return read_rows(path, columns, where="status = 'succeeded'")
+    except NoResults:
         return None
-    runs = arrow_dataset(table, path).to_table(columns=["status", *columns])
-    return runs.filter(pc.equal(runs["status"], "succeeded"))
 
 
 def labels_computed_before(path: str, day: dt.date) -> set[str] | None:
