@@ -4,7 +4,10 @@ Builds, from the snapshot of a `bench.py` warehouse, a history of the day's valu
 current versions plus K earlier closed versions of each (K days of history in which every
 value changed each day; a year at 3% of values changing a day closes ~12 versions per
 current one), then advances it one day in which ~3% of the values change, and prints the
-times. The day reads and replaces only the current versions, so its time should not grow with K.
+times. The day reads and writes only current versions (and the ones it closes), never the
+closed versions of earlier days, so its time should not grow with K. The table is written as a
+first load writes it, with deletion vectors. `bench.py --scaling` times the same kind of day as
+a whole run of the next date.
 
     python benchmarks/bench.py --users 1000000 --only sail --labels 50   # makes the warehouse
     python benchmarks/history_days.py --closed 0 4 12
@@ -53,7 +56,8 @@ def main() -> None:
         for closed in args.closed:
             shutil.rmtree(path, ignore_errors=True)
             started = time.time()
-            create_table(_versions(values, project.key, first_day, closed), path, partition_by=history.CURRENT)
+            # as a first load writes it: partitioned, deletion vectors on
+            create_table(_versions(values, project.key, first_day, closed), path, partition_by=history.CURRENT, deletion_vectors=True)
             written = time.time() - started
             started = time.time()
             history.advance_versions(spark, next_day, project.key, [label.id for label in labels], path, first_day + dt.timedelta(days=1))
