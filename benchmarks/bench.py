@@ -15,16 +15,30 @@ The label values of sail and spark are compared with DuckDB's on a sample of ent
 difference fails the benchmark (exit 1). `--scaling` adds Sail and DuckDB runs with 20, 200 and
 600 labels, and `200same`: 200 labels reading only the indicators of the 20 (`--scaling 20 200`:
 those only; CI's smoke test leaves 600 out). `--only ENGINE`
-runs one engine (nothing to compare with then). The last line is
-`bench: sail/duckdb=X.XX labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV`
-(floor: DuckDB's own growth from 20 to 200 labels, the indicators growing with them; n/a where
-a run was left out).
+runs one engine (nothing to compare with then).
+
+With `--scaling`, the Sail runs of `--labels` labels and of 20 and 200same labels are each
+followed by an ordinary day (`sail-N-day2`): `labelspark run` of the next date on the warehouse
+the first day left, so `label_history` is advanced, not loaded. Its changes are the data's own
+(the next day's orders, every window a day later): at 20 orders per user ~3% of the values,
+the share `history_days.py` changes; the report counts them. The phases of every Sail run are
+read from its log, and the history phase of each ordinary day is set against its first load
+(the target: at most 20% of it at 200 labels).
+
+The last line is
+`bench: sail/duckdb=X.XX day2/day1=D.DD labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV load200same/load20=L.LL`
+(day2/day1: the whole ordinary day over the first day, `--labels` labels; labels200same/labels20
+on the ordinary day, where history is advanced by the day's changes; load200same/load20 the
+same on the first day, which loads history whole; floor: DuckDB's own growth from 20 to 200
+labels, the indicators growing with them; n/a where a run was left out).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +61,12 @@ from labelspark.warehouse.deltars import read_rows, sql_literal  # noqa: E402
 SAIL_ENV = dict(os.environ)
 SCALING = ("20", "200", "600", "200same")  # label counts; `same`: over the indicators of the first
 ENGINES = ("sail", "duckdb", "spark")
+# scaled runs followed by an ordinary day, besides `--labels`: 200same is the ordinary day at 200
+# labels (200 over more indicators would add only its source passes' cost, and ~11 s to CI's smoke)
+ORDINARY_DAY = ("20", "200same")
+NEXT_DATE = RUN_DATE + dt.timedelta(days=1)  # the ordinary day
+DAY2 = "-day2"  # the ordinary day's run: its first day's name and this
+HISTORY_TARGET = 0.2  # history's phase on an ordinary day at 200 labels, over its first load's
 
 
 @dataclass
@@ -75,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     engines = [args.only] if args.only else [e for e in ENGINES if not (e == "spark" and args.no_spark)]
     timings: list[Timing] = []
     main_run = _prepare(work, data, str(args.labels))
+    ordinary_day = args.scaling is not None
     if "sail" in engines:
-        timings.append(_time_sail(main_run, logs))
+        timings += _time_sail_days(main_run, logs, ordinary_day)
     if "duckdb" in engines:
         timings.append(_time_duckdb(main_run, logs))
     if "spark" in engines:
@@ -84,13 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     scaling = [] if args.scaling is None else (args.scaling or list(SCALING))
     scaled_runs = [_prepare(work, data, count) for count in scaling]
     for scaled in scaled_runs:
-        timings += [run(scaled, logs) for engine, run in (("sail", _time_sail), ("duckdb", _time_duckdb)) if engine in engines]
+        if "sail" in engines:
+            timings += _time_sail_days(scaled, logs, ordinary_day and scaled.labels in ORDINARY_DAY)
+        if "duckdb" in engines:
+            timings.append(_time_duckdb(scaled, logs))
 
     differences = 0
     if "duckdb" in engines and len(engines) > 1:
         differences = _compare(main_run, args.sample, engines)
         differences += sum(_compare(scaled, args.sample, ["sail"]) for scaled in scaled_runs if "sail" in engines)
     _report(timings, input_rows, args)
+    _report_days(timings, [main_run, *scaled_runs])
     if differences:
         print(f"label values differ from DuckDB's on {differences} sampled entity-labels: see above", file=sys.stderr)
     print(_bench_line(timings, args.labels), flush=True)
@@ -147,8 +172,8 @@ def _prepare(work: Path, data, labels: str) -> Run:
     return run
 
 
-def _labelspark(config: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "labelspark", "run", str(config), "--date", RUN_DATE.isoformat(), "--no-publish", *extra]
+def _labelspark(config: Path, *extra: str, date: dt.date = RUN_DATE) -> list[str]:
+    return [sys.executable, "-m", "labelspark", "run", str(config), "--date", date.isoformat(), "--no-publish", *extra]
 
 
 def _spark_env(driver_memory: str) -> dict:
@@ -157,6 +182,16 @@ def _spark_env(driver_memory: str) -> dict:
 
 def _time_sail(run: Run, logs: Path) -> Timing:
     return _time(f"sail-{run.labels}", "sail", run.labels, logs, _labelspark(run.config), SAIL_ENV, run.warehouse)
+
+
+def _time_sail_days(run: Run, logs: Path, ordinary_day: bool) -> list[Timing]:
+    """The first day's Sail run on an empty warehouse, then (with `ordinary_day`) the next date's
+    on the warehouse it left."""
+    timings = [_time_sail(run, logs)]
+    if ordinary_day:
+        command = _labelspark(run.config, date=NEXT_DATE)
+        timings.append(_time(f"sail-{run.labels}{DAY2}", "sail", run.labels, logs, command, SAIL_ENV, run.warehouse))
+    return timings
 
 
 def _time_duckdb(run: Run, logs: Path) -> Timing:
@@ -266,9 +301,86 @@ def _report(timings: list[Timing], input_rows: int, args) -> None:
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB; python {platform.python_version()}; "
           f"{args.users:,} users x {args.orders_per_user} orders; run date {RUN_DATE}")
-    print(f"{'run':<14} {'engine':<7} {'labels':>7} {'seconds':>8} {'rows/s':>12} {'peak RSS':>10}")
+    print(f"{'run':<17} {'engine':<7} {'labels':>7} {'seconds':>8} {'rows/s':>12} {'peak RSS':>10}")
     for t in timings:
-        print(f"{t.name:<14} {t.engine:<7} {t.labels:>7} {t.seconds:>8.2f} {input_rows / t.seconds:>12,.0f} {t.peak_rss / 2**20:>7,.0f} MB")
+        print(f"{t.name:<17} {t.engine:<7} {t.labels:>7} {t.seconds:>8.2f} {input_rows / t.seconds:>12,.0f} {t.peak_rss / 2**20:>7,.0f} MB")
+    print()
+
+
+# The phases of a Sail run, each ending at the first log line matching its pattern after the
+# previous one's; the first starts at the run's first line.
+PHASES = (
+    ("source passes", r"writing label_snapshot partition"),
+    ("labels, snapshot", r"label_snapshot \S+: \d+ entities"),
+    ("stats, segments", r"(label_stats \S+: \d+ labels|segment_members \S+: \d+ segments)"),  # the last of either
+    ("history, catalog", r"label_history and label_catalog advanced to"),
+)
+LOG_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) [A-Z]+ (.*)$")
+
+
+def _phases(log: Path) -> dict[str, float] | None:
+    """Wall seconds of each phase of a Sail run, from its log's timestamps; None where a phase
+    cannot be told (the log's lines changed)."""
+    moments: list[tuple[float, str]] = []
+    for line in log.read_text().splitlines():
+        match = LOG_LINE.match(line)
+        if match:
+            hours, minutes, seconds, millis, message = match.groups()
+            moment = int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+            if moments and moment < moments[-1][0]:  # past midnight
+                moment += 86_400
+            moments.append((moment, message))
+    if not moments:
+        return None
+    phases, start, at = {}, moments[0][0], 0
+    for name, pattern in PHASES:
+        ends = [i for i in range(at, len(moments)) if re.search(pattern, moments[i][1])]
+        if name == "stats, segments":  # the segments' line, where there is one, follows the stats'
+            ends = ends[:2] if len(ends) > 1 and "segment_members" in moments[ends[1]][1] else ends[:1]
+        if not ends:
+            return None
+        at = ends[-1]
+        phases[name], start = moments[at][0] - start, moments[at][0]
+    return phases
+
+
+def _history_changes(warehouse: Path, day: dt.date) -> tuple[int, int, int]:
+    """(versions opened on `day`, versions closed on it, current versions the day before) of the
+    warehouse's label_history, read with delta-rs (which reads deletion vectors)."""
+    path, on = str(warehouse / "label_history"), sql_literal(day)
+    opened = read_rows(path, ["is_current"], where=f"valid_from = {on}").num_rows
+    closed = read_rows(path, ["is_current"], where=f"valid_to = {on}").num_rows
+    current = read_rows(path, ["is_current"], where="is_current").num_rows
+    return opened, closed, current - opened + closed
+
+
+def _report_days(timings: list[Timing], runs: list[Run]) -> None:
+    """The phases of every Sail run, and each ordinary day's history phase and changes against
+    its first day's."""
+    sail = [t for t in timings if t.engine == "sail"]
+    if not sail:
+        return
+    phases = {t.name: _phases(t.log) for t in sail}
+    print("phases of the Sail runs (wall seconds, from their logs; start-up and the end not listed):")
+    print(f"{'run':<17} " + " ".join(f"{name:>16}" for name, _ in PHASES))
+    for t in sail:
+        known = phases[t.name]
+        print(f"{t.name:<17} " + (" ".join(f"{known[name]:>16.2f}" for name, _ in PHASES) if known else "(phases not found in the log)"))
+    warehouses = {run.labels: run.warehouse for run in runs}
+    days = [t for t in sail if t.name.endswith(DAY2)]
+    if days:
+        print()
+        print(f"ordinary day ({NEXT_DATE}) against the first ({RUN_DATE}): the whole run, label_history's phase (with label_catalog), what changed")
+    for t in days:
+        first = t.name.removesuffix(DAY2)
+        whole = _ratio(timings, t.name, first)
+        history = "n/a"
+        if phases.get(first) and phases[t.name]:
+            h1, h2 = phases[first]["history, catalog"], phases[t.name]["history, catalog"]
+            history = f"{h2:.2f} s / {h1:.2f} s = {h2 / h1:.2f}" + (f" (target <= {HISTORY_TARGET:.2f})" if t.labels.startswith("200") else "")
+        opened, closed, before = _history_changes(warehouses[t.labels], NEXT_DATE)
+        share = f"{opened / before:.1%}" if before else "n/a"
+        print(f"{t.name:<17} run {whole}, history {history}; {opened:,} versions opened, {closed:,} closed ({share} of {before:,} values)")
     print()
 
 
@@ -280,10 +392,12 @@ def _ratio(timings: list[Timing], top: str, bottom: str) -> str:
 def _bench_line(timings: list[Timing], labels: int) -> str:
     return (
         f"bench: sail/duckdb={_ratio(timings, f'sail-{labels}', f'duckdb-{labels}')} "
-        f"labels200same/labels20={_ratio(timings, 'sail-200same', 'sail-20')} "
+        f"day2/day1={_ratio(timings, f'sail-{labels}{DAY2}', f'sail-{labels}')} "
+        f"labels200same/labels20={_ratio(timings, f'sail-200same{DAY2}', f'sail-20{DAY2}')} "
         f"sail200/sail20={_ratio(timings, 'sail-200', 'sail-20')} "
         f"floor200/floor20={_ratio(timings, 'duckdb-200', 'duckdb-20')} "
-        f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')}"
+        f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')} "
+        f"load200same/load20={_ratio(timings, 'sail-200same', 'sail-20')}"
     )
 
 
