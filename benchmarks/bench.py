@@ -131,7 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--orders-per-user", type=int, default=20)
     parser.add_argument("--labels", type=int, default=50)
     parser.add_argument("--scaling", nargs="*", choices=SCALING, metavar="LABELS",
-                        help=f"also time Sail and DuckDB with {', '.join(SCALING)} labels (or those named)")
+                        help=f"also time Sail and DuckDB with {', '.join(SCALING)} labels (or those named), and the next "
+                             f"date's run (an ordinary day) after Sail's first day of --labels, {' and '.join(ORDINARY_DAY)} labels")
     parser.add_argument("--only", choices=ENGINES, help="run this engine only (answers are not compared)")
     parser.add_argument("--sample", type=int, default=20_000, help="entities whose labels are compared with DuckDB's")
     parser.add_argument("--seed", type=int, default=42)
