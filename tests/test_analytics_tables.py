@@ -15,13 +15,13 @@ import subprocess
 import sys
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.analytics.audit import audit
 from labelspark.analytics.compare import compare
 from labelspark.analytics.diff import diff
 from labelspark.analytics.profile import profile
 from labelspark.config import load_project
+from labelspark.warehouse.deltars import read_rows
 from tests.support.generated import D1, D2, D3, SKIPPED, generate, run_three_days
 
 EDGES = [0, 20, 60]
@@ -43,7 +43,7 @@ def project(generated):
 @pytest.fixture(scope="module")
 def snapshot(generated):
     """date -> entity -> row, read whole: the oracle's input."""
-    rows = DeltaTable(str(generated.warehouse / "label_snapshot")).to_pyarrow_table().to_pylist()
+    rows = read_rows(str(generated.warehouse / "label_snapshot")).to_pylist()
     by_date = collections.defaultdict(dict)
     for row in rows:
         by_date[row["snapshot_date"]][row["member_id"]] = row

@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.analytics.audit import audit
 from labelspark.analytics.diff import diff
 from labelspark.config import load_project
 from labelspark.compute.run import rewind, run
+from labelspark.warehouse.deltars import read_rows, sql_literal
 from tests.test_rewind import assert_same_warehouse, columns, demo_copy
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
@@ -37,7 +37,7 @@ def backfilled(spark, tmp_path_factory) -> tuple[Path, Path]:
 
 
 def rows_of(config: Path, table: str, day: dt.date) -> list[tuple]:
-    data = DeltaTable(str(config.parent / "warehouse" / table)).to_pyarrow_table(partitions=[("snapshot_date", "=", day.isoformat())])
+    data = read_rows(str(config.parent / "warehouse" / table), where=f"snapshot_date = {sql_literal(day)}")
     names = sorted(data.column_names)
     return sorted(tuple(str(row[name]) for name in names) for row in data.to_pylist())
 
@@ -48,7 +48,7 @@ def test_a_backfilled_date_is_computed_as_in_date_order(backfilled):
         assert rows_of(ahead, table, MONDAY) == rows_of(behind, table, MONDAY), table
     project = load_project(ahead)
 
-    catalog = DeltaTable(str(ahead.parent / "warehouse" / "label_catalog")).to_pyarrow_table().to_pylist()
+    catalog = read_rows(str(ahead.parent / "warehouse" / "label_catalog")).to_pylist()
     assert sorted((r["label_id"], r["valid_from"], r["valid_to"]) for r in catalog) == sorted(
         (label.id, MONDAY, None) for label in project.labels)  # one definition, in force since Monday
     assert [(label["label"], label["definition_changed"]) for label in diff(project, MONDAY, TUESDAY)["labels"]] == [

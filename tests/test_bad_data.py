@@ -7,9 +7,9 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.cli.demo import write_demo
+from labelspark.warehouse.deltars import read_rows
 
 
 def labelspark_run(config, *extra):
@@ -79,7 +79,7 @@ def test_bad_data_names_its_culprit(tmp_path, breakage, culprits):
     for culprit in culprits:
         assert culprit in done.stderr
     assert "Traceback" not in done.stderr
-    runs = DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    runs = read_rows(str(tmp_path / "demo" / "warehouse" / "label_runs")).to_pylist()
     assert [r["status"] for r in runs] == ["failed"]
     assert culprits[0] in runs[0]["error"]
 

@@ -15,7 +15,6 @@ import time
 
 import pytest
 from chdb import session as chdb_session
-from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from labelspark.cli.demo import write_demo
@@ -24,6 +23,7 @@ from labelspark.config import load_project
 from labelspark.errors import PublishError
 from labelspark.publish import clickhouse
 from labelspark.publish.clickhouse_tables import table_sql, view_sql
+from labelspark.warehouse.deltars import read_rows, sql_literal
 from tests.support.clickhouse_node import query
 from tests.support.projects import with_outputs
 
@@ -54,8 +54,7 @@ def view_target(url: str, database: str) -> str:
 
 
 def snapshot_rows(project, day: dt.date) -> dict[str, dict]:
-    table = DeltaTable(f"{project.warehouse}/label_snapshot").to_pyarrow_table(
-        partitions=[("snapshot_date", "=", day.isoformat())])
+    table = read_rows(f"{project.warehouse}/label_snapshot", where=f"snapshot_date = {sql_literal(day)}")
     return {row[project.key]: row for row in table.to_pylist()}
 
 
@@ -160,7 +159,7 @@ def test_a_server_killed_mid_insert_fails_the_run_and_leaves_the_view(spark, tmp
     clickhouse_node.start()
     assert view_target(url, db) == before
     assert any(name.endswith("_loading") for name in tables(url, db))  # the dead server could not drop it
-    runs = DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    runs = read_rows(str(tmp_path / "demo" / "warehouse" / "label_runs")).to_pylist()
     assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
 
     project = load_project(demo)
@@ -194,7 +193,7 @@ def test_what_clickhouse_cannot_hold_is_refused_before_any_name_moves(spark, dem
     with pytest.raises(PublishError) as refused:
         publish_date(spark, load_project(demo), DAYS[0])
     assert "never-shown-3141" not in str(refused.value)
-    runs = DeltaTable(f"{project.warehouse}/label_runs").to_pyarrow_table().to_pylist()
+    runs = read_rows(f"{project.warehouse}/label_runs").to_pylist()
     assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
     assert all("never-shown-3141" not in (r["error"] or "") for r in runs)
 

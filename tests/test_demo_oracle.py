@@ -8,7 +8,8 @@ import sys
 
 import duckdb
 import pytest
-from deltalake import DeltaTable
+
+from labelspark.warehouse.deltars import read_rows
 
 
 DATE = "2026-03-31"
@@ -100,7 +101,7 @@ def test_labels_match_hand_written_duckdb(demo_run):
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     expected = {row[0]: row[1:] for row in con.execute(ORACLE.replace("data/", f"{root}/data/")).fetchall()}
-    snapshot = DeltaTable(str(root / "warehouse" / "label_snapshot")).to_pyarrow_table().to_pylist()
+    snapshot = read_rows(str(root / "warehouse" / "label_snapshot")).to_pylist()
     actual = {
         row["member_id"]: (row["spend_90d"], row["active_buyer"], row["spend_tier"], row["favourite_category"], row["first_channel"])
         for row in snapshot

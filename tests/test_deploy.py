@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.cli.demo import write_demo
+from labelspark.warehouse.deltars import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -106,7 +106,7 @@ def test_compute_job_runs_end_to_end_on_sail(tmp_path):
     config = write_demo(tmp_path / "demo")
     done = job(str(config), "--date", "2026-03-31", "--engine", "sail", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    rows = DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows
+    rows = read_rows(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).num_rows
     assert rows == 500
 
 
@@ -155,7 +155,7 @@ def test_connect_engine_against_a_sail_server_in_another_process(tmp_path):
                                "--engine", "connect", "--remote", f"sc://127.0.0.1:{port}"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
-        assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 500
+        assert read_rows(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).num_rows == 500
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -174,4 +174,4 @@ def test_the_job_entry_point_takes_the_engine_in_either_spelling(tmp_path, engin
     done = subprocess.run([sys.executable, str(ROOT / "jobs" / "compute_labels.py"), str(config), "--date", "2026-03-31", *engine],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50
+    assert read_rows(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).num_rows == 50

@@ -14,12 +14,12 @@ from fractions import Fraction
 
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from labelspark.config import load_project
 from labelspark.compute.run import run
 from labelspark.udfs import fixed_point_parts, mean_of, sum_of_parts
+from labelspark.warehouse.deltars import read_rows
 from tests.support.projects import table_contents, write_parquet
 
 D = dt.date(2026, 3, 31)
@@ -116,7 +116,7 @@ def test_warehouses_built_on_different_partitionings_are_equal_bit_for_bit(spark
         project = orders_project(partitions)
         run_with_partitions(spark, project, D, partitions)
         contents.append({path.rsplit("/", 1)[-1]: rows for path, rows in table_contents(project).items()})
-        snapshot = DeltaTable(project.warehouse + "/label_snapshot").to_pyarrow_table().to_pylist()
+        snapshot = read_rows(project.warehouse + "/label_snapshot").to_pylist()
         assert {row["member_id"]: (row["spend"], row["mean_spend"]) for row in snapshot} == contract_sums(amounts())
     assert contents[0] == contents[1] == contents[2]
 
@@ -131,8 +131,8 @@ def test_rerunning_a_date_and_ten_unchanged_days_change_no_row(spark, orders_pro
     assert table_contents(project) == first
     for offset in range(1, 10):
         run_with_partitions(spark, project, D + dt.timedelta(days=offset), PARTITIONS[offset % 3])
-    history = DeltaTable(project.warehouse + "/label_history").to_pyarrow_table().to_pylist()
+    history = read_rows(project.warehouse + "/label_history").to_pylist()
     versions = {(row["member_id"], row["label_id"]) for row in history}
     assert len(history) == len(versions) == 60 * 4
     assert {(row["valid_from"], row["valid_to"]) for row in history} == {(D, None)}
-    assert math.isfinite(sum(row["spend"] for row in DeltaTable(project.warehouse + "/label_snapshot").to_pyarrow_table().to_pylist()))
+    assert math.isfinite(sum(row["spend"] for row in read_rows(project.warehouse + "/label_snapshot").to_pylist()))

@@ -16,13 +16,13 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.errors import ConfigError, SourceError, StaleRunDate
 from labelspark.compute.staleness import check_run_date
 from labelspark.engine.sessions import set_timezone
+from labelspark.warehouse.deltars import read_rows
 
 D = dt.date(2026, 3, 31)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -215,7 +215,7 @@ def test_a_run_on_a_source_past_error_after_exits_1_before_writing_any_label_tab
     assert "labelspark: source 'events': its latest `at` at or before the end of 2026-03-31 is 2026-03-20 10:00:00+08:00" in done.stderr
     assert not (tmp_path / "warehouse" / "label_snapshot").exists()
     assert not (tmp_path / "warehouse" / "label_stats").exists()
-    [failed] = DeltaTable(str(tmp_path / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    [failed] = read_rows(str(tmp_path / "warehouse" / "label_runs")).to_pylist()
     assert failed["status"] == "failed" and "source 'events': its latest `at`" in failed["error"]
 
 

@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import table_files, with_outputs
 from tests.support.search import alias_targets
@@ -109,7 +109,7 @@ def test_an_interrupted_run_leaves_the_tables_as_before(monday, tmp_path, receiv
     assert exit_code == 128 + signum, log
     assert table_files(root) == before
     assert not (root / "warehouse" / LOCK_FILE).exists()
-    recorded = sorted(DeltaTable(str(root / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist(),
+    recorded = sorted(read_rows(str(root / "warehouse" / "label_runs")).to_pylist(),
                       key=lambda row: row["started_at"])
     stopped = f"Interrupted: interrupted by {signal.Signals(signum).name}"
     assert [(row["snapshot_date"], row["status"]) for row in recorded] == [(MONDAY, "succeeded"), (TUESDAY, "failed")]

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.engine import jars
 from labelspark.cli.demo import write_demo
 from labelspark.errors import EngineError, UnsupportedSpark
+from labelspark.warehouse.deltars import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +106,7 @@ def test_without_a_folder_spark_resolves_delta_from_maven_central_itself(tmp_pat
     assert f"{','.join(pin.coordinate for pin in resolved)} resolved by Spark (Ivy)" in done.stderr
     for pin in resolved:  # in the fresh home's Ivy cache, named group_artifact-version.jar
         assert any((tmp_path / "home").rglob(f"{pin.coordinate.split(':')[0]}_{pin.jar_name}")), pin.coordinate
-    assert DeltaTable(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).to_pyarrow_table().num_rows == 50
+    assert read_rows(str(tmp_path / "demo" / "warehouse" / "label_snapshot")).num_rows == 50
 
 
 def test_a_spark_outside_the_pinned_range_is_refused_naming_both_versions_and_what_fits():

@@ -19,6 +19,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.cli.demo import CONFIG_NAME, write_demo
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import with_outputs
 from tests.support.search import alias_targets, get
@@ -156,7 +157,7 @@ def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(tmp_path, clust
     assert killed.finish() == -signal.SIGKILL
     warehouse = tmp_path / "project" / "warehouse"
     assert (warehouse / LOCK_FILE).exists()  # the dead driver's lock stays, and its snapshot was written
-    assert TUESDAY in {str(day) for day in DeltaTable(str(warehouse / "label_snapshot")).to_pandas()["snapshot_date"]}
+    assert TUESDAY in {str(day) for day in read_rows(str(warehouse / "label_snapshot"), ["snapshot_date"]).column(0).to_pylist()}
 
     again = Submitted(cluster, "jobs/compute_labels.py", config, TUESDAY)
     assert again.finish() == 0, again.log[-4000:]
@@ -176,6 +177,6 @@ def test_the_publish_job_indexes_the_snapshot_and_records_its_run(tmp_path, clus
 
     [index] = alias_targets(search_url, "demo_labels")
     assert get(search_url, f"/{index}/_count")["count"] == 500
-    runs = DeltaTable(str(tmp_path / "project" / "warehouse" / "label_runs")).to_pandas()
+    runs = read_rows(str(tmp_path / "project" / "warehouse" / "label_runs")).to_pandas()
     published = runs[runs["index"] == index]
     assert list(published["status"]) == ["succeeded"]

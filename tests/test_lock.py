@@ -14,6 +14,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 from labelspark.warehouse.lock import HEARTBEAT_ENV, LOCK_FILE, WarehouseLocked
 from tests.support.projects import table_contents, with_outputs
@@ -39,7 +40,7 @@ def labelspark(*args, cwd, env=None):
 
 
 def runs_of(project):
-    return sorted(DeltaTable(Tables(project.warehouse).runs).to_pyarrow_table().to_pylist(), key=lambda r: r["started_at"])
+    return sorted(read_rows(Tables(project.warehouse).runs).to_pylist(), key=lambda r: r["started_at"])
 
 
 def killed_after_the_snapshot(config, tmp_path):

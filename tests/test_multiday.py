@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.errors import SourceError
 from labelspark.compute.run import rewind, run
+from labelspark.warehouse.deltars import read_rows, sql_literal
 from tests.support import multiday as scenario
 from tests.support.multiday import Version
 from tests.support.oracle import Warehouse, segment_rows, stats_rows
@@ -105,18 +105,18 @@ class Simulation:
         segments = [segment for _, segment in scenario.SEGMENTS]
         assert_rows(self.rows("segment_members", day), segment_rows(expected, segments, day), f"segment_members {day}")
 
-    def table(self, name: str) -> DeltaTable:
-        return DeltaTable(str(self.root / "warehouse" / name))
+    def table(self, name: str, columns: list[str] | None = None, where: str | None = None) -> pa.Table:
+        return read_rows(str(self.root / "warehouse" / name), columns, where)
 
     def rows(self, name: str, day: dt.date | None = None, but: dt.date | None = None) -> list[tuple]:
         """The table's rows (of `day` only, or of every date `but` one) as sorted tuples."""
-        partitions = [("snapshot_date", "=", day.isoformat())] if day else [("snapshot_date", "!=", but.isoformat())] if but else None
-        table = self.table(name).to_pyarrow_table(partitions=partitions, columns=COLUMNS.get(name))
+        where = f"snapshot_date = {sql_literal(day)}" if day else f"snapshot_date <> {sql_literal(but)}" if but else None
+        table = self.table(name, COLUMNS.get(name), where)
         return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
 
     def snapshot(self, day: dt.date) -> tuple[list[str], dict[str, dict]]:
         """(column names, entity -> label values) of the date's partition."""
-        table = self.table("label_snapshot").to_pyarrow_table(partitions=[("snapshot_date", "=", day.isoformat())])
+        table = self.table("label_snapshot", where=f"snapshot_date = {sql_literal(day)}")
         rows = {row.pop("member_id"): row for row in table.to_pylist()}
         assert all(row.pop("snapshot_date") == day for row in rows.values())
         return table.column_names, rows
@@ -169,7 +169,7 @@ def test_thirty_eight_days_against_the_oracle(spark, tmp_path):
     assert_rows(sim.rows("label_history"), sim.oracle.history(), "label_history")
     assert_catalog(sim, sim.oracle.catalog())
     assert_every_date_kept(sim)
-    runs = sorted((row["snapshot_date"], row["status"]) for row in sim.table("label_runs").to_pyarrow_table().to_pylist())
+    runs = sorted((row["snapshot_date"], row["status"]) for row in sim.table("label_runs").to_pylist())
     rewound = [scenario.DAYS[n - 1] for n in range(REWIND[1] + 1, REWIND[0] + 1) for _ in range(1 + (n in RERUN_DAYS))]
     assert [r for r in runs if r[1] != "succeeded"] == [(scenario.DAYS[FAILING_DAY - 1], "failed")] + [(d, "rewound") for d in rewound]
 
@@ -200,7 +200,7 @@ def rewind_and_check(sim: Simulation, to: dt.date) -> None:
     rewind(sim.spark, load_project(sim.root / "labelspark.yaml"), to)
     sim.oracle.rewind(to)
     for name in PARTITIONED:
-        later = [row for row in sim.table(name).to_pyarrow_table(columns=["snapshot_date"]).to_pylist() if row["snapshot_date"] > to]
+        later = [row for row in sim.table(name, ["snapshot_date"]).to_pylist() if row["snapshot_date"] > to]
         assert not later, f"{name} keeps dates after {to}"
     assert_rows(sim.rows("label_history"), sim.oracle.history(), f"label_history rewound to {to}")
     assert_catalog(sim, sim.oracle.catalog())
@@ -208,7 +208,7 @@ def rewind_and_check(sim: Simulation, to: dt.date) -> None:
 
 def assert_catalog(sim: Simulation, expected: list[tuple]) -> None:
     """One row per definition version; its `definition` JSON holds what the config said."""
-    table = sorted(sim.table("label_catalog").to_pyarrow_table().to_pylist(), key=lambda r: (r["label_id"], r["valid_from"]))
+    table = sorted(sim.table("label_catalog").to_pylist(), key=lambda r: (r["label_id"], r["valid_from"]))
     got = [(r["label_id"], r["status"], r["valid_from"], r["valid_to"]) for r in table]
     want = [(label_id, d.get("status"), start, end) for label_id, d, start, end in expected]
     assert got == want, f"label_catalog (label, status, from, to): got {sorted(set(got) - set(want))}, missing {sorted(set(want) - set(got))}"

@@ -17,6 +17,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from labelspark.config import load_project
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 
 MONDAY, TUESDAY, WEDNESDAY = dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)
 
@@ -56,7 +57,7 @@ def project_with_orders(root: Path):
 
 
 def snapshot_of(root: Path, day: dt.date) -> dict[str, tuple]:
-    rows = DeltaTable(str(root / "warehouse" / "label_snapshot")).to_pyarrow_table().to_pylist()
+    rows = read_rows(str(root / "warehouse" / "label_snapshot")).to_pylist()
     return {r["member_id"]: (r["monday_orders_30d"], r["orders_today"]) for r in rows if r["snapshot_date"] == day}
 
 

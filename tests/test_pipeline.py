@@ -10,6 +10,7 @@ from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.site import refresh_after_run
+from labelspark.warehouse.deltars import read_rows
 from tests.support.projects import with_outputs
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
@@ -21,11 +22,11 @@ def demo(tmp_path):
 
 
 def snapshot(project, day=None):
-    table = DeltaTable(f"{project.warehouse}/label_snapshot")
-    rows = table.to_pyarrow_table().to_pylist()
+    path = f"{project.warehouse}/label_snapshot"
+    rows = read_rows(path).to_pylist()
     if day is not None:
         rows = [row for row in rows if row["snapshot_date"] == day]
-    return table, sorted(rows, key=lambda row: (row["snapshot_date"], row["member_id"]))
+    return DeltaTable(path), sorted(rows, key=lambda row: (row["snapshot_date"], row["member_id"]))
 
 
 def edit(config, old, new):
@@ -145,7 +146,7 @@ def test_a_run_refreshes_the_label_portal_and_a_portal_it_cannot_write_never_fai
     project = load_project(demo)
     result = run(spark, project, TUESDAY, after_success=lambda: refresh_after_run(project))
     assert result.rows == 500
-    runs = sorted(DeltaTable(f"{demo.parent}/warehouse/label_runs").to_pyarrow_table().to_pylist(), key=lambda r: r["started_at"])
+    runs = sorted(read_rows(f"{demo.parent}/warehouse/label_runs").to_pylist(), key=lambda r: r["started_at"])
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
     assert "site not refreshed" in json.loads(runs[-1]["details"])["site_error"]
     assert (demo.parent / "elsewhere" / "notes.txt").exists()

@@ -18,6 +18,7 @@ from deltalake import DeltaTable
 from labelspark.analytics.explain import explain
 from labelspark.analytics.preview import preview
 from labelspark.config import load_project
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import warehouse_lock
 from tests.support.generated import D1, D2, generate, run_three_days
 
@@ -81,7 +82,7 @@ def test_preview_of_a_disabled_label_and_of_the_top_values(spark, generated):
 
 
 def stats(generated, label, day):
-    rows = DeltaTable(str(generated.warehouse / "label_stats")).to_pyarrow_table().to_pylist()
+    rows = read_rows(str(generated.warehouse / "label_stats")).to_pylist()
     return [row for row in rows if row["label_id"] == label and row["snapshot_date"] == day]
 
 
@@ -129,7 +130,7 @@ def flatten(node):
 
 def test_explain_traces_a_nested_rule_with_a_null_indicator(spark, generated):
     project = load_project(generated.config)
-    snapshot = {row["member_id"]: row for row in DeltaTable(str(generated.warehouse / "label_snapshot")).to_pyarrow_table().to_pylist()
+    snapshot = {row["member_id"]: row for row in read_rows(str(generated.warehouse / "label_snapshot")).to_pylist()
                 if row["snapshot_date"] == D2}
     facts = {m: indicators(generated, m, D2) for m in sorted(entities(generated, D2))}
     cases = [

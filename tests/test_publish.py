@@ -11,12 +11,12 @@ import socket
 
 import pytest
 import requests
-from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish
 from tests.support.projects import with_labels_disabled, with_outputs
@@ -42,7 +42,7 @@ def run_and_publish(spark, project, day, run_id):
 
 def snapshot_documents(project, day):
     """The day's snapshot rows read by delta-rs, as a reader expects them: nulls absent, dates as ISO text."""
-    rows = DeltaTable(Tables(project.warehouse).snapshot).to_pyarrow_table().to_pylist()
+    rows = read_rows(Tables(project.warehouse).snapshot).to_pylist()
     return {
         row["member_id"]: {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in row.items() if value is not None}
         for row in rows

@@ -5,13 +5,13 @@ import hmac
 import json
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from tests.support.projects import with_outputs
 from labelspark.compute.run import publish_date, run
 from labelspark.publish import PublishError
+from labelspark.warehouse.deltars import read_rows
 from tests.support.search import alias_targets, documents, indices
 
 MONDAY, TUESDAY = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
@@ -30,7 +30,7 @@ def demo(tmp_path, search_url, receiver, monkeypatch):
 
 
 def runs_of(project):
-    return sorted(DeltaTable(f"{project.warehouse}/label_runs").to_pyarrow_table().to_pylist(), key=lambda r: r["started_at"])
+    return sorted(read_rows(f"{project.warehouse}/label_runs").to_pylist(), key=lambda r: r["started_at"])
 
 
 def test_each_run_publishes_records_its_index_and_calls_back(spark, demo, search_url):
@@ -84,7 +84,7 @@ def test_a_failed_publish_fails_the_run_and_leaves_the_alias(spark, demo, search
     assert last["status"] == "failed" and "PublishError" in last["error"]
     assert json.loads(business.requests[-1][1])["status"] == "failed"
     # a failed step undoes the run: Tuesday's snapshot, written before publishing, is rolled back
-    assert {r["snapshot_date"] for r in DeltaTable(f"{project.warehouse}/label_snapshot").to_pyarrow_table().to_pylist()} == {MONDAY}
+    assert {r["snapshot_date"] for r in read_rows(f"{project.warehouse}/label_snapshot").to_pylist()} == {MONDAY}
 
 
 def test_a_failed_callback_is_recorded_and_the_run_succeeds(spark, tmp_path, search_url, receiver, monkeypatch):

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 
 DAYS = [dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)]
 
@@ -29,7 +29,7 @@ def labelspark(*args, cwd):
 
 
 def stats_table(config, label, day):
-    rows = DeltaTable(f"{config.parent}/warehouse/label_stats").to_pyarrow_table().to_pylist()
+    rows = read_rows(f"{config.parent}/warehouse/label_stats").to_pylist()
     return sorted((row for row in rows if row["label_id"] == label and row["snapshot_date"] == day), key=lambda row: row["rank"])
 
 
@@ -78,7 +78,7 @@ def test_history_counts_versions_entered_and_left(warehouse, tmp_path):
     assert done.returncode == 0, done.stderr
     with open(out_csv, newline="") as f:
         exported = list(csv.DictReader(f))
-    versions = [r for r in DeltaTable(f"{warehouse.parent}/warehouse/label_history").to_pyarrow_table().to_pylist()
+    versions = [r for r in read_rows(f"{warehouse.parent}/warehouse/label_history").to_pylist()
                 if r["label_id"] == "active_buyer" and r["value"] == "true"]
     users = {day: row["users"] for day in DAYS for row in stats_table(warehouse, "active_buyer", day) if row["value"] == "true"}
     expected = [

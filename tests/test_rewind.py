@@ -14,6 +14,7 @@ from labelspark.warehouse import readers
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import rewind, run
+from labelspark.warehouse.deltars import read_rows
 
 SUNDAY, MONDAY, TUESDAY = dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)
 COMPARED = ("label_snapshot", "label_stats", "segment_members", "label_history", "label_catalog")
@@ -33,7 +34,7 @@ def add_label(config: Path) -> None:
 
 def rows(config: Path, table: str) -> list[tuple]:
     path = config.parent / "warehouse" / table
-    data = DeltaTable(str(path)).to_pyarrow_table()
+    data = read_rows(str(path))
     names = sorted(data.column_names)
     return sorted((tuple(str(row[name]) for name in names) for row in data.to_pylist()))
 
@@ -60,7 +61,7 @@ def test_rewind_leaves_the_tables_of_a_warehouse_that_never_ran_the_later_dates(
 
     assert removed == [MONDAY, TUESDAY]
     assert_same_warehouse(ahead, behind)
-    runs = DeltaTable(str(ahead.parent / "warehouse" / "label_runs")).to_pyarrow_table().to_pylist()
+    runs = read_rows(str(ahead.parent / "warehouse" / "label_runs")).to_pylist()
     assert sorted((r["snapshot_date"], r["status"]) for r in runs) == [(SUNDAY, "succeeded"), (MONDAY, "rewound"), (TUESDAY, "rewound")]
     assert readers.stats_rows(load_project(ahead), "age_band")[0] == SUNDAY
     assert not (ahead.parent / "warehouse" / "_labelspark.lock").exists()
@@ -82,7 +83,7 @@ def test_rewind_from_the_command_line(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "2026-03-30" in done.stdout
-    dates = {r["snapshot_date"] for r in DeltaTable(str(config.parent / "warehouse" / "label_snapshot")).to_pyarrow_table().to_pylist()}
+    dates = {r["snapshot_date"] for r in read_rows(str(config.parent / "warehouse" / "label_snapshot")).to_pylist()}
     assert dates == {SUNDAY}
     shutil.rmtree(config.parent / "warehouse")
     done = subprocess.run([sys.executable, "-m", "labelspark", "rewind", str(config), "--to", SUNDAY.isoformat()],

@@ -11,6 +11,7 @@ from deltalake import DeltaTable
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError
 from labelspark.warehouse.lock import LOCK_FILE
@@ -21,7 +22,7 @@ DEAD_CLUSTER = {"nodes": "http://127.0.0.1:9", "alias": "demo_labels"}
 
 
 def statuses(project):
-    rows = DeltaTable(Tables(project.warehouse).runs).to_pyarrow_table().to_pylist()
+    rows = read_rows(Tables(project.warehouse).runs).to_pylist()
     return [row["status"] for row in sorted(rows, key=lambda row: row["started_at"])]
 
 

@@ -2,9 +2,9 @@
 readable by the engine, and carries on a table that Spark wrote before."""
 import datetime as dt
 
-from deltalake import DeltaTable
 
 from labelspark.warehouse import runs
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.runs import RunRecord
 
 SPARK_SCHEMA = (  # label_runs as the engine wrote it before delta-rs did
@@ -43,7 +43,7 @@ def test_only_a_running_row_is_marked_abandoned(tmp_path):
     assert runs.mark_abandoned(path, "r-died", NOON, "abandoned: pid 7 on node-3 stopped without finishing")
     assert not runs.mark_abandoned(path, "r-done", NOON, "abandoned: ...")
     assert not runs.mark_abandoned(str(tmp_path / "none"), "r-died", NOON, "abandoned: ...")
-    rows = {row["run_id"]: row for row in DeltaTable(path).to_pyarrow_table().to_pylist()}
+    rows = {row["run_id"]: row for row in read_rows(path).to_pylist()}
     assert (rows["r-died"]["status"], rows["r-died"]["finished_at"], rows["r-died"]["error"]) == (
         "abandoned", NOON, "abandoned: pid 7 on node-3 stopped without finishing")
     assert (rows["r-done"]["status"], rows["r-done"]["error"]) == ("succeeded", None)

@@ -19,11 +19,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import requests
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 from labelspark.publish import PublishError, publish
 from labelspark.publish.bulk import BulkJob, write_partition
@@ -50,7 +50,7 @@ def demo_on(node, directory, alias: str, **elasticsearch):
 
 def snapshot_documents(project, day: dt.date) -> dict[str, dict]:
     """The day's snapshot rows read by delta-rs, as documents: nulls absent, dates as ISO text."""
-    rows = DeltaTable(Tables(project.warehouse).snapshot).to_pyarrow_table().to_pylist()
+    rows = read_rows(Tables(project.warehouse).snapshot).to_pylist()
     return {
         row[project.key]: {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items() if v is not None}
         for row in rows
@@ -101,7 +101,7 @@ def test_a_node_killed_mid_publish_fails_the_run_and_leaves_alias_and_tables(spa
     assert documents(url, "demo_crash") == snapshot_documents(project, MONDAY)
     after = table_contents(project)
     assert after == before  # Tuesday's snapshot, stats, history... restored
-    runs = DeltaTable(f"{project.warehouse}/label_runs").to_pyarrow_table().to_pylist()
+    runs = read_rows(f"{project.warehouse}/label_runs").to_pylist()
     assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
 
     # the cleanup could not reach the node: the partial index stays, never served, until

@@ -21,6 +21,7 @@ from labelspark.config import load_project
 from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.compute.derived.segments import segment_members
+from labelspark.warehouse.deltars import read_rows
 
 D = dt.date(2026, 3, 31)  # within_last 30d = 2026-03-02 .. 2026-03-31
 STRING, DOUBLE, BOOLEAN, DATE, LIST = T.StringType(), T.DoubleType(), T.BooleanType(), T.DateType(), T.ArrayType(T.StringType())
@@ -151,14 +152,14 @@ TUESDAY, MONDAY = dt.date(2026, 3, 31), dt.date(2026, 3, 30)
 
 
 def members_rows(project, day: dt.date) -> list[tuple]:
-    rows = DeltaTable(f"{project.warehouse}/segment_members").to_pyarrow_table().to_pylist()
+    rows = read_rows(f"{project.warehouse}/segment_members").to_pylist()
     return sorted((r["segment_id"], r["member_id"], r["snapshot_date"]) for r in rows if r["snapshot_date"] == day)
 
 
 def oracle(project, day: dt.date) -> list[tuple]:
     """young_big_spenders by DuckDB over the snapshot of `day` as delta-rs reads it."""
     con = duckdb.connect()
-    con.register("snap", DeltaTable(f"{project.warehouse}/label_snapshot").to_pyarrow_table())
+    con.register("snap", read_rows(f"{project.warehouse}/label_snapshot"))
     rows = con.execute(
         "SELECT member_id FROM snap WHERE snapshot_date = ? AND age_band = 'adult' AND spend_90d >= 1000",
         [day],
@@ -177,16 +178,16 @@ def test_demo_segment_members_match_duckdb(demo_project):
     expected = oracle(demo_project, TUESDAY)
     assert len(expected) > 10  # the filter selects a real share of the 500 members
     assert members_rows(demo_project, TUESDAY) == expected
-    table = DeltaTable(f"{demo_project.warehouse}/segment_members")
-    assert table.metadata().partition_columns == ["snapshot_date"]
-    assert len(table.to_pyarrow_table()) == len(expected)  # no other rows, no duplicates
+    path = f"{demo_project.warehouse}/segment_members"
+    assert DeltaTable(path).metadata().partition_columns == ["snapshot_date"]
+    assert len(read_rows(path)) == len(expected)  # no other rows, no duplicates
 
 
 def test_rerunning_the_date_leaves_the_same_segment_members(spark, demo_project):
     before = members_rows(demo_project, TUESDAY)
     run(spark, demo_project, TUESDAY)
     assert members_rows(demo_project, TUESDAY) == before
-    assert len(DeltaTable(f"{demo_project.warehouse}/segment_members").to_pyarrow_table()) == len(before)
+    assert len(read_rows(f"{demo_project.warehouse}/segment_members")) == len(before)
 
 
 def test_a_second_date_adds_its_own_partition(spark, tmp_path):
@@ -197,6 +198,6 @@ def test_a_second_date_adds_its_own_partition(spark, tmp_path):
     monday = members_rows(project, MONDAY)
     assert monday == oracle(project, MONDAY) and monday
     assert members_rows(project, TUESDAY) == tuesday
-    all_rows = DeltaTable(f"{project.warehouse}/segment_members").to_pyarrow_table().to_pylist()
+    all_rows = read_rows(f"{project.warehouse}/segment_members").to_pylist()
     assert {row["snapshot_date"] for row in all_rows} == {MONDAY, TUESDAY}
     assert len(all_rows) == len(monday) + len(tuesday)

@@ -13,11 +13,11 @@ import time
 
 import pyarrow.compute as pc
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.compute.run import run
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import table_files
 
@@ -78,12 +78,12 @@ def signalled_run(root, text: str, signum: int) -> tuple[int, str]:
 
 
 def statuses(root) -> dict:
-    runs = DeltaTable(str(root / "warehouse" / "label_runs")).to_pyarrow_table(columns=["snapshot_date", "status"])
+    runs = read_rows(str(root / "warehouse" / "label_runs"), ["snapshot_date", "status"])
     return dict(zip(runs["snapshot_date"].to_pylist(), runs["status"].to_pylist()))
 
 
 def tuesday_rows(root) -> int:
-    snapshot = DeltaTable(str(root / "warehouse" / "label_snapshot")).to_pyarrow_table(columns=["snapshot_date"])
+    snapshot = read_rows(str(root / "warehouse" / "label_snapshot"), ["snapshot_date"])
     return pc.sum(pc.equal(snapshot["snapshot_date"], TUESDAY)).as_py() or 0
 
 

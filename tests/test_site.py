@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from deltalake import DeltaTable
 
 from labelspark.warehouse import readers
 from labelspark.config import load_project
@@ -22,6 +21,7 @@ from labelspark.cli.demo import write_demo
 from labelspark.errors import SourceError
 from labelspark.compute.run import run
 from labelspark.site import SiteError, build_site, refresh_site
+from labelspark.warehouse.deltars import read_rows
 
 DAYS = [dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)]
 CHROMIUM = os.environ.get("LABELSPARK_CHROMIUM", "/usr/bin/chromium")
@@ -69,7 +69,7 @@ def page(browser):
 
 
 def stats(project, label_id, day):
-    rows = DeltaTable(f"{project.warehouse}/label_stats").to_pyarrow_table().to_pylist()
+    rows = read_rows(f"{project.warehouse}/label_stats").to_pylist()
     return sorted((r for r in rows if r["label_id"] == label_id and r["snapshot_date"] == day), key=lambda r: r["rank"])
 
 
@@ -239,7 +239,7 @@ def test_history_filtered_by_value_and_dates(demo, site, page):
 
 
 def test_segments_show_their_size_over_time(demo, site, page):
-    members = DeltaTable(f"{demo.warehouse}/segment_members").to_pyarrow_table().to_pylist()
+    members = read_rows(f"{demo.warehouse}/segment_members").to_pylist()
     sizes = collections.Counter((r["segment_id"], r["snapshot_date"]) for r in members)
     page.goto((site / "segments.html").as_uri())
     section = "#segment-young_big_spenders"
@@ -252,7 +252,7 @@ def test_segments_show_their_size_over_time(demo, site, page):
 
 
 def test_runs_show_status_rows_and_duration(demo, site, page):
-    runs = DeltaTable(f"{demo.warehouse}/label_runs").to_pyarrow_table().to_pylist()
+    runs = read_rows(f"{demo.warehouse}/label_runs").to_pylist()
     runs.sort(key=lambda r: r["started_at"], reverse=True)
     page.goto((site / "runs.html").as_uri())
     rows = table_rows(page, "#runs-table")

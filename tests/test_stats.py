@@ -26,6 +26,7 @@ from labelspark.cli.demo import write_demo
 from labelspark.compute.run import run
 from labelspark.compute.derived.stats import label_stats
 from labelspark.udfs import as_text, bucket_name
+from labelspark.warehouse.deltars import read_rows
 
 D = dt.date(2026, 3, 31)
 STRING, DOUBLE, BOOLEAN, DATE, LIST = T.StringType(), T.DoubleType(), T.BooleanType(), T.DateType(), T.ArrayType(T.StringType())
@@ -319,7 +320,7 @@ ORACLE = {
 
 
 def delta_rows(path: str, day: dt.date) -> list[dict]:
-    rows = DeltaTable(path).to_pyarrow_table().to_pylist()
+    rows = read_rows(path).to_pylist()
     return [row for row in rows if row["snapshot_date"] == day]
 
 
@@ -341,7 +342,7 @@ def demo_project(spark, tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_oracle(demo_project):
     """label id -> {value: (users, rank)} by DuckDB over the snapshot delta-rs reads."""
-    snap = DeltaTable(f"{demo_project.warehouse}/label_snapshot").to_pyarrow_table()
+    snap = read_rows(f"{demo_project.warehouse}/label_snapshot")
     con = duckdb.connect()
     con.register("snap_all", snap)
     con.execute("CREATE VIEW snap AS SELECT * FROM snap_all WHERE snapshot_date = DATE '2026-03-31'")
@@ -394,5 +395,5 @@ def test_rerunning_the_date_leaves_the_same_label_stats(spark, demo_project):
     run(spark, demo_project, DEMO_DATE)
     after = stats_rows(demo_project)
     assert after == before
-    all_rows = DeltaTable(f"{demo_project.warehouse}/label_stats").to_pyarrow_table().to_pylist()
+    all_rows = read_rows(f"{demo_project.warehouse}/label_stats").to_pylist()
     assert len(all_rows) == len(before)  # one date, no duplicate rows

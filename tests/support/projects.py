@@ -10,6 +10,8 @@ import yaml
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from labelspark.errors import NoResults
+from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 
 
@@ -27,8 +29,8 @@ def table_contents(project) -> dict:
     result = {}
     for path in Tables(project.warehouse).read_by_users:
         try:
-            rows = DeltaTable(path).to_pyarrow_table().to_pylist()
-        except TableNotFoundError:
+            rows = read_rows(path).to_pylist()
+        except NoResults:
             result[path] = None
             continue
         result[path] = sorted(rows, key=repr)
@@ -40,8 +42,8 @@ def table_files(root: Path) -> dict:
     files = {}
     for path in Tables(str(root / "warehouse")).read_by_users:
         try:
-            files[path] = sorted(DeltaTable(path).files())
-        except Exception:
+            files[path] = sorted(DeltaTable(path).file_uris())
+        except TableNotFoundError:
             files[path] = None
     return files
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from deltalake import DeltaTable
 
+from labelspark.warehouse.deltars import read_rows
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # each table's rows, ordered by what identifies one
@@ -40,7 +42,7 @@ def run_dates(config: Path, engine: str, *dates: str, env: dict | None = None, t
 
 def table(warehouse: Path, name: str) -> pd.DataFrame:
     """A table as delta-rs reads it; label_runs as its statuses and dates only (ids and times differ by run)."""
-    frame = DeltaTable(str(warehouse / name)).to_pandas()
+    frame = read_rows(str(warehouse / name)).to_pandas()
     if name == "label_runs":
         frame = frame[["snapshot_date", "status"]]
     for column in frame.columns[frame.dtypes == object]:  # arrays compare as tuples
