@@ -9,7 +9,7 @@ Exit codes, for orchestrators (README, "Exit codes"):
        (a signal after the run's point of no return, compute/stop_signals.py, changes nothing: 0)
 
 Each command module declares its commands' arguments and thin handlers that call the library:
-`jobs` (run, publish, rewind, unlock: Spark and the warehouse lock), `spark_free` (validate, plan,
+`jobs` (run, publish, rewind, compact, unlock: Spark and the warehouse lock), `spark_free` (validate, plan,
 stats, history, site, demo, schema: no Spark), `questions` (preview … diff).
 """
 from __future__ import annotations

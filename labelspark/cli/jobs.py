@@ -1,11 +1,14 @@
 """Commands that run a job on the warehouse: they open a Spark session and take the lock."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
 from labelspark.cli.options import add_engine, date, names
 from labelspark.errors import UsageError
+
+COMPACT_THRESHOLD = 0.1  # the masked share of a file from which `compact` writes its partition again
 
 
 def register(commands, common) -> None:
@@ -37,11 +40,30 @@ def register(commands, common) -> None:
     add_engine(rewind)
     rewind.set_defaults(handler=_rewind)
 
+    compact = commands.add_parser("compact", parents=[common],
+                                  help="purge the deletion vectors that accumulate in the tables and vacuum what retention allows")
+    compact.add_argument("config", type=Path)
+    compact.add_argument("--threshold", type=share, default=COMPACT_THRESHOLD, metavar="SHARE",
+                         help="write a partition again when one of its files has at least this share of its rows masked "
+                              f"(0 to 1, default {COMPACT_THRESHOLD})")
+    add_engine(compact)
+    compact.set_defaults(handler=_compact)
+
     unlock = commands.add_parser("unlock", parents=[common], help="clear the run lock of a warehouse whose run is gone, undoing its writes")
     unlock.add_argument("config", type=Path)
     unlock.add_argument("--force", action="store_true",
                         help="clear it even though its holder looks alive (same host: its pid exists; any host: a recent heartbeat)")
     unlock.set_defaults(handler=_unlock)
+
+
+def share(text: str) -> float:
+    """A share of a file's rows: above 0, at most 1."""
+    try:
+        if 0 < (value := float(text)) <= 1:
+            return value
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"not a share above 0 and at most 1: {text!r}")
 
 
 def project_and_day(args):
@@ -105,6 +127,21 @@ def _rewind(args) -> int:
         print(f"{project.name}: rewound to {args.to}; removed {len(removed)} dates: {', '.join(map(str, removed))}")
     else:
         print(f"{project.name}: nothing after {args.to} to remove")
+    return 0
+
+
+def _compact(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engine.sessions import open_session
+    from labelspark.warehouse.compact import compact
+
+    project = load_project(args.config)
+    with open_session(args.engine, args.remote) as spark:
+        compacted = compact(spark, project, args.threshold)
+    for table in compacted:
+        print(f"{project.name}: {table.describe()}")
+    if not compacted:
+        print(f"{project.name}: no table under {project.warehouse} yet")
     return 0
 
 
