@@ -14,10 +14,11 @@ from deltalake import DeltaTable
 
 from labelspark.cli import build_parser
 from labelspark.cli.demo import write_demo
+from labelspark.compute.maintenance import compact
 from labelspark.compute.run import run
 from labelspark.config import load_project
 from labelspark.errors import WarehouseLocked
-from labelspark.warehouse.compact import compact, compact_table, masked_files
+from labelspark.warehouse.compact import compact_table, masked_files
 from labelspark.warehouse.delta import DELETION_VECTORS, merge
 from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import warehouse_lock

@@ -133,7 +133,7 @@ def _rewind(args) -> int:
 def _compact(args) -> int:
     from labelspark.config import load_project
     from labelspark.engine.sessions import open_session
-    from labelspark.warehouse.compact import compact
+    from labelspark.compute.maintenance import compact
 
     project = load_project(args.config)
     with open_session(args.engine, args.remote) as spark:

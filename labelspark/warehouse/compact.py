@@ -14,8 +14,7 @@ retention (`delta.deletedFileRetentionDuration`, 7 days by default), in its lite
 mode deletes deletion-vector files still in use (delta-rs 1.6 counts only data files as in
 use), and the lite mode leaves the deletion-vector files that only removed files read (small).
 
-It holds the warehouse lock as a run does, so a run and a compaction never overlap, and puts
-every table back if it fails half-way.
+`compute/maintenance.py` runs it under the warehouse lock.
 """
 from __future__ import annotations
 
@@ -28,11 +27,8 @@ import pyarrow as pa
 from pyarrow.fs import FileType
 from pyspark.sql import SparkSession
 
-from labelspark.compute.job import locked
-from labelspark.config import Project
 from labelspark.warehouse.delta import date_literal, read_table, replace_rows
 from labelspark.warehouse.deltars import existing_table, filesystem_of, open_table
-from labelspark.warehouse.names import Tables
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +62,6 @@ class Compacted:
         rewritten = (f"{', '.join(self.partitions)} written again ({self.over_threshold} files over the threshold, "
                      f"{self.purged} masked rows purged)" if self.partitions else "nothing to rewrite")
         return f"{self.table}: {rewritten}; {self.vacuumed} files vacuumed"
-
-
-def compact(spark: SparkSession, project: Project, threshold: float) -> list[Compacted]:
-    """Compacts and vacuums every table of the warehouse under its lock (WarehouseLocked while
-    a run holds it); `threshold`: the masked share of a file, 0 to 1, from which its partition
-    is written again."""
-    tables = Tables(project.warehouse)
-    paths = [*tables.read_by_users, tables.runs]
-    with locked(project, paths):
-        return [compact_table(spark, path, threshold) for path in paths if existing_table(path) is not None]
 
 
 def compact_table(spark: SparkSession, path: str, threshold: float) -> Compacted:
