@@ -17,7 +17,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from labelspark.cli import main
-from labelspark.warehouse.deltars import read_rows
+from labelspark.warehouse.deltars import read_rows, sql_in, sql_literal
 
 pytestmark = pytest.mark.portable
 
@@ -93,6 +93,15 @@ def test_a_table_with_deletion_vectors_reads_as_a_plain_table_of_the_rows_it_kep
         read = in_order(read_rows(masked, columns, where))
         assert read.num_rows and read.equals(in_order(read_rows(plain, columns, where))), (columns, where)
     assert read_rows(masked, ["member_id"], "valid_to IS NULL AND value = 'basic'").to_pylist() == [{"member_id": "m4"}]
+
+
+def test_values_in_a_where_are_literals_never_sql(project):
+    history = str(project.parent / "warehouse" / "label_history")
+    sneaky = "m1' OR 'a' = 'a"
+    assert read_rows(history, where=f"member_id = {sql_literal(sneaky)}").num_rows == 0
+    assert read_rows(history, where=sql_in("member_id", [])).num_rows == 0
+    assert read_rows(history, ["member_id"], f"{sql_in('member_id', ['m3', 'm9'])} AND valid_from = {sql_literal(D2)}").to_pylist() == [
+        {"member_id": "m3"}]
 
 
 def in_order(table: pa.Table) -> pa.Table:

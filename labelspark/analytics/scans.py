@@ -9,7 +9,7 @@ known ones.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,7 +73,7 @@ def is_entity(project: Project, key) -> str:
     return f"{quoted(project.key)} = {sql_literal(key)}"
 
 
-def batches(project: Project, table: str, columns: list[str], where: str) -> Iterator[pa.RecordBatch]:
+def batches(project: Project, table: str, columns: list[str], where: str) -> pa.RecordBatchReader:
     """The rows of the warehouse's `table` matching `where`, batch by batch (only `columns` are
     read, one file at a time): memory follows a batch, not the table. A missing table is `NoResults`."""
     return scan_rows(table_path(project.warehouse, table), columns, where)
