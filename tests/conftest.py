@@ -1,7 +1,8 @@
 """Shared fixtures: one Spark session per test run, on the engine LABELSPARK_TEST_ENGINE names.
 
-`sail` (default) runs every test. `spark` (classic local PySpark, no Delta jars) runs the
-tests marked `portable`: those that compute without writing Delta. Classic and Connect
+`sail` (default) runs every test. `spark` (classic local PySpark with delta-spark) runs the
+tests marked `portable`: those whose answers must hold on every engine (computing, and the
+Delta writes whose layout differs by engine: history's day, compaction). Classic and Connect
 sessions cannot share a process (pyspark.sql.functions picks one Column flavour), so the
 two engines are two pytest runs; `scripts/test.sh` runs both.
 """
