@@ -16,9 +16,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from deltalake import DeltaTable
 
 from labelspark.cli.demo import CONFIG_NAME, write_demo
+from labelspark.warehouse.delta import set_table_properties
 from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.lock import LOCK_FILE
 from tests.support.projects import with_outputs
@@ -61,13 +61,13 @@ def sail(tmp_path_factory):
     return days
 
 
-def project_from(source: Path, target: Path) -> Path:
+def project_from(spark, source: Path, target: Path) -> Path:
     """A copy of a Sail project (config, data, warehouse) whose tables checkpoint at every commit,
     the change of their properties included: the cluster reads and writes tables from checkpoints
     (a Delta jar that does not fit its Spark fails there). Returns its config."""
     config = shutil.copytree(source, target) / CONFIG_NAME
     for name in TABLE_KEYS:
-        DeltaTable(str(target / "warehouse" / name)).alter.set_table_properties({"delta.checkpointInterval": "1"})
+        set_table_properties(spark, str(target / "warehouse" / name), {"delta.checkpointInterval": "1"})
     return config
 
 
@@ -146,11 +146,11 @@ def test_a_killed_executor_is_replaced_and_the_job_writes_what_sail_writes(tmp_p
 
 
 @pytest.mark.parametrize("cluster", ["4.x"], indirect=True)
-def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(tmp_path, cluster, sail):
+def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(spark, tmp_path, cluster, sail):
     """A warehouse Sail started, continued on the cluster; its driver killed after the snapshot
     is written and before the stats are: the next driver restores, then runs the day again.
     On one line only (CI's time): the restore is delta-rs's, whichever line wrote the tables."""
-    config = project_from(sail[MONDAY], tmp_path / "project")
+    config = project_from(spark, sail[MONDAY], tmp_path / "project")
     killed = Submitted(cluster, "jobs/compute_labels.py", config, TUESDAY)
     killed.wait_for(f"label_snapshot {TUESDAY}: ")
     os.killpg(killed.process.pid, signal.SIGKILL)
@@ -167,8 +167,8 @@ def test_a_run_whose_driver_was_killed_is_undone_by_the_next_run(tmp_path, clust
     assert list(runs[runs["snapshot_date"].astype(str) == TUESDAY]["status"]) == ["abandoned", "succeeded"]
 
 
-def test_the_publish_job_indexes_the_snapshot_and_records_its_run(tmp_path, cluster, sail, search_url):
-    config = with_outputs(project_from(sail[MONDAY], tmp_path / "project"),
+def test_the_publish_job_indexes_the_snapshot_and_records_its_run(spark, tmp_path, cluster, sail, search_url):
+    config = with_outputs(project_from(spark, sail[MONDAY], tmp_path / "project"),
                           elasticsearch={"nodes": search_url, "alias": "demo_labels", "writer": "python"})
     job = Submitted(cluster, "jobs/publish_labels.py", config, MONDAY)
     assert job.finish() == 0, job.log[-4000:]

@@ -24,6 +24,7 @@ import pytest
 from deltalake import DeltaTable
 
 from labelspark.cli.demo import write_demo
+from labelspark.warehouse.delta import set_table_properties
 from tests.support.spark_lines import environment_of, python_of
 from tests.support.warehouse import TABLE_KEYS, assert_same_tables, run_dates
 
@@ -58,9 +59,9 @@ def use_config(config: Path, version: int) -> None:
     config.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def set_checkpoint_interval(warehouse: Path, interval: int) -> None:
+def set_checkpoint_interval(spark, warehouse: Path, interval: int) -> None:
     for name in TABLES:
-        DeltaTable(str(warehouse / name)).alter.set_table_properties({"delta.checkpointInterval": str(interval)})
+        set_table_properties(spark, str(warehouse / name), {"delta.checkpointInterval": str(interval)})
 
 
 def age_logs(warehouse: Path, days: int) -> None:
@@ -102,7 +103,7 @@ def run_on(engine: str, config: Path, steps: list[str], remote: str) -> None:
         run_dates(config, "spark", *steps, python=python, env=environment_of(python))
 
 
-def test_every_engine_continues_the_others_tables_past_checkpoints(tmp_path, connect_server):
+def test_every_engine_continues_the_others_tables_past_checkpoints(spark, tmp_path, connect_server):
     reference = write_demo(tmp_path / "reference")
     run_dates(reference, "sail", *FIRST_DAYS)
     warehouse = reference.parent / "warehouse"
@@ -111,7 +112,7 @@ def test_every_engine_continues_the_others_tables_past_checkpoints(tmp_path, con
     copy = shutil.copytree(tmp_path / "reference", tmp_path / "copy") / reference.name  # goes on engine by engine
 
     mixed = copy.parent / "warehouse"
-    set_checkpoint_interval(mixed, 2)
+    set_checkpoint_interval(spark, mixed, 2)
     for engine, version, steps in LATER:
         aged = engine == "connect"
         if aged:

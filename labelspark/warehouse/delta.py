@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from labelspark.engine.error_conversion import converted, is_missing_table
+from labelspark.engine.facts import engine_of
 from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.names import DATE
 
@@ -90,10 +91,23 @@ def has_deletion_vectors(path: str) -> bool:
         return True
 
 
-def enable_deletion_vectors(spark: SparkSession, path: str) -> None:
-    """Turns deletion vectors on for the existing table at `path`: Spark SQL's ALTER TABLE
-    (Sail 0.7 has none, and delta-rs' adds a `variantType` feature Spark 3.5 refuses)."""
-    run_sql_on(spark, path, f"ALTER TABLE {{table}} SET TBLPROPERTIES ('{DELETION_VECTORS}' = 'true')")
+def set_table_properties(spark: SparkSession, path: str, properties: dict[str, str]) -> None:
+    """Sets Delta table properties of the table at `path` (deletion vectors on, a checkpoint
+    interval) through the engine: delta-rs' `alter.set_table_properties` adds a `variantType`
+    feature to a table of writer version 7 that delta-spark 3.x then refuses to read. Sail's SQL
+    alters only catalog tables: there the path is named by a catalog table for the moment (an
+    external one: dropping it leaves the files)."""
+    settings = ", ".join(f"'{key}' = '{value}'" for key, value in properties.items())
+    if engine_of(spark).name != "sail":
+        run_sql_on(spark, path, f"ALTER TABLE {{table}} SET TBLPROPERTIES ({settings})")
+        return
+    name = f"labelspark_table_{uuid.uuid4().hex}"
+    location = path.replace("'", "\\'")
+    spark.sql(f"CREATE TABLE {name} USING delta LOCATION '{location}'").collect()
+    try:
+        spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ({settings})").collect()
+    finally:
+        spark.sql(f"DROP TABLE {name}").collect()
 
 
 def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str, day: dt.date) -> None:

@@ -28,8 +28,8 @@ from pyspark.sql import functions as F
 from labelspark.engine.facts import engine_of
 from labelspark.warehouse.deltars import open_table
 from labelspark.warehouse.delta import (
-    append_rows, create_table, date_literal, enable_deletion_vectors, has_deletion_vectors, merge, read_table, replace_rows,
-    run_sql_on,
+    DELETION_VECTORS, append_rows, create_table, date_literal, has_deletion_vectors, merge, read_table, replace_rows,
+    run_sql_on, set_table_properties,
 )
 from labelspark.warehouse.staging import staging_area
 
@@ -75,7 +75,7 @@ def _merge_changes(spark: SparkSession, changes: DataFrame, key: str, path: str,
     joins them outer, where Spark cannot broadcast them); a run that dies between them is
     undone by the next run of its date, as any other (`changed_on`)."""
     if not has_deletion_vectors(path):
-        enable_deletion_vectors(spark, path)
+        set_table_properties(spark, path, {DELETION_VECTORS: "true"})
         log.info("%s: deletion vectors enabled, once: a day now writes what changed, not every current version", path)
     with staging_area(path.rstrip("/").rpartition("/")[0], f"history-{uuid.uuid4().hex}") as staging:
         staged = staging.keep(changes, "changes")
