@@ -127,7 +127,10 @@ def test_every_engine_continues_the_others_tables_past_checkpoints(spark, tmp_pa
         written = {name for name, found in checkpoints(mixed).items() if found - before[name]}
         assert committed <= written and {"label_snapshot", "label_runs"} <= written, f"{engine} wrote no checkpoint of {committed - written}"
         if aged:  # a checkpoint deletes the commits past the log retention before it (delta-spark and delta-rs alike)
-            assert all(not (mixed / name / "_delta_log" / f"{0:020d}.json").exists() for name in written), written
+            # except label_history's, the table with deletion vectors: neither delta-spark 4.4 nor
+            # delta-rs 1.6.6 (cleanup_metadata) deleted them here; its log keeps a commit or two a day
+            cleaned = written - {"label_history"}
+            assert all(not (mixed / name / "_delta_log" / f"{0:020d}.json").exists() for name in cleaned), cleaned
         if engine == "sail" and steps[0].startswith("rewind"):
             assert vacuum(mixed) > 0
 
