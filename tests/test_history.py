@@ -22,7 +22,7 @@ from deltalake import DeltaTable
 
 from labelspark.config import load_project
 from labelspark.errors import SourceError
-from labelspark.compute.run import run
+from labelspark.compute.run import rewind, run
 from labelspark.warehouse.deltars import read_rows
 from tests.conftest import ENGINE
 
@@ -349,7 +349,7 @@ def test_an_ordinary_day_writes_what_changed_and_masks_the_versions_it_closes(sp
     then every file of history before D2 is still the table's after it (a closed version's old
     row is masked by a deletion vector, not rewritten) and D2's files hold the versions it
     closed and opened, no more. Sail replaces the current partition instead. Closed versions
-    are a partition of their own either way."""
+    are a partition of their own either way; a rewind and a back-fill work over the masks."""
     caplog.set_level(logging.INFO, logger="labelspark.warehouse.history")
     step(spark, ws, D1, MEMBERS_1, ORDERS_1)
     path = str(ws.warehouse / "label_history")
@@ -374,6 +374,13 @@ def test_an_ordinary_day_writes_what_changed_and_masks_the_versions_it_closes(sp
     assert ws.history() == HISTORY_D2
     step(spark, ws, D3, MEMBERS_3, ORDERS_3)
     assert ws.history() == HISTORY_D3
+
+    # a rewind undoes D3 over the masked table, a back-fill of D1 then leaves it as it is
+    project = load_project(ws.config)
+    assert rewind(spark, project, D2) == [D3]
+    assert ws.history() == HISTORY_D2
+    run(spark, project, D1)
+    assert ws.history() == HISTORY_D2
 
 
 def file_names(uris) -> set[str]:
