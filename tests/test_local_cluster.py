@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from deltalake import DeltaTable
 
 from labelspark.cli.demo import CONFIG_NAME, write_demo
 from labelspark.warehouse.delta import set_table_properties
@@ -67,7 +68,9 @@ def project_from(spark, source: Path, target: Path) -> Path:
     (a Delta jar that does not fit its Spark fails there). Returns its config."""
     config = shutil.copytree(source, target) / CONFIG_NAME
     for name in TABLE_KEYS:
-        set_table_properties(spark, str(target / "warehouse" / name), {"delta.checkpointInterval": "1"})
+        path = str(target / "warehouse" / name)
+        set_table_properties(spark, path, {"delta.checkpointInterval": "1"})
+        DeltaTable(path).create_checkpoint()  # Sail's ALTER writes none
     return config
 
 
