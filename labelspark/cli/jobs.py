@@ -22,6 +22,9 @@ def register(commands, common) -> None:
     run.add_argument("--allow-stale-sources", action="store_true",
                      help="run even though the date is past every source's data by more than its freshness allows "
                           "(default 7d, else the source's error_after), or a source is past its error_after: warn instead")
+    run.add_argument("--full", action="store_true",
+                     help="read every row of every source instead of merging tiles (counts rows that arrived later than the lookback); "
+                          "the tiles stay as they are")
     run.add_argument("--snapshot-to", metavar="DIR",
                      help="compute every enabled label and write only the snapshot as parquet under DIR "
                           "(no Delta Lake needed: trials, benchmarks); nothing else is written or published")
@@ -39,6 +42,13 @@ def register(commands, common) -> None:
     rewind.add_argument("--to", dest="to", type=date, required=True, metavar="D", help="the last date to keep")
     add_engine(rewind)
     rewind.set_defaults(handler=_rewind)
+
+    retile = commands.add_parser("retile", parents=[common],
+                                 help="make the sources' tiles again from D to their last day, taking rows that arrived after the lookback")
+    retile.add_argument("config", type=Path)
+    retile.add_argument("--from", dest="since", type=date, required=True, metavar="D", help="the first day to tile again")
+    add_engine(retile)
+    retile.set_defaults(handler=_retile)
 
     compact = commands.add_parser("compact", parents=[common],
                                   help="purge the deletion vectors that accumulate in the tables and vacuum what retention allows")
@@ -97,7 +107,7 @@ def _run(args) -> int:
         return 0
     with open_session(args.engine, args.remote) as spark:
         result = run(spark, project, day, only=args.labels, publish=not args.no_publish, allow_stale_sources=args.allow_stale_sources,
-                     after_success=lambda: refresh_after_run(project))
+                     after_success=lambda: refresh_after_run(project), full=args.full)
     published = f", published as {result.index}" if result.index else ""
     print(f"{project.name} {day} (run {result.run_id}): {len(result.labels)} labels computed, "
           f"{len(result.carried)} kept, {result.rows} entities -> {result.warehouse}{published}")
@@ -127,6 +137,21 @@ def _rewind(args) -> int:
         print(f"{project.name}: rewound to {args.to}; removed {len(removed)} dates: {', '.join(map(str, removed))}")
     else:
         print(f"{project.name}: nothing after {args.to} to remove")
+    return 0
+
+
+def _retile(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engine.sessions import open_session
+    from labelspark.compute.run import retile
+
+    project = load_project(args.config)
+    with open_session(args.engine, args.remote) as spark:
+        retiled = retile(spark, project, args.since)
+    for source, through in retiled.items():
+        print(f"{project.name}: source {source} tiled again from {args.since} to {through}")
+    if not retiled:
+        print(f"{project.name}: no source has tiles under {project.warehouse} yet")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -43,7 +43,7 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
     for indicator_name in indicators:
         indicator = project.indicators[indicator_name]
         require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
-        _require_number(df, name, indicator)
+        require_number(df, name, indicator)
         rows_of[indicator_name] = _rows(df, name, indicator_name, indicator, project, run_date)
     spans: dict[str, float] = {}  # dated list -> the longest window reading it (inf: all rows)
     for indicator_name, rows in rows_of.items():
@@ -53,7 +53,7 @@ def aggregate_source(df: DataFrame, name: str, project: Project, indicators: lis
             spans[listed] = max(spans.get(listed, 0), rows.window_days or math.inf)
     # deduped by the key: each entity has one row, whose value is its latest, first and last
     one_row_each = source.clean.dedupe is not None and source.clean.dedupe.by == [source.key]
-    fixed = _fixed_point_columns(df, [project.indicators[i] for i in rows_of])
+    fixed = fixed_point_columns(df, [project.indicators[i] for i in rows_of])
     aliases: dict[str, str] = {}  # definition -> alias of its aggregate (or view)
     columns: list[Column] = []
     views: list[Column] = []
@@ -96,7 +96,7 @@ def clustered_by(df: DataFrame, entity: Column) -> DataFrame:
     return df.repartition(partitions, entity).sortWithinPartitions(entity)
 
 
-def _require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
+def require_number(df: DataFrame, source: str, indicator: Indicator) -> None:
     """sum and avg of text would be cast silently by some engines and fail on others: refuse it here."""
     if indicator.agg in ("sum", "avg") and kind_of(df.schema[indicator.of].dataType) != "number":
         found = df.schema[indicator.of].dataType.simpleString()
@@ -109,17 +109,21 @@ def _rows(df, name, indicator_name, indicator: Indicator, project, run_date) -> 
     if indicator.window_days:
         first_day = run_date - dt.timedelta(days=indicator.window_days - 1)
         window = on_or_after(F.col(source.time), df.schema[source.time].dataType, first_day, project.timezone)
+    return Rows(indicator.window_days, window, *where_of(df, name, indicator_name, project, run_date))
+
+
+def where_of(df: DataFrame, name: str, indicator_name: str, project: Project, run_date: dt.date) -> tuple[Column | None, str]:
+    """The indicator's `where` as a condition on the rows of source `name` (None: every row), and its definition."""
     where_rule, where = project.where_rules.get(indicator_name), None
     if where_rule is not None:
         refs = sorted({leaf.ref for leaf in leaves(where_rule)})
         require_columns(df, name, refs)
         fields = {ref: Field(F.col(ref), kind_of(df.schema[ref].dataType)) for ref in refs}
         where = RuleCompiler(fields, run_date, str(project.file)).compile(where_rule)
-    return Rows(indicator.window_days, window, where, json.dumps(indicator.where, sort_keys=True, default=str))
+    return where, json.dumps(project.indicators[indicator_name].where, sort_keys=True, default=str)
 
 
-
-def _fixed_point_columns(df: DataFrame, indicators: list[Indicator]) -> dict[str, tuple[str, str]]:
+def fixed_point_columns(df: DataFrame, indicators: list[Indicator]) -> dict[str, tuple[str, str]]:
     """The double columns that `sum` and `avg` read -> the names of their fixed-point parts
     (udfs/exact.py: the same bits whatever order the rows come in), made once per row."""
     summed = sorted({i.of for i in indicators if i.agg in ("sum", "avg") and isinstance(df.schema[i.of].dataType, (T.DoubleType, T.FloatType))})
@@ -127,12 +131,20 @@ def _fixed_point_columns(df: DataFrame, indicators: list[Indicator]) -> dict[str
 
 
 
-def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date) -> DataFrame:
-    """Entity key plus the requested indicators (and the `expr` ones they need), one row per entity."""
+def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[str], run_date: dt.date,
+            merged: Callable[[str, DataFrame, list[str], str], DataFrame | None] | None = None) -> DataFrame:
+    """Entity key plus the requested indicators (and the `expr` ones they need), one row per entity.
+
+    `merged(source, prepared, indicators, key type)`: a source's indicators merged from its
+    tiles, or None where it takes the full pass (`compute.incremental`)."""
     key = project.key
     by_source = indicators_by_source(project, indicators)  # the plan's passes
-    key_type = _common_key_type(frames, project)
-    per_source = [aggregate_source(df, name, project, by_source.get(name, []), run_date, key_type) for name, df in frames.items()]
+    key_type = common_key_type(frames, project)
+    per_source = []
+    for name, df in frames.items():
+        due = by_source.get(name, [])
+        from_tiles = merged(name, df, due, key_type) if merged else None
+        per_source.append(from_tiles if from_tiles is not None else aggregate_source(df, name, project, due, run_date, key_type))
     result = per_source[0]
     for frame in per_source[1:]:
         result = result.join(frame, on=key, how="full")
@@ -152,7 +164,7 @@ def extract(frames: Mapping[str, DataFrame], project: Project, indicators: set[s
     return result
 
 
-def _common_key_type(frames: Mapping[str, DataFrame], project: Project) -> str:
+def common_key_type(frames: Mapping[str, DataFrame], project: Project) -> str:
     """The entity key's type: the sources' own when they agree, else string."""
     types = {df.schema[project.sources[name].key].dataType.simpleString() for name, df in frames.items()}
     return types.pop() if len(types) == 1 else "string"

@@ -53,7 +53,7 @@ def job(spark: SparkSession, project: Project, run_date: dt.date, call_back: boo
     with JobSignals(lambda: stop_work(spark)) as signals, warehouse_lock(project.warehouse, record.run_id, project.file) as held:
         if held.abandoned:
             _take_over(held, tables, record.run_id)
-        checkpoint = Checkpoint.take(tables.read_by_users)
+        checkpoint = Checkpoint.take(tables.written_by_runs(project.sources))
         held.note(checkpoint.versions)
         runs.record(tables.runs, record)
         held.undo_pending = True

@@ -17,6 +17,6 @@ def compact(spark: SparkSession, project: Project, threshold: float) -> list[Com
     a run holds it); `threshold`: the masked share of a file, 0 to 1, from which its partition
     is written again."""
     tables = Tables(project.warehouse)
-    paths = [*tables.read_by_users, tables.runs]
+    paths = [*tables.written_by_runs(project.sources), tables.runs]
     with locked(project, paths):
         return [compact_table(spark, path, threshold) for path in paths if existing_table(path) is not None]

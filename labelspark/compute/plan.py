@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from labelspark.config import Project
+from labelspark.rules import leaves
+from labelspark.timeutil import parse_days
+
+_RUN_DATE_OPERATORS = ("within_last", "before", "after")
 
 
 @dataclass
 class SourcePass:
     source: str
+    full_pass_because: str | None = None  # None: its indicators merge from tiles
     indicators: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
 
@@ -71,7 +76,7 @@ def make_plan(project: Project, day: dt.date, *, computed: set[str] | None = Non
         before = computed is None or label.id in computed
         wanted = label.id in only if only else label.due_schedule.due(day, computed_before=before)
         (due if wanted else carried).append(label)
-    passes = {name: SourcePass(name) for name in project.sources}
+    passes = {name: SourcePass(name, why_full_pass(project, name)) for name in project.sources}
     cross, imports, indicators = [], [], set()
     for label in due:
         if label.imported:
@@ -89,3 +94,29 @@ def make_plan(project: Project, day: dt.date, *, computed: set[str] | None = Non
     id_map = project.entity.id_map.source if project.entity.id_map else None
     ordered = [p for name, p in passes.items() if name != id_map]
     return Plan(day, due, carried, ordered, cross, imports, indicators)
+
+
+def why_full_pass(project: Project, source_name: str) -> str | None:
+    """Why the source's indicators need every row each day (None: they merge from tiles)."""
+    source = project.sources[source_name]
+    if not source.incremental:
+        return "`incremental: false`"
+    if source.time is None:
+        return "no `time` column: rows have no day to be tiled by"
+    if source.clean.dedupe is not None:
+        return "`dedupe` keeps one row out of all days: a later row can replace an earlier day's"
+    if project.entity.id_map is not None:
+        return "`entity.id_map` can map a source id to another entity any day"
+    for name, indicator in project.indicators.items():
+        rule = project.where_rules.get(name)
+        if indicator.source == source_name and rule is not None and _reads_run_date(rule):
+            return f"indicator {name}'s `where` is relative to the run date"
+    return None
+
+
+def _reads_run_date(rule) -> bool:
+    return any(leaf.op == "within_last" or (leaf.op in _RUN_DATE_OPERATORS and _as_days(leaf.value)) for leaf in leaves(rule))
+
+
+def _as_days(value: object) -> bool:
+    return isinstance(value, int) or parse_days(value) is not None

@@ -1,6 +1,6 @@
 """`labelspark rewind CONFIG --to D`: undo every date after D, as if the warehouse had never run them.
 
-The dated tables lose their partitions after D. History and catalog versions opened after D
+The dated tables lose their partitions after D, the sources' tiles their blocks ending after D. History and catalog versions opened after D
 go, versions closed after D are open again. Dates up to D that were back-fills only because a
 removed later date had run (history had not reached them) then advance history in date order,
 as their runs would have; the catalog holds their definitions already (a back-fill records
@@ -21,8 +21,9 @@ from labelspark.config import Project
 from labelspark.warehouse.delta import date_literal, partition_of, read_table, run_sql_on
 from labelspark.compute.derived.history_values import advance_history
 from labelspark.warehouse.runs import history_reached, labels_computed_before
-from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.names import CATALOG_TABLE, DATE, HISTORY_TABLE, RUNS_TABLE, SEGMENTS_TABLE, SNAPSHOT_TABLE, STATS_TABLE, Tables, table_path
 from labelspark.warehouse.snapshot import drop_columns
+from labelspark.warehouse.tiles import forget_after as forget_tiles_after
 
 log = logging.getLogger(__name__)
 DATED_TABLES = (SNAPSHOT_TABLE, STATS_TABLE, SEGMENTS_TABLE)
@@ -44,6 +45,8 @@ def rewind_tables(spark: SparkSession, project: Project, to: dt.date) -> list[dt
         path = table_path(warehouse, table)
         if read_table(spark, path) is not None:
             run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE {DATE} > {day}")
+    tables = Tables(warehouse)
+    forget_tiles_after(spark, tables.tile_manifest, {name: tables.tiles(name) for name in project.sources}, to)
     _rewind_versions(spark, table_path(warehouse, HISTORY_TABLE), day, "valid_to = NULL, is_current = true")
     _rewind_versions(spark, table_path(warehouse, CATALOG_TABLE), day, "valid_to = NULL")
     runs = table_path(warehouse, RUNS_TABLE)

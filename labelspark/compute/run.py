@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from labelspark.compute import indicators as indicator_pass
 from labelspark.config import Project
 from labelspark.errors import ConfigError, Problem, SnapshotMissing
+from labelspark.compute.incremental import Tiling, retile as retile_sources
 from labelspark.compute.imports import import_values, imported_rows, unknown_import_ids
 from labelspark.compute.staleness import check_run_date
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
@@ -53,7 +54,7 @@ class RunResult:
 
 
 def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None = None, publish: bool = True,
-        allow_stale_sources: bool = False, *, after_success: Callable[[], dict] | None = None) -> RunResult:
+        allow_stale_sources: bool = False, *, after_success: Callable[[], dict] | None = None, full: bool = False) -> RunResult:
     """Computes the labels due on `run_date`; writes snapshot, stats, segments, history, catalog, run log;
     publishes the snapshot (Elasticsearch, ClickHouse) and calls the business back (unless `publish` is off).
     `after_success` is the job's (`compute.job.job`): the CLI passes the label portal's refresh.
@@ -62,6 +63,9 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     rewrites that date's snapshot, stats and segments, leaves history as it is and records its
     definitions in the catalog for that date alone. Labels never computed on an earlier date
     are due, whatever later dates computed.
+
+    Sources with a `time` merge their indicators from tiles (`compute.incremental`); `full`
+    reads every row instead (the reference) and leaves the tiles as they are.
     """
     _check_requested(project, only)
     check_environment(project)
@@ -70,10 +74,11 @@ def run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str
     source_ages = check_run_date(spark, project, run_date, allow_stale_sources)  # before the lock: a stale date is exit 2, nothing touched
     with job(spark, project, run_date, call_back=publish, after_success=after_success) as record:
         source_ages.check()  # in the job: a late source is a failed run in label_runs
-        return _run(spark, project, run_date, only, publish, record)
+        return _run(spark, project, run_date, only, publish, record, full)
 
 
-def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord) -> RunResult:
+def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[str] | None, publish: bool, record: RunRecord,
+         full: bool) -> RunResult:
     tables = Tables(project.warehouse)
     latest = runs.latest_succeeded_date(tables.runs)
     computed = snapshot_columns(spark, tables.snapshot)
@@ -85,13 +90,14 @@ def _run(spark: SparkSession, project: Project, run_date: dt.date, only: list[st
     previous = latest_snapshot(spark, tables.snapshot, run_date) if plan.carried else None
     with staging_area(project.warehouse, record.run_id) as staging:
         imported = {label_id: imported_rows(spark, project, project.label(label_id), staging) for label_id in plan.imports}
-        snapshot = compute_snapshot(spark, project, plan, previous, staging, imported)
+        tiling = Tiling(spark, project, run_date, record.run_id, full=full)
+        snapshot = compute_snapshot(spark, project, plan, previous, staging, imported, tiling)
         log.info("writing %s partition %s", SNAPSHOT_TABLE, run_date)
         write_snapshot(spark, snapshot, tables.snapshot, run_date, project.key)
         written = read_partition(spark, tables.snapshot, run_date)
         record.rows = written.count()
         log.info("%s %s: %d entities", SNAPSHOT_TABLE, run_date, record.rows)
-        record.details = unknown_import_ids(project, imported, written)
+        record.details = {**unknown_import_ids(project, imported, written), **tiling.details}
     if latest is not None and run_date < latest:
         record.details[runs.BACKFILL] = {"history_at": latest.isoformat()}
     _write_derived_tables(spark, project, tables, written, run_date, latest)
@@ -155,8 +161,16 @@ def rewind(spark: SparkSession, project: Project, to: dt.date) -> list[dt.date]:
     tables = Tables(project.warehouse)
     if read_table(spark, tables.snapshot) is None:
         return []
-    with locked(project, [*tables.read_by_users, tables.runs]):
+    with locked(project, [*tables.written_by_runs(project.sources), tables.runs]):
         return rewind_tables(spark, project, to)
+
+
+def retile(spark: SparkSession, project: Project, since: dt.date) -> dict[str, dt.date]:
+    """Makes every incremental source's tiles again from `since` to its last tiled day, under the
+    lock, so that later runs count the rows that arrived after their lookback."""
+    set_timezone(spark, project.timezone)
+    with locked(project, [*Tables(project.warehouse).written_by_runs(project.sources)]):
+        return retile_sources(spark, project, since, lambda name, day: prepared_sources(spark, project, day, only=name)[name])
 
 
 def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, run_date: dt.date, run_id: str) -> str:
@@ -168,14 +182,16 @@ def publish_snapshot(spark: SparkSession, project: Project, written: DataFrame, 
 
 
 def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous: DataFrame | None = None,
-                     staging: Staging | None = None, imported: dict[str, DataFrame] | None = None) -> DataFrame:
+                     staging: Staging | None = None, imported: dict[str, DataFrame] | None = None,
+                     tiling: Tiling | None = None) -> DataFrame:
     """Entity key plus one typed column per enabled label (in config order).
 
     Labels not due come from `previous` (the latest snapshot up to the date), null without it.
     With distribution labels due, the indicators are written to `staging` once, so their
     quantiles and the labels read the copy instead of computing the sources twice. `imported`:
     the rows of the due import files (`imported_rows`) when the caller reads them again.
-    The session is in the project's timezone (`set_timezone`, by the run).
+    The session is in the project's timezone (`set_timezone`, by the run). `tiling`: the run's
+    tiles, which its incremental sources merge from (without it: the full pass everywhere).
     """
     frames = prepared_sources(spark, project, plan.run_date)
     for i, source_pass in enumerate(plan.passes, 1):
@@ -183,7 +199,7 @@ def compute_snapshot(spark: SparkSession, project: Project, plan: Plan, previous
             "pass %d/%d: source %s -> %d indicators for %d labels",
             i, len(plan.passes), source_pass.source, len(source_pass.indicators), len(source_pass.labels),
         )
-    entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date)
+    entities = indicator_pass.extract(frames, project, plan.indicators, plan.run_date, tiling.merged if tiling else None)
     if staging is not None and any(label.quantiles for label in plan.due):
         log.info("computing indicators once for the quantiles of distribution labels")
         entities = staging.keep(entities, "indicators")

@@ -254,8 +254,8 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -> dict[str, DataFrame]:
-    """Every source but the id map, read and prepared as of `run_date`."""
+def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date, only: str | None = None) -> dict[str, DataFrame]:
+    """Every source but the id map (`only`: that one), read and prepared as of `run_date`."""
     id_map = None
     map_source = project.entity.id_map.source if project.entity.id_map else None
     if map_source:
@@ -265,5 +265,5 @@ def prepared_sources(spark: SparkSession, project: Project, run_date: dt.date) -
     return {
         name: prepare(read_source(spark, project, name), name, source, project, run_date, id_map)
         for name, source in project.sources.items()
-        if name != map_source
+        if name != map_source and only in (None, name)
     }

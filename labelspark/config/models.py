@@ -96,6 +96,15 @@ class Source(Strict):
     freshness: Freshness | None = Field(None, description="How old the latest `time` may be before a warning or a failed run. Without it, "
                                         "a run date more than 7d past the latest row of every source is still refused.")
     clean: Clean = Field(default_factory=Clean, description="Cleaning steps, applied in the order written.")
+    incremental: bool = Field(True, description="Keep per-day partial aggregates (tiles) and merge them, instead of reading every "
+                              "row each day; `labelspark plan` says where a source cannot (no `time`, `dedupe`, `entity.id_map`).")
+    lookback: Window = Field("3d", description="Each run tiles again the N days ending with the run date, taking rows that arrived "
+                             "late for them; later rows are reported and wait for `retile` or `run --full`.",
+                             json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
+
+    @property
+    def lookback_days(self) -> int:
+        return parse_days(self.lookback)
 
     @model_validator(mode="after")
     def _freshness_of_time(self) -> "Source":

@@ -43,7 +43,12 @@ def fixed_point_parts(value: Column, source: str, column: str) -> tuple[Column, 
 
 def sum_of_parts(high: Column, low: Column) -> Column:
     """The aggregate of `fixed_point_parts`: the exact total as the nearest double."""
-    return (F.sum(high).cast("double") * F.lit(_LOW_BITS) + F.sum(low).cast("double")) / F.lit(_UNIT)
+    return total_of_parts(F.sum(high), F.sum(low))
+
+
+def total_of_parts(high_sum: Column, low_sum: Column) -> Column:
+    """The exact total of the sums of the high and low parts (sums of sums, too: a tile's)."""
+    return (high_sum.cast("double") * F.lit(_LOW_BITS) + low_sum.cast("double")) / F.lit(_UNIT)
 
 
 def mean_of(total: Column, count: Column) -> Column:

@@ -118,7 +118,7 @@ def replace_partition(spark: SparkSession, df: DataFrame, path: str, column: str
         replace_rows(df, path, f"{column} = {date_literal(day)}", partition_column=column)
 
 
-def replace_rows(df: DataFrame, path: str, predicate: str, partition_column: str) -> None:
+def replace_rows(df: DataFrame, path: str, predicate: str, partition_column: str | None) -> None:
     """Replaces the rows of the Delta table at `path` that match `predicate` (SQL text) with
     `df`, every row of which matches it too, in one commit."""
     writer = nullable(df, partition_column).write.format("delta").mode("overwrite")

@@ -11,6 +11,7 @@ SEGMENTS_TABLE = "segment_members"
 HISTORY_TABLE = "label_history"
 CATALOG_TABLE = "label_catalog"
 RUNS_TABLE = "label_runs"
+TILES_TABLE = "source_tiles"  # which tiles each source has; their rows live in `source_tiles_<source>`
 DATE = "snapshot_date"  # the partition column of the dated tables (snapshot, stats, segments)
 
 
@@ -35,6 +36,17 @@ class Tables:
                  "history": HISTORY_TABLE, "catalog": CATALOG_TABLE, "runs": RUNS_TABLE}
         for attribute, table in names.items():
             object.__setattr__(self, attribute, table_path(self.warehouse, table))
+
+    @property
+    def tile_manifest(self) -> str:
+        return table_path(self.warehouse, TILES_TABLE)
+
+    def tiles(self, source: str) -> str:
+        return table_path(self.warehouse, f"{TILES_TABLE}_{source}")
+
+    def written_by_runs(self, sources) -> list[str]:
+        """The tables a failed run or rewind puts back: those users read and the sources' tiles."""
+        return [*self.read_by_users, self.tile_manifest, *(self.tiles(source) for source in sources)]
 
     @property
     def read_by_users(self) -> list[str]:

@@ -1,0 +1,140 @@
+"""Incremental source passes: a day tiles its own rows (and the `lookback` days before it), merges
+the blocks its tiles complete, and reads its indicators from a few blocks per entity instead of
+every row of every window.
+
+Rows that arrive for a day older than the lookback are not in its tile: each run counts the
+source's rows per day (one scan of the time column) against the counts the tiles were made
+from and reports the difference; `run --full` counts them once, `retile --from D` for good.
+A back-fill (a date before the tiles' last day) and `--full` take the full pass.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from labelspark.blocks import Block, blocks_over, days_between
+from labelspark.compute.plan import why_full_pass
+from labelspark.compute.tiles import SourceTiles, blocks_to_read, day_tiles, merged_blocks, merged_indicators, source_tiles
+from labelspark.config import Project
+from labelspark.warehouse import tiles as tile_tables
+from labelspark.warehouse.names import Tables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tiling:
+    """What one run does with tiles: `full` takes the full pass everywhere; the sources that merged
+    from tiles and the late rows found are noted for the run record."""
+
+    spark: SparkSession
+    project: Project
+    run_date: dt.date
+    run_id: str
+    full: bool = False
+    from_tiles: list[str] = field(default_factory=list)
+    late: dict[str, dict] = field(default_factory=dict)  # source -> {rows, oldest}
+
+    def merged(self, name: str, prepared: DataFrame, due: list[str], key_type: str) -> DataFrame | None:
+        """The source's `due` indicators merged from its tiles, brought up to the run date first;
+        None where it takes the full pass (said in the log)."""
+        reason = "`run --full`" if self.full else why_full_pass(self.project, name)
+        if reason is None:
+            advanced = advance(self.spark, self.project, name, prepared, self.run_date, self.run_id, self.late)
+            if advanced is None:
+                reason = "a back-fill: its tiles are of later dates" if _tiled_after(self.project, name, self.run_date) else "no rows up to the run date"
+            else:
+                tiles, first_day = advanced
+                self.from_tiles.append(name)
+                windows = blocks_to_read(tiles, self.project, due, self.run_date, first_day)
+                wanted = sorted({b for blocks in windows.values() for b in blocks})
+                log.info("source %s: %d indicators merged from %d blocks of tiles", name, len(due), len(wanted))
+                blocks = tile_tables.read_blocks(self.spark, Tables(self.project.warehouse).tiles(name), wanted)
+                return merged_indicators(tiles, blocks, self.project, due, windows, key_type)
+        log.info("source %s: full pass (%s)", name, reason)
+        return None
+
+    @property
+    def details(self) -> dict:
+        return {"late_rows": self.late} if self.late else {}
+
+
+def advance(spark: SparkSession, project: Project, name: str, prepared: DataFrame, run_date: dt.date, run_id: str,
+            late: dict[str, dict], *, since: dt.date | None = None) -> tuple[SourceTiles, dt.date] | None:
+    """Tiles the days from the lookback's first (or `since`, or the first untiled day) to
+    `run_date` and merges the blocks they complete; returns the tiles and the first tiled day.
+    None where the tiles are of later days (a back-fill) or the source has no rows yet."""
+    tables = Tables(project.warehouse)
+    path = tables.tiles(name)
+    tiles = source_tiles(prepared, name, project, run_date)
+    before = tile_tables.tiled(tables.tile_manifest, name)
+    fresh = before.definition != tiles.definition
+    if not fresh and before.through is not None and before.through > run_date:
+        return None
+    counts = _rows_per_day(tiles, prepared)
+    if not counts:
+        return None
+    lookback_start = run_date - dt.timedelta(days=project.sources[name].lookback_days - 1)
+    if fresh:
+        if before.definition is not None:
+            log.info("source %s: tiles made for another definition (indicators, cleaning, types): made again from %s", name, min(counts))
+        start = min(counts)
+    else:
+        start = min(before.through + dt.timedelta(days=1), lookback_start, since or run_date)
+        _report_late(name, project, counts, before.day_rows, start, late)
+    days = days_between(start, run_date)
+    log.info("source %s: tiling %d days (%s to %s)", name, len(days), start, run_date)
+    tile_tables.write_blocks(day_tiles(tiles, tiles.rows(prepared, start)), path, [Block(0, d) for d in days], create=fresh)
+    written = {Block(0, d) for d in days}
+    for level, parents in blocks_over(days, run_date).items():
+        children = tile_tables.read_blocks(spark, path, [half for parent in parents for half in parent.halves()])
+        tile_tables.write_blocks(merged_blocks(tiles, children, level), path, parents, create=False)
+        written.update(parents)
+    day_rows = {**({} if fresh else before.day_rows), **{d: counts.get(d, 0) for d in days}}
+    blocks = ({b for b in before.blocks if b.end <= run_date} if not fresh else set()) | written
+    tile_tables.record(spark, tables.tile_manifest, name, tiles.definition, blocks, day_rows, run_id)
+    return tiles, min(d for d, n in day_rows.items() if n) if any(day_rows.values()) else start
+
+
+def _rows_per_day(tiles: SourceTiles, prepared: DataFrame) -> dict[dt.date, int]:
+    """The prepared rows per day: a few hundred numbers, from one scan of the time column."""
+    time = F.col(tiles.time)
+    day = time if isinstance(prepared.schema[tiles.time].dataType, T.DateType) else F.to_date(time)
+    return {row[0]: row[1] for row in prepared.groupBy(day.alias("day")).count().collect() if row[0] is not None}
+
+
+def _report_late(name: str, project: Project, counts: dict[dt.date, int], tiled: dict[dt.date, int], start: dt.date, late: dict) -> None:
+    """Days before `start` whose rows differ from those their tiles hold: warned and noted."""
+    changed = {day: counts.get(day, 0) - tiled.get(day, 0) for day in counts.keys() | tiled.keys() if day < start}
+    changed = {day: n for day, n in changed.items() if n}
+    if not changed:
+        return
+    oldest, rows = min(changed), sum(changed.values())
+    late[name] = {"rows": rows, "oldest": oldest.isoformat(), "days": len(changed)}
+    log.warning("source %s: %+d rows on %d days from %s on arrived or left after their days were tiled (lookback %s): "
+                "not counted; `labelspark retile %s --from %s` takes them", name, rows, len(changed), oldest,
+                project.sources[name].lookback, project.file, oldest)
+
+
+def _tiled_after(project: Project, name: str, run_date: dt.date) -> bool:
+    through = tile_tables.tiled(Tables(project.warehouse).tile_manifest, name).through
+    return through is not None and through > run_date
+
+
+def retile(spark: SparkSession, project: Project, since: dt.date, prepared_as_of) -> dict[str, dt.date]:
+    """Tiles every incremental source again from `since` to its last tiled day, taking the rows
+    that arrived late; `prepared_as_of(source, day)` reads a source as of a day. Returns the
+    sources retiled and their last day. The caller holds the lock."""
+    done = {}
+    for name in project.sources:
+        through = tile_tables.tiled(Tables(project.warehouse).tile_manifest, name).through
+        if why_full_pass(project, name) is None and through is not None:
+            log.info("source %s: tiling again from %s to %s", name, since, through)
+            advance(spark, project, name, prepared_as_of(name, through), through, "retile", {}, since=since)
+            done[name] = through
+    return done

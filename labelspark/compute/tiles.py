@@ -1,0 +1,118 @@
+"""Tiles as DataFrames: a source's indicators as partials, the day tiles of its rows, the merge
+of tiles into blocks, and the merge of a window's blocks into indicator values. Each is one
+`groupBy`, like the full pass; the tables are `warehouse.tiles`'."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from labelspark.blocks import Block, cover
+from labelspark.compute.indicators import fixed_point_columns, require_number, where_of
+from labelspark.compute.partials import Mergeable, Partial, mergeable
+from labelspark.compute.sources import require_columns
+from labelspark.config import Project
+from labelspark.udfs import fixed_point_parts
+from labelspark.warehouse.tiles import TILE
+
+
+@dataclass(frozen=True)
+class SourceTiles:
+    """Every indicator of one source as partials (its due ones or not: a weekly label does not
+    change what the tiles hold), and what they were made for."""
+
+    source: str
+    key: str
+    time: str
+    indicators: dict[str, Mergeable]
+    partials: tuple[Partial, ...]  # each definition once
+    fixed: dict[str, tuple[str, str]]
+    definition: str  # a digest: tiles made for another one are made again
+
+    def rows(self, df: DataFrame, first_day: dt.date) -> DataFrame:
+        """The source's prepared rows from `first_day` on, with their day's block name."""
+        day = F.col(self.time) if isinstance(df.schema[self.time].dataType, T.DateType) else F.to_date(F.col(self.time))
+        rows = df.where(day >= F.lit(first_day)).withColumn(TILE, F.concat(F.lit("00:"), F.coalesce(day.cast("string"), F.lit(""))))
+        if self.fixed:
+            rows = rows.withColumns({part: made for column, names in self.fixed.items()
+                                     for part, made in zip(names, fixed_point_parts(F.col(column), self.source, column))})
+        return rows
+
+
+def source_tiles(df: DataFrame, name: str, project: Project, run_date: dt.date) -> SourceTiles:
+    source = project.sources[name]
+    indicators = [i for i, indicator in project.indicators.items() if indicator.source == name]
+    fixed = fixed_point_columns(df, [project.indicators[i] for i in indicators])
+    mergeables: dict[str, Mergeable] = {}
+    for indicator_name in indicators:
+        indicator = project.indicators[indicator_name]
+        require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
+        require_number(df, name, indicator)
+        where, where_definition = where_of(df, name, indicator_name, project, run_date)
+        mergeables[indicator_name] = mergeable(df, source.time, indicator, where, where_definition, fixed)
+    partials = tuple({p.definition: p for m in mergeables.values() for p in m.partials}.values())
+    made_for = {
+        "partials": sorted(p.definition for p in partials), "timezone": project.timezone, "key": source.key,
+        "source": source.model_dump(mode="json", exclude={"lookback", "freshness", "incremental"}),
+        "types": {c: df.schema[c].dataType.simpleString() for c in sorted({source.key, source.time, *fixed})},
+    }
+    digest = hashlib.sha256(json.dumps(made_for, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return SourceTiles(name, source.key, source.time, mergeables, partials, fixed, digest)
+
+
+def day_tiles(tiles: SourceTiles, rows: DataFrame) -> DataFrame:
+    """One row per entity and day: the partials of its rows that day."""
+    return rows.groupBy(tiles.key, TILE).agg(*(p.over_rows.alias(p.column) for p in tiles.partials))
+
+
+def merged_blocks(tiles: SourceTiles, children: DataFrame, level: int) -> DataFrame:
+    """One row per entity and block of `level`, merged from the tiles of its two halves; each
+    partial keeps its type (sums of decimals would widen level by level)."""
+    start = F.to_date(F.substring(F.col(TILE), 4, 10))
+    number = F.unix_date(start)
+    parent_start = F.date_from_unix_date(number - F.pmod(number, F.lit(1 << level)))
+    parent = F.concat(F.lit(f"{level:02d}:"), F.coalesce(parent_start.cast("string"), F.lit("")))
+    types = {f.name: f.dataType for f in children.schema.fields}
+    return children.groupBy(tiles.key, parent.alias(TILE)).agg(
+        *(p.merge(F.col(p.column)).cast(types[p.column]).alias(p.column) for p in tiles.partials))
+
+
+def blocks_to_read(tiles: SourceTiles, project: Project, due: list[str], run_date: dt.date, first_day: dt.date) -> dict[str | None, list[Block]]:
+    """Each due indicator's window (None: every day) -> the blocks that make it up; every
+    entity of the source is in the blocks of every day."""
+    windows: dict[str | None, list[Block]] = {None: cover(first_day, run_date)}
+    for name in due:
+        days = project.indicators[name].window_days
+        if days:
+            windows[name] = cover(max(first_day, run_date - dt.timedelta(days=days - 1)), run_date)
+    return windows
+
+
+def merged_indicators(tiles: SourceTiles, blocks: DataFrame, project: Project, due: list[str],
+                      windows: dict[str | None, list[Block]], key_type: str) -> DataFrame:
+    """One row per entity with the `due` indicators, merged from the blocks of their windows in
+    one `groupBy` (equal partials over equal blocks once)."""
+    aliases: dict[tuple[str, tuple[str, ...]], str] = {}
+    columns: list[Column] = []
+    outputs: list[Column] = []
+    types = {f.name: f.dataType for f in blocks.schema.fields}
+    for name in due:
+        names = tuple(b.name for b in windows.get(name, windows[None]))
+        merged = []
+        for partial in tiles.indicators[name].partials:
+            key = (partial.definition, names)
+            if key not in aliases:
+                aliases[key] = f"__merged{len(columns)}"
+                kept = F.when(F.col(TILE).isin(list(names)), F.col(partial.column))
+                columns.append(partial.merge(kept).cast(types[partial.column]).alias(aliases[key]))
+            merged.append(F.col(aliases[key]))
+        outputs.append(tiles.indicators[name].finish(merged).alias(name))
+    entity = F.col(tiles.key).cast(key_type).alias(project.key)
+    if not columns:
+        return blocks.select(entity).distinct()
+    return blocks.groupBy(entity).agg(*columns).select(project.key, *outputs)
