@@ -1,6 +1,6 @@
 """labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
 
-    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling [LABELS ...]] [--only ENGINE] [--sail-memory 2g]
+    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling [LABELS ...]] [--only ENGINE] [--sail-memory 2g] [--year | --year-only]
 
 Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
 labels, then times each of these end to end in a fresh process, sampling the peak resident
@@ -25,12 +25,21 @@ the share `history_days.py` changes; the report counts them. The phases of every
 read from its log, and the history phase of each ordinary day is set against its first load
 (the target: at most 20% of it at 200 labels).
 
+`--year` adds a year of history (incremental.py; `--year-only`: that alone): `--users` x
+`--orders-per-user` orders over the 365 days before the run date D, one file per day sorted by
+time, and `--labels` labels over windows up to 365 days. Sail runs D-1 on an empty warehouse
+(`year-first`: the first run, which tiles the year), then, D's orders added, D on that warehouse
+(`year-day`: the ordinary day, incremental source passes) and D with `--full` on a copy of it
+(`year-full`: the full pass). The two snapshots of D must be equal cell for cell (else exit 1);
+the report gives each run's wall time, source passes, peak RSS and the load average.
+
 The last line is
-`bench: sail/duckdb=X.XX day2/day1=D.DD labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV load200same/load20=L.LL`
+`bench: sail/duckdb=X.XX day2/day1=D.DD labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV load200same/load20=L.LL incremental/full=I.II`
 (day2/day1: the whole ordinary day over the first day, `--labels` labels; labels200same/labels20
 on the ordinary day, where history is advanced by the day's changes; load200same/load20 the
 same on the first day, which loads history whole; floor: DuckDB's own growth from 20 to 200
-labels, the indicators growing with them; n/a where a run was left out).
+labels, the indicators growing with them; incremental/full: `--year`'s ordinary day over its
+full pass of the same day, whole runs (target: at most 0.25); n/a where a run was left out).
 """
 from __future__ import annotations
 
@@ -52,7 +61,8 @@ import psutil
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import RUN_DATE, data_set  # noqa: E402
+import incremental  # noqa: E402
+from synthetic import RUN_DATE, data_set, year_of_history  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
 
 from labelspark.engine.error_conversion import SAIL_MEMORY  # noqa: E402
@@ -80,12 +90,29 @@ class Timing:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.year or args.year_only) and args.only not in (None, "sail"):
+        parser.error("--year runs Sail: leave --only out or make it sail")
     if args.sail_memory:
         SAIL_ENV[SAIL_MEMORY] = str(args.sail_memory)
     work = Path(args.work_dir).resolve()
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    timings, differences = [], 0
+    if not args.year_only:
+        timings, differences = _main_runs(args, work, logs)
+    if args.year or args.year_only:
+        year_timings, year_differences = _year(args, work, logs)
+        timings += year_timings
+        differences += year_differences
+    print(_bench_line(timings, args.labels), flush=True)
+    return 1 if differences else 0
+
+
+def _main_runs(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
+    """The runs of `--labels` labels on each engine, and `--scaling`'s: their timings and the
+    sampled label values that differ from DuckDB's."""
     started = time.perf_counter()
     data = data_set(work, args.users, args.orders_per_user, args.seed)
     rows = data.rows()
@@ -118,8 +145,24 @@ def main(argv: list[str] | None = None) -> int:
     _report_days(timings, [main_run, *scaled_runs])
     if differences:
         print(f"label values differ from DuckDB's on {differences} sampled entity-labels: see above", file=sys.stderr)
-    print(_bench_line(timings, args.labels), flush=True)
-    return 1 if differences else 0
+    return timings, differences
+
+
+def _year(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
+    """`--year`: the first run, ordinary day and full pass over a year of history (incremental.py)."""
+    started = time.perf_counter()
+    year = year_of_history(work, args.users, args.orders_per_user, args.seed)
+    rows = year.rows()
+    print(f"year data: {rows['members']:,} member rows, {rows['history']:,} orders over {incremental.YEAR_DAYS} days "
+          f"+ {rows['new_day']:,} on {RUN_DATE} ({time.perf_counter() - started:.1f} s) in {year.directory}", flush=True)
+    runs = incremental.prepare(work, year, args.labels)
+
+    def time_run(name: str, command: list[str]) -> Timing:
+        return _time(name, "sail", str(args.labels), logs, command, SAIL_ENV, runs.directory)
+
+    result = incremental.run_year(runs, time_run, _labelspark)
+    incremental.report(result, year, _phases)
+    return result.timings, result.differences
 
 
 DUCKDB_RUNNER = "import sys, duckdb; con = duckdb.connect(); con.execute('SET enable_progress_bar = false'); con.execute(open(sys.argv[1]).read())"
@@ -140,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--spark-driver-memory", default="8g", help="heap of the classic Spark driver (local mode runs in it)")
     parser.add_argument("--no-spark", action="store_true", help="skip the classic Spark run")
     parser.add_argument("--sail-memory", type=_bytes, help="Sail's memory pool, e.g. 2g: beyond it Sail spills (default: labelspark's, a quarter of the machine's memory)")
+    parser.add_argument("--year", action="store_true",
+                        help=f"also a year of history on Sail (--users x --orders-per-user orders over the 365 days before {RUN_DATE}, "
+                             f"--labels labels): the first run ({incremental.FIRST_DATE}), the ordinary day ({RUN_DATE}, incremental "
+                             "source passes) and the full pass of that day (run --full), timed, their snapshots compared")
+    parser.add_argument("--year-only", action="store_true", help="only --year's runs")
     return parser
 
 
@@ -398,7 +446,8 @@ def _bench_line(timings: list[Timing], labels: int) -> str:
         f"sail200/sail20={_ratio(timings, 'sail-200', 'sail-20')} "
         f"floor200/floor20={_ratio(timings, 'duckdb-200', 'duckdb-20')} "
         f"spark/sail={_ratio(timings, f'spark-{labels}', f'sail-{labels}')} "
-        f"load200same/load20={_ratio(timings, 'sail-200same', 'sail-20')}"
+        f"load200same/load20={_ratio(timings, 'sail-200same', 'sail-20')} "
+        f"incremental/full={_ratio(timings, incremental.DAY, incremental.FULL)}"
     )
 
 
