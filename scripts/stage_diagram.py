@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "labelspark"
-FOUNDATION = ("kinds", "errors", "timeutil")
+FOUNDATION = ("kinds", "errors", "timeutil", "blocks")
 # the boxes top to bottom, grouped as the README's Layout section tells them
 GROUPS = {
     "foundation": ["foundation", "config", "rules"],
@@ -26,7 +26,7 @@ GROUPS = {
     "read side": ["analytics"],
     "command line": ["cli"],
 }
-CAPTIONS = {"foundation": "kinds · errors · timeutil"}
+CAPTIONS = {"foundation": "kinds · errors · timeutil · blocks"}
 
 
 def box(module: str) -> str | None:
