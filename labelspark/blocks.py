@@ -45,8 +45,8 @@ class Block:
 
 
 def cover(first: dt.date, last: dt.date) -> list[Block]:
-    """The fewest aligned blocks that tile `first`..`last` exactly, taken from the end, so that
-    windows ending on one date share their most recent blocks."""
+    """Aligned blocks that tile `first`..`last` exactly: from the end, each the largest one that
+    ends there and starts no earlier than `first` (at most two per level)."""
     blocks: list[Block] = []
     end = last
     while end >= first:

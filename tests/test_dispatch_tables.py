@@ -8,6 +8,7 @@ import typing
 import pytest
 
 from labelspark.compute.aggregates import AGGREGATES, aggregate_of
+from labelspark.compute.partials import MERGEABLE
 from labelspark.compute.sources import CLEANING_STEPS, SOURCE_FORMATS, clean, read_source
 from labelspark.config.models import Agg, Clean, CleanStepName, Indicator, Source
 from labelspark.errors import UnknownReference
@@ -27,6 +28,10 @@ def test_the_source_formats_cover_every_format_a_config_names():
 
 def test_the_aggregates_cover_every_agg_a_config_names():
     assert set(AGGREGATES) == set(typing.get_args(Agg))
+
+
+def test_every_agg_and_the_latest_value_merge_from_tiles():
+    assert set(MERGEABLE) == set(typing.get_args(Agg)) | {"latest"}
 
 
 def test_clickhouse_has_a_column_type_for_every_label_kind():

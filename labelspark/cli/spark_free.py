@@ -79,7 +79,8 @@ def _plan(args) -> int:
     if computed is None:
         print("  (the warehouse is not local: labels never computed are shown by schedule only)")
     for i, source_pass in enumerate(plan.passes, 1):
-        print(f"  pass {i}: source {source_pass.source}")
+        how = f"full pass: {source_pass.full_pass_because}" if source_pass.full_pass_because else "incremental: merged from its tiles"
+        print(f"  pass {i}: source {source_pass.source} ({how})")
         print(f"    indicators: {', '.join(source_pass.indicators) or '-'}")
         print(f"    labels:     {', '.join(source_pass.labels) or '-'}")
     if plan.cross_source:
