@@ -1,6 +1,6 @@
 """labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
 
-    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling [LABELS ...]] [--only ENGINE] [--sail-memory 2g] [--year | --year-only]
+    python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling [LABELS ...]] [--only ENGINE] [--sail-memory 2g] [--year | --year-only [--year-reuse-first]]
 
 Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
 labels, then times each of these end to end in a fresh process, sampling the peak resident
@@ -160,7 +160,7 @@ def _year(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
     def time_run(name: str, command: list[str]) -> Timing:
         return _time(name, "sail", str(args.labels), logs, command, SAIL_ENV, runs.directory)
 
-    result = incremental.run_year(runs, time_run, _labelspark)
+    result = incremental.run_year(runs, time_run, _labelspark, Timing, reuse_first=args.year_reuse_first)
     incremental.report(result, year, _phases)
     return result.timings, result.differences
 
@@ -188,6 +188,9 @@ def _parser() -> argparse.ArgumentParser:
                              f"--labels labels): the first run ({incremental.FIRST_DATE}), the ordinary day ({RUN_DATE}, incremental "
                              "source passes) and the full pass of that day (run --full), timed, their snapshots compared")
     parser.add_argument("--year-only", action="store_true", help="only --year's runs")
+    parser.add_argument("--year-reuse-first", action="store_true",
+                        help="--year: start from the warehouse the last first run left (kept for the same data set and config) "
+                             "instead of running it again")
     return parser
 
 

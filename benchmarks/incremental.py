@@ -22,12 +22,20 @@ row for row and cell for cell (doubles bit for bit), or the benchmark fails. The
 year-day's peak memory no higher than year-full's).
 
 Until `labelspark run` has `--full`, year-full is a plain run of the copy (said in the report).
+
+The warehouse as year-first left it is kept (`year-labels-N-first/` beside the mode's directory,
+with that run's figures and log): `--year-reuse-first` starts the next bench from it, for the
+same data set and config, instead of running year-first again (its figures are then the kept
+ones, marked so), to time the ordinary day and the full pass again on a quieter machine.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +54,7 @@ FIRST_DATE = RUN_DATE - dt.timedelta(days=1)  # the first run's date: the histor
 FIRST, DAY, FULL = "year-first", "year-day", "year-full"  # the runs' names (and their logs')
 RATIO_TARGET = 0.25  # the ordinary day's wall time over the full pass's, at most
 SOURCE_PHASE = "source passes"  # bench.PHASES' first phase
+SOURCE_LINE = re.compile(r"INFO (source \S+: (?:tiling|full pass|\d+ indicators merged|tiles made).*)$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class YearRuns:
     warehouse: Path
     full_config: Path  # the full pass, on a copy of the warehouse the first run left
     full_warehouse: Path
+    first: Path  # the warehouse as the first run left it, its figures (first.json) and log kept
+
+    @property
+    def first_record(self) -> Path:
+        return self.first / "first.json"
 
 
 @dataclass
@@ -65,6 +79,7 @@ class YearResult:
     loads: dict[str, tuple[float, float]]  # run -> 1-minute load average before, after
     differences: int  # cells (or whole-table mismatches) where the ordinary day's snapshot differs from the full pass's
     full_flag: bool  # whether year-full ran with --full
+    first_reused: bool = False  # year-first's figures are those kept from an earlier bench
 
 
 def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
@@ -83,7 +98,7 @@ def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
     _link(year.vip, data.vip)
     load = workload(labels, data)
     runs = YearRuns(directory, data, year, directory / "labelspark.yaml", directory / "warehouse",
-                    directory / "full" / "labelspark.yaml", directory / "full" / "warehouse")
+                    directory / "full" / "labelspark.yaml", directory / "full" / "warehouse", work / f"year-labels-{labels}-first")
     write_config(load, data, runs.config.parent, runs.warehouse)
     write_config(load, data, runs.full_config.parent, runs.full_warehouse)
     print(f"year-labels-{labels}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {runs.config}", flush=True)
@@ -109,10 +124,13 @@ def has_full_flag() -> bool:
     return "--full" in help_text
 
 
-def run_year(runs: YearRuns, time_run: Callable[[str, list[str]], object], command: Callable[..., list[str]]) -> YearResult:
+def run_year(runs: YearRuns, time_run: Callable[[str, list[str]], object], command: Callable[..., list[str]],
+             timing: Callable[..., object], reuse_first: bool = False) -> YearResult:
     """The first run (D-1), the ordinary day (D) and the full pass (D, on the warehouse's copy),
     then the comparison of both snapshots of D. `time_run(name, argv)` times a command and
-    returns a bench.Timing; `command(config, *extra, date=)` is the `labelspark run` argv."""
+    returns a bench.Timing; `command(config, *extra, date=)` is the `labelspark run` argv;
+    `timing(**fields)` makes a bench.Timing (a kept first run's); `reuse_first`: start from the
+    kept first run where it was made of this data set and config."""
     timings, loads = [], {}
 
     def timed(name: str, argv: list[str]) -> None:
@@ -120,7 +138,17 @@ def run_year(runs: YearRuns, time_run: Callable[[str, list[str]], object], comma
         timings.append(time_run(name, argv))
         loads[name] = (before, os.getloadavg()[0])
 
-    timed(FIRST, command(runs.config, date=FIRST_DATE))
+    kept = _kept_first(runs) if reuse_first else None
+    if kept is not None:
+        shutil.copytree(runs.first / "warehouse", runs.warehouse)
+        timings.append(timing(**{**kept["timing"], "log": runs.first / "year-first.log"}))
+        loads[FIRST] = tuple(kept["load"])
+        print(f"{FIRST}: reused, the warehouse kept in {runs.first} ({kept['timing']['seconds']:.1f} s when it ran)", flush=True)
+    else:
+        if reuse_first:
+            print(f"{FIRST}: nothing kept for this data set and config in {runs.first}: running it", flush=True)
+        timed(FIRST, command(runs.config, date=FIRST_DATE))
+        _keep_first(runs, timings[-1], loads[FIRST])
     tables = sorted(p.name for p in runs.warehouse.iterdir() if p.is_dir())
     print(f"{FIRST}: warehouse tables {', '.join(tables)}", flush=True)
     shutil.copytree(runs.warehouse, runs.full_warehouse)
@@ -131,7 +159,27 @@ def run_year(runs: YearRuns, time_run: Callable[[str, list[str]], object], comma
         print(f"{FULL}: this labelspark's run has no --full: a plain run of the copy (the same as {DAY}'s once tiles exist)", flush=True)
     timed(FULL, command(runs.full_config, *(["--full"] if full_flag else []), date=RUN_DATE))
     differences = snapshot_differences(runs.warehouse, runs.full_warehouse, RUN_DATE)
-    return YearResult(timings, loads, differences, full_flag)
+    return YearResult(timings, loads, differences, full_flag, first_reused=kept is not None)
+
+
+def _made_of(runs: YearRuns) -> dict:
+    """What a kept first run must have been made of to be reused: the data set, the config's text."""
+    return {"data": str(runs.year.directory), "config": runs.config.read_text()}
+
+
+def _keep_first(runs: YearRuns, first, load: tuple[float, float]) -> None:
+    shutil.rmtree(runs.first, ignore_errors=True)
+    shutil.copytree(runs.warehouse, runs.first / "warehouse")
+    shutil.copy2(first.log, runs.first / "year-first.log")
+    fields = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(first).items()}
+    runs.first_record.write_text(json.dumps({"made_of": _made_of(runs), "timing": fields, "load": list(load)}, indent=2))
+
+
+def _kept_first(runs: YearRuns) -> dict | None:
+    if not runs.first_record.exists():
+        return None
+    kept = json.loads(runs.first_record.read_text())
+    return kept if kept["made_of"] == _made_of(runs) else None
 
 
 def snapshot_differences(ordinary: Path, full: Path, day: dt.date) -> int:
@@ -199,7 +247,8 @@ def report(result: YearResult, year: YearOfHistory, phases: Callable[[Path], dic
           f"({rows['history']:,} rows); {RUN_DATE} adds {rows['new_day']:,} ({rows['new_day_late']:,} of them late, timed on the two days before)")
     print(f"{'run':<11} {'date':<10} {'seconds':>8} {'source passes':>14} {'peak RSS':>10}  load before/after")
     source = {}
-    for name, date, what in ((FIRST, FIRST_DATE, "first run: tiles every day"), (DAY, RUN_DATE, "ordinary day"),
+    first = "first run: tiles every day" + (", kept from an earlier bench" if result.first_reused else "")
+    for name, date, what in ((FIRST, FIRST_DATE, first), (DAY, RUN_DATE, "ordinary day"),
                              (FULL, RUN_DATE, "full pass" + ("" if result.full_flag else ", no --full: a plain run"))):
         t = by_name[name]
         known = phases(t.log)
@@ -207,6 +256,9 @@ def report(result: YearResult, year: YearOfHistory, phases: Callable[[Path], dic
         passes = f"{source[name]:>14.2f}" if source[name] is not None else f"{'n/a':>14}"
         before, after = result.loads[name]
         print(f"{name:<11} {date.isoformat():<10} {t.seconds:>8.2f} {passes} {t.peak_rss / 2**20:>7,.0f} MB  {before:.2f} / {after:.2f}  ({what})")
+    for name in (FIRST, DAY):  # what each source did: tiled days, blocks merged, or the full pass and why
+        said = [m.group(1) for m in map(SOURCE_LINE.search, by_name[name].log.read_text().splitlines()) if m]
+        print(f"{name}: " + "; ".join(said))
     day, full = by_name[DAY], by_name[FULL]
     passes = f"{source[DAY] / source[FULL]:.2f}" if source[DAY] and source[FULL] else "n/a"
     print(f"ordinary day / full pass: whole run {day.seconds / full.seconds:.2f} (target <= {RATIO_TARGET:.2f}), "
