@@ -269,3 +269,61 @@ def test_labels_option_with_an_import_and_a_cross_source_label(project):
         "events": (["views_7d"], []),
     }
     assert plan.indicators == {"spend_per_view", "spend_90d", "views_7d"}
+
+
+# -- which passes merge from tiles -----------------------------------------------------------------
+
+SINGLE_SOURCE = """\
+version: 1
+name: shop
+entity: {key: member_id}
+sources:
+  orders:
+    format: parquet
+    path: data/orders
+    key: member_id
+    time: order_time
+  members: {format: parquet, path: data/members, key: member_id}
+indicators:
+  orders_30d: {source: orders, agg: count, window: 30d}
+  city:       {source: members, column: city}
+labels:
+  - {id: orders_30d, type: number, method: metric, indicator: orders_30d}
+  - {id: city, type: string, method: first_last, indicator: city}
+outputs: {warehouse: warehouse}
+"""
+
+
+def modes(config_text: str, write_config) -> dict[str, str | None]:
+    plan = make_plan(load_project(write_config(config_text)), dt.date(2026, 3, 30))
+    return {p.source: p.full_pass_because for p in plan.passes}
+
+
+def test_a_source_with_time_merges_from_tiles_and_one_without_reads_every_row(write_config):
+    found = modes(SINGLE_SOURCE, write_config)
+    assert found["orders"] is None
+    assert "no `time` column" in found["members"]
+
+
+@pytest.mark.parametrize("change, reason", [
+    (("    time: order_time\n", "    time: order_time\n    incremental: false\n"), "`incremental: false`"),
+    (("    time: order_time\n", "    time: order_time\n    clean: {dedupe: {by: [member_id]}}\n"), "`dedupe`"),
+    (("orders_30d: {source: orders, agg: count, window: 30d}",
+      "orders_30d: {source: orders, agg: count, where: {field: order_day, op: within_last, value: 7d}}"), "relative to the run date"),
+    (("orders_30d: {source: orders, agg: count, window: 30d}",
+      "orders_30d: {source: orders, agg: count, where: {field: order_day, op: after, value: 30d}}"), "relative to the run date"),
+])
+def test_what_needs_every_row_takes_the_full_pass_and_says_why(write_config, change, reason):
+    assert reason in modes(SINGLE_SOURCE.replace(*change), write_config)["orders"]
+
+
+def test_a_where_on_a_fixed_date_still_merges_from_tiles(write_config):
+    fixed = SINGLE_SOURCE.replace("orders_30d: {source: orders, agg: count, window: 30d}",
+                                  "orders_30d: {source: orders, agg: count, where: {field: order_day, op: after, value: 2026-01-01}}")
+    assert modes(fixed, write_config)["orders"] is None
+
+
+def test_an_id_map_sends_every_source_to_the_full_pass(project):
+    plan = make_plan(project, dt.date(2026, 3, 30))
+    assert all("`entity.id_map`" in p.full_pass_because for p in plan.passes if p.source != "events")
+    assert "`entity.id_map`" in next(p for p in plan.passes if p.source == "events").full_pass_because
