@@ -78,8 +78,13 @@ def _summed_up(merged: Column) -> Column:
     return F.sum(merged)
 
 
-def _listed_up(merged: Column) -> Column:
-    return F.flatten(F.collect_list(merged))
+def _values_up(merged: Column) -> Column:
+    """A block's values from its parts' (sorted: tiles hold the same bits whatever the row order)."""
+    return F.array_sort(F.flatten(F.collect_list(merged)))
+
+
+def _distinct_up(merged: Column) -> Column:
+    return F.array_sort(F.array_distinct(F.flatten(F.collect_list(merged))))
 
 
 def _count(r: _Reading) -> Mergeable:
@@ -128,9 +133,9 @@ def _listed(r: _Reading) -> Mergeable:
     """`mode` keeps every value of a block; `collect_set` and `count_distinct` its distinct ones."""
     agg = r.indicator.agg
     if agg == "mode":
-        values = Partial(r.named("values"), F.collect_list(r.kept(r.of)), _listed_up)
+        values = Partial(r.named("values"), F.array_sort(F.collect_list(r.kept(r.of))), _values_up)
         return Mergeable((values,), lambda m: mode_of(m[0]))
-    distinct = Partial(r.named("distinct values"), F.array_distinct(F.collect_list(r.kept(r.of))), _listed_up)
+    distinct = Partial(r.named("distinct values"), F.array_sort(F.array_distinct(F.collect_list(r.kept(r.of)))), _distinct_up)
     finish = sorted_distinct_of if agg == "collect_set" else distinct_count_of
     return Mergeable((distinct,), lambda m: finish(m[0]))
 

@@ -24,10 +24,10 @@ def with_outputs(config: Path, **outputs) -> Path:
 
 
 def table_contents(project) -> dict:
-    """Every user-facing table's rows (sorted), None where there is no table: a failed or
-    interrupted run must leave exactly this as it found it."""
+    """Every table a run writes but label_runs (the sources' tiles too): its rows (sorted), None
+    where there is no table: a failed or interrupted run must leave exactly this as it found it."""
     result = {}
-    for path in Tables(project.warehouse).read_by_users:
+    for path in Tables(project.warehouse).written_by_runs(project.sources):
         try:
             rows = read_rows(path).to_pylist()
         except NoResults:
