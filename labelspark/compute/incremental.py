@@ -17,14 +17,16 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from labelspark.blocks import Block, blocks_over, days_between
+from labelspark.blocks import Block, blocks_over, cover, days_between
 from labelspark.compute.plan import why_full_pass
-from labelspark.compute.tiles import SourceTiles, blocks_to_read, day_tiles, merged_blocks, merged_indicators, source_tiles
+from labelspark.compute.tiles import SourceTiles, blocks_at_once, blocks_to_read, day_tiles, merged_blocks, merged_indicators, source_tiles
 from labelspark.config import Project
 from labelspark.warehouse import tiles as tile_tables
 from labelspark.warehouse.names import Tables
 
 log = logging.getLogger(__name__)
+# up to this many new rows, day tiles and the blocks above them are made in one job and commit
+ONE_COMMIT_ROWS = 2_000_000
 
 
 @dataclass
@@ -88,17 +90,47 @@ def advance(spark: SparkSession, project: Project, name: str, prepared: DataFram
         start = min(before.through + dt.timedelta(days=1), lookback_start, since or run_date)
         _report_late(name, project, counts, before.day_rows, start, late)
     days = days_between(start, run_date)
-    log.info("source %s: tiling %d days (%s to %s)", name, len(days), start, run_date)
-    tile_tables.write_blocks(day_tiles(tiles, tiles.rows(prepared, start)), path, [Block(0, d) for d in days], create=fresh)
-    written = {Block(0, d) for d in days}
-    for level, parents in blocks_over(days, run_date).items():
-        children = tile_tables.read_blocks(spark, path, [half for parent in parents for half in parent.halves()])
-        tile_tables.write_blocks(merged_blocks(tiles, children, level), path, parents, create=False)
-        written.update(parents)
+    new_rows = sum(counts.get(day, 0) for day in days)
+    log.info("source %s: tiling %d days (%s to %s, %d rows)", name, len(days), start, run_date, new_rows)
+    new_days = day_tiles(tiles, tiles.rows(prepared, start))
+    parents = blocks_over(days, run_date)
+    if new_rows <= ONE_COMMIT_ROWS:
+        _write_at_once(spark, tiles, path, new_days, days, parents, start, fresh)
+    else:
+        _write_level_by_level(spark, tiles, path, new_days, days, parents, fresh)
+    written = {Block(0, d) for d in days} | {b for blocks in parents.values() for b in blocks}
     day_rows = {**({} if fresh else before.day_rows), **{d: counts.get(d, 0) for d in days}}
     blocks = ({b for b in before.blocks if b.end <= run_date} if not fresh else set()) | written
-    tile_tables.record(spark, tables.tile_manifest, name, tiles.definition, blocks, day_rows, run_id)
+    tile_tables.record(tables.tile_manifest, name, tiles.definition, blocks, day_rows, run_id)
     return tiles, min(d for d, n in day_rows.items() if n) if any(day_rows.values()) else start
+
+
+def _write_at_once(spark: SparkSession, tiles: SourceTiles, path: str, new_days: DataFrame, days: list[dt.date],
+                   parents: dict[int, list[Block]], start: dt.date, fresh: bool) -> None:
+    """Day tiles and the blocks above them in one job and one commit: each rebuilt block from
+    the new days it holds and the unchanged blocks that tile the rest of it (its days before
+    `start`). Commits cost more than small merges (a second or two each on classic Spark)."""
+    rebuilt = [Block(0, d) for d in days] + [b for blocks in parents.values() for b in blocks]
+    piece_parents: dict[str, list[str]] = {}
+    for parent in (b for blocks in parents.values() for b in blocks):
+        if parent.start < start:
+            for piece in cover(parent.start, start - dt.timedelta(days=1)):
+                piece_parents.setdefault(piece.name, []).append(parent.name)
+    pieces = None if fresh or not piece_parents else tile_tables.read_blocks(spark, path, [Block.parse(n) for n in piece_parents])
+    made = blocks_at_once(tiles, new_days, pieces, piece_parents, {b.name for b in rebuilt})
+    tile_tables.write_blocks(made, path, rebuilt, create=fresh)
+
+
+def _write_level_by_level(spark: SparkSession, tiles: SourceTiles, path: str, new_days: DataFrame, days: list[dt.date],
+                          parents: dict[int, list[Block]], fresh: bool) -> None:
+    """Day tiles, then each level's blocks from the two halves below, a commit each: a first
+    tiling of a large source, where merging every day into every block at once would repeat
+    its rows once per level."""
+    tile_tables.write_blocks(new_days, path, [Block(0, d) for d in days], create=fresh)
+    for level, blocks in parents.items():
+        log.info("source %s: merging %d blocks of %d days", tiles.source, len(blocks), 1 << level)
+        children = tile_tables.read_blocks(spark, path, [half for block in blocks for half in block.halves()])
+        tile_tables.write_blocks(merged_blocks(tiles, children, level), path, blocks, create=False)
 
 
 def _rows_per_day(tiles: SourceTiles, prepared: DataFrame) -> dict[dt.date, int]:

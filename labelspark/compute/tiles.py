@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from labelspark.blocks import Block, cover
+from labelspark.blocks import TOP_LEVEL, Block, cover
 from labelspark.compute.indicators import fixed_point_columns, require_number, where_of
 from labelspark.compute.partials import Mergeable, Partial, mergeable
 from labelspark.compute.sources import require_columns
@@ -79,7 +79,26 @@ def merged_blocks(tiles: SourceTiles, children: DataFrame, level: int) -> DataFr
     parent = F.concat(F.lit(f"{level:02d}:"), F.coalesce(parent_start.cast("string"), F.lit("")))
     types = {f.name: f.dataType for f in children.schema.fields}
     return children.groupBy(tiles.key, parent.alias(TILE)).agg(
-        *(p.merge(F.col(p.column)).cast(types[p.column]).alias(p.column) for p in tiles.partials))
+        *(_typed(p.merge(F.col(p.column)), types[p.column]).alias(p.column) for p in tiles.partials))
+
+
+def blocks_at_once(tiles: SourceTiles, new_days: DataFrame, pieces: DataFrame | None, piece_parents: dict[str, list[str]],
+                   rebuilt: set[str]) -> DataFrame:
+    """The day tiles of `new_days` and every block above them named in `rebuilt`, in one
+    `groupBy`: a rebuilt block is the merge of the new days it holds and of `pieces`, the
+    unchanged blocks that tile the rest of it (`piece_parents`: which rebuilt blocks each one
+    is part of). A day tile merged alone is itself."""
+    number = F.unix_date(F.to_date(F.substring(F.col(TILE), 4, 10)))
+    holders = F.array(*(F.concat(F.lit(f"{level:02d}:"), F.date_from_unix_date(number - F.pmod(number, F.lit(1 << level))).cast("string"))
+                        for level in range(TOP_LEVEL + 1)))
+    names = F.array(*(F.lit(name) for name in sorted(rebuilt)))
+    parts = new_days.withColumn(TILE, F.explode(F.filter(holders, lambda holder: F.array_contains(names, holder))))
+    if pieces is not None and piece_parents:
+        parents = F.create_map(*(x for piece, into in piece_parents.items() for x in (F.lit(piece), F.array(*map(F.lit, into)))))
+        parts = parts.unionByName(pieces.withColumn(TILE, F.explode(F.element_at(parents, F.col(TILE)))))
+    types = {f.name: f.dataType for f in new_days.schema.fields}
+    # a partition column Sail can tell is never null: else its replaceWhere rewrites the other blocks
+    return parts.groupBy(tiles.key, F.coalesce(F.col(TILE), F.lit("")).alias(TILE)).agg(*(_typed(p.merge(F.col(p.column)), types[p.column]).alias(p.column) for p in tiles.partials))
 
 
 def blocks_to_read(tiles: SourceTiles, project: Project, due: list[str], run_date: dt.date, first_day: dt.date) -> dict[str | None, list[Block]]:
@@ -109,10 +128,18 @@ def merged_indicators(tiles: SourceTiles, blocks: DataFrame, project: Project, d
             if key not in aliases:
                 aliases[key] = f"__merged{len(columns)}"
                 kept = F.when(F.col(TILE).isin(list(names)), F.col(partial.column))
-                columns.append(partial.merge(kept).cast(types[partial.column]).alias(aliases[key]))
+                columns.append(_typed(partial.merge(kept), types[partial.column]).alias(aliases[key]))
             merged.append(F.col(aliases[key]))
         outputs.append(tiles.indicators[name].finish(merged).alias(name))
     entity = F.col(tiles.key).cast(key_type).alias(project.key)
     if not columns:
         return blocks.select(entity).distinct()
     return blocks.groupBy(entity).agg(*columns).select(project.key, *outputs)
+
+
+def _typed(merged: Column, data_type: T.DataType) -> Column:
+    """A merged partial in its tiles' type (a sum of decimals would widen level by level); lists
+    with elements that may be null (classic Spark refuses a cast that forbids them, and Sail then
+    writes every file's list alike)."""
+    return merged.cast(data_type.simpleString() if isinstance(data_type, T.ArrayType) else data_type)
+

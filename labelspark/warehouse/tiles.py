@@ -6,18 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+from deltalake import write_deltalake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from labelspark.blocks import Block
 from labelspark.warehouse.delta import create_table, read_table, replace_rows, run_sql_on
 from labelspark.warehouse.deltars import existing_table, read_rows, sql_literal
 
 TILE = "tile"  # the partition column: a block's name
-_MANIFEST = T.StructType([
-    T.StructField("source", T.StringType()), T.StructField(TILE, T.StringType()), T.StructField("tile_end", T.DateType()),
-    T.StructField("rows", T.LongType()), T.StructField("definition", T.StringType()), T.StructField("run_id", T.StringType()),
+_MANIFEST = pa.schema([
+    ("source", pa.string()), (TILE, pa.string()), ("tile_end", pa.date32()), ("rows", pa.int64()),
+    ("definition", pa.string()), ("run_id", pa.string()),
 ])
 
 
@@ -57,26 +58,28 @@ def read_blocks(spark: SparkSession, path: str, blocks: list[Block]) -> DataFram
     return read_table(spark, path).where(F.col(TILE).isin([b.name for b in blocks]))
 
 
-def record(spark: SparkSession, manifest: str, source: str, definition: str, blocks: set[Block],
-           day_rows: dict[dt.date, int], run_id: str) -> None:
-    """The source's entries as they now stand, in one commit."""
-    rows = [(source, b.name, b.end, day_rows.get(b.start) if b.level == 0 else None, definition, run_id) for b in sorted(blocks)]
-    entries = spark.createDataFrame(rows, _MANIFEST)
-    if read_table(spark, manifest) is None:
-        create_table(entries, manifest)
+def record(manifest: str, source: str, definition: str, blocks: set[Block], day_rows: dict[dt.date, int], run_id: str) -> None:
+    """The source's entries as they now stand, in one commit (delta-rs: a few hundred rows, no
+    engine job, as label_runs)."""
+    rows = [{"source": source, TILE: b.name, "tile_end": b.end, "rows": day_rows.get(b.start) if b.level == 0 else None,
+             "definition": definition, "run_id": run_id} for b in sorted(blocks)]
+    entries = pa.Table.from_pylist(rows, schema=_MANIFEST)
+    if existing_table(manifest) is None:
+        write_deltalake(manifest, entries, configuration={"delta.checkpointInterval": "10"})
     else:
-        replace_rows(entries, manifest, f"source = {sql_literal(source)}", partition_column=None)
+        write_deltalake(manifest, entries, mode="overwrite", predicate=f"source = {sql_literal(source)}")
 
 
 def forget_after(spark: SparkSession, manifest: str, paths: dict[str, str], day: dt.date) -> None:
     """Removes every block ending after `day` (rewind): its tiles, then its entry."""
-    if existing_table(manifest) is None:
+    table = existing_table(manifest)
+    if table is None:
         return
     for source, path in paths.items():
-        later = [row["tile"] for row in read_rows(manifest, ["tile"], f"source = {sql_literal(source)} AND tile_end > {sql_literal(day)}").to_pylist()]
+        later = [row[TILE] for row in read_rows(manifest, [TILE], f"source = {sql_literal(source)} AND tile_end > {sql_literal(day)}").to_pylist()]
         if later and read_table(spark, path) is not None:
             run_sql_on(spark, path, f"DELETE FROM {{table}} WHERE {_tile_in(later)}")
-    run_sql_on(spark, manifest, f"DELETE FROM {{table}} WHERE tile_end > DATE'{day.isoformat()}'")
+    table.delete(f"tile_end > {sql_literal(day)}")
 
 
 def _tile_in(names: list[str]) -> str:
