@@ -11,6 +11,7 @@ import yaml
 
 from labelspark.blocks import Block
 from labelspark.cli.demo import write_demo
+from labelspark.compute import incremental
 from labelspark.compute.run import rewind, run
 from labelspark.config import load_project
 from labelspark.publish import PublishError
@@ -18,7 +19,6 @@ from labelspark.warehouse.deltars import read_rows, sql_literal
 from labelspark.warehouse.names import Tables
 from tests.support.projects import table_contents, with_outputs
 
-pytestmark = pytest.mark.portable
 DAYS = [dt.date(2026, 3, 29), dt.date(2026, 3, 30), dt.date(2026, 3, 31)]
 
 
@@ -45,6 +45,7 @@ def projects(tmp_path):
     return config, load_project(config), load_project(reference)
 
 
+@pytest.mark.portable
 def test_days_from_tiles_a_rewind_and_a_changed_indicator_equal_the_full_pass(spark, projects, caplog):
     config, project, reference = projects
     for day in DAYS:
@@ -76,6 +77,7 @@ def test_days_from_tiles_a_rewind_and_a_changed_indicator_equal_the_full_pass(sp
     assert any(row["largest_order"] is not None for row in snapshot(project, DAYS[2]))
 
 
+@pytest.mark.portable
 def test_a_back_fill_reads_every_row_and_leaves_the_tiles(spark, projects, caplog):
     config, project, reference = projects
     for day in DAYS:
@@ -89,6 +91,7 @@ def test_a_back_fill_reads_every_row_and_leaves_the_tiles(spark, projects, caplo
     assert snapshot(project, DAYS[0]) == snapshot(reference, DAYS[0])
 
 
+@pytest.mark.portable
 def test_a_failed_run_puts_the_tiles_back(spark, projects):
     config, project, _ = projects
     run(spark, project, DAYS[0], publish=False)
@@ -98,3 +101,17 @@ def test_a_failed_run_puts_the_tiles_back(spark, projects):
     with pytest.raises(PublishError):
         run(spark, load_project(config), DAYS[1])
     assert table_contents(project) == before
+
+
+def test_tiles_made_level_by_level_equal_those_made_at_once(spark, projects, monkeypatch):
+    """A large first tiling merges one level at a time; here every tiling is taken as large (the
+    reference warehouse tiles at once)."""
+    config, project, reference = projects
+    for day in DAYS[:2]:
+        run(spark, reference, day, publish=False)
+    monkeypatch.setattr(incremental, "ONE_COMMIT_ROWS", 0)
+    for day in DAYS[:2]:
+        run(spark, project, day, publish=False)
+        assert snapshot(project, day) == snapshot(reference, day)
+    level_by_level, at_once = (sorted(read_rows(Tables(p.warehouse).tiles("orders")).to_pylist(), key=repr) for p in (project, reference))
+    assert level_by_level == at_once
