@@ -1,6 +1,6 @@
 """The life of the tiles on the demo project: days merged from tiles equal the full pass, a
 rewind removes the blocks after its date, a changed indicator makes the tiles again, and a
-failed run puts them back. tests/test_incremental.py checks the answers against an oracle."""
+failed run puts them back; and a small source takes the full pass until it has tiles. tests/test_incremental.py checks the answers against an oracle."""
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +40,13 @@ def tiled_blocks(project, source: str) -> set[Block]:
 def projects(tmp_path):
     """The demo twice: one warehouse run from tiles, one by the full pass."""
     config = write_demo(tmp_path / "demo")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for source in ("orders", "events"):
+        settings["sources"][source]["tiles_from_rows"] = 0  # the demo's few thousand rows would take the full pass
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     reference = config.with_name("reference.yaml")
     reference.write_text(config.read_text(encoding="utf-8").replace("warehouse: warehouse", "warehouse: reference"), encoding="utf-8")
+    assert "reference" in reference.read_text(encoding="utf-8")
     return config, load_project(config), load_project(reference)
 
 
@@ -115,3 +120,11 @@ def test_tiles_made_level_by_level_equal_those_made_at_once(spark, projects, mon
         assert snapshot(project, day) == snapshot(reference, day)
     level_by_level, at_once = (sorted(read_rows(Tables(p.warehouse).tiles("orders")).to_pylist(), key=repr) for p in (project, reference))
     assert level_by_level == at_once
+
+
+def test_a_source_below_tiles_from_rows_takes_the_full_pass_and_writes_no_tiles(spark, tmp_path, caplog):
+    project = load_project(write_demo(tmp_path / "demo"))  # ~6,000 orders, under the default 10^6
+    with caplog.at_level(logging.INFO, logger="labelspark"):
+        run(spark, project, DAYS[0], publish=False)
+    assert "source orders: full pass (" in caplog.text and "fewer than `tiles_from_rows` (1000000)" in caplog.text
+    assert table_contents(project)[Tables(project.warehouse).tiles("orders")] is None

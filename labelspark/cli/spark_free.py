@@ -79,7 +79,7 @@ def _plan(args) -> int:
     if computed is None:
         print("  (the warehouse is not local: labels never computed are shown by schedule only)")
     for i, source_pass in enumerate(plan.passes, 1):
-        how = f"full pass: {source_pass.full_pass_because}" if source_pass.full_pass_because else "incremental: merged from its tiles"
+        how = f"full pass: {source_pass.full_pass_because}" if source_pass.full_pass_because else _tiles_of(project, source_pass.source)
         print(f"  pass {i}: source {source_pass.source} ({how})")
         print(f"    indicators: {', '.join(source_pass.indicators) or '-'}")
         print(f"    labels:     {', '.join(source_pass.labels) or '-'}")
@@ -90,6 +90,18 @@ def _plan(args) -> int:
     if plan.carried:
         print(f"  not due (kept): {', '.join(label.id for label in plan.carried)}")
     return 0
+
+
+def _tiles_of(project, source: str) -> str:
+    """How an incremental source's pass runs: from its tiles, or by the full pass until it has them."""
+    from labelspark.warehouse.deltars import is_local
+    from labelspark.warehouse.names import Tables
+    from labelspark.warehouse.tile_manifest import tiled
+
+    through = tiled(Tables(project.warehouse).tile_manifest, source).through if is_local(project.warehouse) else None
+    if through is not None:
+        return f"incremental: merged from its tiles, tiled through {through}"
+    return f"incremental: tiled by the first run with {project.sources[source].tiles_from_rows} rows or more, full pass until then"
 
 
 def _stats(args) -> int:

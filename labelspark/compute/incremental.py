@@ -21,6 +21,7 @@ from labelspark.blocks import Block, blocks_over, cover, days_between
 from labelspark.compute.plan import why_full_pass
 from labelspark.compute.tiles import SourceTiles, blocks_at_once, blocks_to_read, day_tiles, merged_blocks, merged_indicators, source_tiles
 from labelspark.config import Project
+from labelspark.warehouse import tile_manifest
 from labelspark.warehouse import tiles as tile_tables
 from labelspark.warehouse.names import Tables
 
@@ -48,8 +49,8 @@ class Tiling:
         reason = "`run --full`" if self.full else why_full_pass(self.project, name)
         if reason is None:
             advanced = advance(self.spark, self.project, name, prepared, self.run_date, self.run_id, self.late)
-            if advanced is None:
-                reason = "a back-fill: its tiles are of later dates" if _tiled_after(self.project, name, self.run_date) else "no rows up to the run date"
+            if isinstance(advanced, str):
+                reason = advanced
             else:
                 tiles, first_day = advanced
                 self.from_tiles.append(name)
@@ -67,20 +68,23 @@ class Tiling:
 
 
 def advance(spark: SparkSession, project: Project, name: str, prepared: DataFrame, run_date: dt.date, run_id: str,
-            late: dict[str, dict], *, since: dt.date | None = None) -> tuple[SourceTiles, dt.date] | None:
+            late: dict[str, dict], *, since: dt.date | None = None) -> tuple[SourceTiles, dt.date] | str:
     """Tiles the days from the lookback's first (or `since`, or the first untiled day) to
-    `run_date` and merges the blocks they complete; returns the tiles and the first tiled day.
-    None where the tiles are of later days (a back-fill) or the source has no rows yet."""
+    `run_date` and merges the blocks they complete; returns the tiles and the first tiled day,
+    or why the source takes the full pass instead (a back-fill, too few rows to be worth tiles)."""
     tables = Tables(project.warehouse)
     path = tables.tiles(name)
     tiles = source_tiles(prepared, name, project, run_date)
-    before = tile_tables.tiled(tables.tile_manifest, name)
+    before = tile_manifest.tiled(tables.tile_manifest, name)
     fresh = before.definition != tiles.definition
     if not fresh and before.through is not None and before.through > run_date:
-        return None
+        return f"a back-fill: its tiles reach {before.through}"
     counts = _rows_per_day(tiles, prepared)
+    threshold = project.sources[name].tiles_from_rows
     if not counts:
-        return None
+        return "no rows up to the run date"
+    if fresh and sum(counts.values()) < max(threshold, 1):
+        return f"{sum(counts.values())} rows up to the run date, fewer than `tiles_from_rows` ({threshold}): reading them costs less than tiles"
     lookback_start = run_date - dt.timedelta(days=project.sources[name].lookback_days - 1)
     if fresh:
         if before.definition is not None:
@@ -101,7 +105,7 @@ def advance(spark: SparkSession, project: Project, name: str, prepared: DataFram
     written = {Block(0, d) for d in days} | {b for blocks in parents.values() for b in blocks}
     day_rows = {**({} if fresh else before.day_rows), **{d: counts.get(d, 0) for d in days}}
     blocks = ({b for b in before.blocks if b.end <= run_date} if not fresh else set()) | written
-    tile_tables.record(tables.tile_manifest, name, tiles.definition, blocks, day_rows, run_id)
+    tile_manifest.record(tables.tile_manifest, name, tiles.definition, blocks, day_rows, run_id)
     return tiles, min(d for d, n in day_rows.items() if n) if any(day_rows.values()) else start
 
 
@@ -153,18 +157,13 @@ def _report_late(name: str, project: Project, counts: dict[dt.date, int], tiled:
                 project.sources[name].lookback, project.file, oldest)
 
 
-def _tiled_after(project: Project, name: str, run_date: dt.date) -> bool:
-    through = tile_tables.tiled(Tables(project.warehouse).tile_manifest, name).through
-    return through is not None and through > run_date
-
-
 def retile(spark: SparkSession, project: Project, since: dt.date, prepared_as_of) -> dict[str, dt.date]:
     """Tiles every incremental source again from `since` to its last tiled day, taking the rows
     that arrived late; `prepared_as_of(source, day)` reads a source as of a day. Returns the
     sources retiled and their last day. The caller holds the lock."""
     done = {}
     for name in project.sources:
-        through = tile_tables.tiled(Tables(project.warehouse).tile_manifest, name).through
+        through = tile_manifest.tiled(Tables(project.warehouse).tile_manifest, name).through
         if why_full_pass(project, name) is None and through is not None:
             log.info("source %s: tiling again from %s to %s", name, since, through)
             advance(spark, project, name, prepared_as_of(name, through), through, "retile", {}, since=since)

@@ -18,7 +18,7 @@ from labelspark.compute.partials import Mergeable, Partial, mergeable
 from labelspark.compute.sources import require_columns
 from labelspark.config import Project
 from labelspark.udfs import fixed_point_parts
-from labelspark.warehouse.tiles import TILE
+from labelspark.warehouse.tile_manifest import TILE
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def source_tiles(df: DataFrame, name: str, project: Project, run_date: dt.date) 
     partials = tuple({p.definition: p for m in mergeables.values() for p in m.partials}.values())
     made_for = {
         "partials": sorted(p.definition for p in partials), "timezone": project.timezone, "key": source.key,
-        "source": source.model_dump(mode="json", exclude={"lookback", "freshness", "incremental"}),
+        "source": source.model_dump(mode="json", exclude={"lookback", "freshness", "incremental", "tiles_from_rows"}),
         "types": {c: df.schema[c].dataType.simpleString() for c in sorted({source.key, source.time, *fixed})},
     }
     digest = hashlib.sha256(json.dumps(made_for, sort_keys=True, default=str).encode()).hexdigest()[:20]

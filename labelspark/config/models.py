@@ -98,6 +98,8 @@ class Source(Strict):
     clean: Clean = Field(default_factory=Clean, description="Cleaning steps, applied in the order written.")
     incremental: bool = Field(True, description="Keep per-day partial aggregates (tiles) and merge them, instead of reading every "
                               "row each day; `labelspark plan` says where a source cannot (no `time`, `dedupe`, `entity.id_map`).")
+    tiles_from_rows: int = Field(1_000_000, ge=0, description="A source with fewer rows up to the run date takes the full pass "
+                                 "until it has tiles: reading it costs less than keeping them (0: tiles from the first row).")
     lookback: Window = Field("3d", description="Each run tiles again the N days ending with the run date, taking rows that arrived "
                              "late for them; later rows are reported and wait for `retile` or `run --full`.",
                              json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
