@@ -82,7 +82,6 @@ def test_days_from_tiles_a_rewind_and_a_changed_indicator_equal_the_full_pass(sp
     assert any(row["largest_order"] is not None for row in snapshot(project, DAYS[2]))
 
 
-@pytest.mark.portable
 def test_a_back_fill_reads_every_row_and_leaves_the_tiles(spark, projects, caplog):
     config, project, reference = projects
     for day in DAYS:
@@ -96,7 +95,6 @@ def test_a_back_fill_reads_every_row_and_leaves_the_tiles(spark, projects, caplo
     assert snapshot(project, DAYS[0]) == snapshot(reference, DAYS[0])
 
 
-@pytest.mark.portable
 def test_a_failed_run_puts_the_tiles_back(spark, projects):
     config, project, _ = projects
     run(spark, project, DAYS[0], publish=False)
