@@ -1,6 +1,8 @@
 """The life of the tiles on the demo project: days merged from tiles equal the full pass, a
-rewind removes the blocks after its date, a changed indicator makes the tiles again, and a
-failed run puts them back; and a small source takes the full pass until it has tiles. tests/test_incremental.py checks the answers against an oracle."""
+rewind removes the blocks after its date, a changed indicator makes the tiles again, a failed
+run puts them back, and a small source takes the full pass until it has tiles. Only the first
+test runs on classic Spark too (a run costs several times Sail's there). tests/test_incremental.py
+checks the answers against an oracle."""
 from __future__ import annotations
 
 import datetime as dt
