@@ -1,8 +1,8 @@
 """The life of the tiles on the demo project: days merged from tiles equal the full pass, a
 rewind removes the blocks after its date, a changed indicator makes the tiles again, a failed
-run puts them back, and a small source takes the full pass until it has tiles. Only the first
-test runs on classic Spark too (a run costs several times Sail's there). tests/test_incremental.py
-checks the answers against an oracle."""
+run puts them back, and a small source takes the full pass until it has tiles. On Sail only: a
+run costs several times Sail's on classic Spark, where tests/test_incremental.py checks the
+tiled answers against its oracle."""
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +52,6 @@ def projects(tmp_path):
     return config, load_project(config), load_project(reference)
 
 
-@pytest.mark.portable
 def test_days_from_tiles_a_rewind_and_a_changed_indicator_equal_the_full_pass(spark, projects, caplog):
     config, project, reference = projects
     for day in DAYS:
