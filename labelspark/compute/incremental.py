@@ -74,17 +74,17 @@ def advance(spark: SparkSession, project: Project, name: str, prepared: DataFram
     or why the source takes the full pass instead (a back-fill, too few rows to be worth tiles)."""
     tables = Tables(project.warehouse)
     path = tables.tiles(name)
-    tiles = source_tiles(prepared, name, project, run_date)
     before = tile_manifest.tiled(tables.tile_manifest, name)
+    counts = _rows_per_day(project.sources[name].time, prepared)
+    if not counts:
+        return "no rows up to the run date"
+    threshold = project.sources[name].tiles_from_rows
+    if before.definition is None and sum(counts.values()) < threshold:  # before its partials: a small source's run stays as cheap
+        return f"{sum(counts.values())} rows up to the run date, fewer than `tiles_from_rows` ({threshold}): reading them costs less than tiles"
+    tiles = source_tiles(prepared, name, project, run_date)
     fresh = before.definition != tiles.definition
     if not fresh and before.through is not None and before.through > run_date:
         return f"a back-fill: its tiles reach {before.through}"
-    counts = _rows_per_day(tiles, prepared)
-    threshold = project.sources[name].tiles_from_rows
-    if not counts:
-        return "no rows up to the run date"
-    if fresh and sum(counts.values()) < max(threshold, 1):
-        return f"{sum(counts.values())} rows up to the run date, fewer than `tiles_from_rows` ({threshold}): reading them costs less than tiles"
     lookback_start = run_date - dt.timedelta(days=project.sources[name].lookback_days - 1)
     if fresh:
         if before.definition is not None:
@@ -137,10 +137,10 @@ def _write_level_by_level(spark: SparkSession, tiles: SourceTiles, path: str, ne
         tile_tables.write_blocks(merged_blocks(tiles, children, level), path, blocks, create=False)
 
 
-def _rows_per_day(tiles: SourceTiles, prepared: DataFrame) -> dict[dt.date, int]:
+def _rows_per_day(time_column: str, prepared: DataFrame) -> dict[dt.date, int]:
     """The prepared rows per day: a few hundred numbers, from one scan of the time column."""
-    time = F.col(tiles.time)
-    day = time if isinstance(prepared.schema[tiles.time].dataType, T.DateType) else F.to_date(time)
+    time = F.col(time_column)
+    day = time if isinstance(prepared.schema[time_column].dataType, T.DateType) else F.to_date(time)
     return {row[0]: row[1] for row in prepared.groupBy(day.alias("day")).count().collect() if row[0] is not None}
 
 

@@ -47,14 +47,15 @@ class SourceTiles:
 def source_tiles(df: DataFrame, name: str, project: Project, run_date: dt.date) -> SourceTiles:
     source = project.sources[name]
     indicators = [i for i, indicator in project.indicators.items() if indicator.source == name]
-    fixed = fixed_point_columns(df, [project.indicators[i] for i in indicators])
-    mergeables: dict[str, Mergeable] = {}
     for indicator_name in indicators:
         indicator = project.indicators[indicator_name]
         require_columns(df, name, [c for c in (indicator.of, indicator.column) if c])
         require_number(df, name, indicator)
+    fixed = fixed_point_columns(df, [project.indicators[i] for i in indicators])
+    mergeables: dict[str, Mergeable] = {}
+    for indicator_name in indicators:
         where, where_definition = where_of(df, name, indicator_name, project, run_date)
-        mergeables[indicator_name] = mergeable(df, source.time, indicator, where, where_definition, fixed)
+        mergeables[indicator_name] = mergeable(df, source.time, project.indicators[indicator_name], where, where_definition, fixed)
     partials = tuple({p.definition: p for m in mergeables.values() for p in m.partials}.values())
     made_for = {
         "partials": sorted(p.definition for p in partials), "timezone": project.timezone, "key": source.key,
