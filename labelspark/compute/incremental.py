@@ -54,7 +54,7 @@ class Tiling:
             else:
                 tiles, first_day = advanced
                 self.from_tiles.append(name)
-                windows = blocks_to_read(tiles, self.project, due, self.run_date, first_day)
+                windows = blocks_to_read(self.project, due, self.run_date, first_day)
                 wanted = sorted({b for blocks in windows.values() for b in blocks})
                 log.info("source %s: %d indicators merged from %d blocks of tiles", name, len(due), len(wanted))
                 blocks = tile_tables.read_blocks(self.spark, Tables(self.project.warehouse).tiles(name), wanted)

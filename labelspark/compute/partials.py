@@ -29,6 +29,11 @@ class Partial:
     definition: str
     over_rows: Column
     merge: Callable[[Column], Column]
+    # the merge that reads an indicator, where the tiles' own would do needless work (sorting lists)
+    final_merge: Callable[[Column], Column] | None = None
+
+    def merge_for_reading(self, partial: Column) -> Column:
+        return (self.final_merge or self.merge)(partial)
 
     @property
     def column(self) -> str:
@@ -87,6 +92,11 @@ def _distinct_up(merged: Column) -> Column:
     return F.array_sort(F.array_distinct(F.flatten(F.collect_list(merged))))
 
 
+def _concatenated(merged: Column) -> Column:
+    """The blocks' values together, unsorted: `mode_of` and the distinct finishers sort them."""
+    return F.flatten(F.collect_list(merged))
+
+
 def _count(r: _Reading) -> Mergeable:
     if r.indicator.of is None:
         counted = F.lit(1) if r.where is None else F.when(r.where, F.lit(1))
@@ -133,9 +143,10 @@ def _listed(r: _Reading) -> Mergeable:
     """`mode` keeps every value of a block; `collect_set` and `count_distinct` its distinct ones."""
     agg = r.indicator.agg
     if agg == "mode":
-        values = Partial(r.named("values"), F.array_sort(F.collect_list(r.kept(r.of))), _values_up)
+        values = Partial(r.named("values"), F.array_sort(F.collect_list(r.kept(r.of))), _values_up, _concatenated)
         return Mergeable((values,), lambda m: mode_of(m[0]))
-    distinct = Partial(r.named("distinct values"), F.array_sort(F.array_distinct(F.collect_list(r.kept(r.of)))), _distinct_up)
+    distinct = Partial(r.named("distinct values"), F.array_sort(F.array_distinct(F.collect_list(r.kept(r.of)))), _distinct_up,
+                       _concatenated)
     finish = sorted_distinct_of if agg == "collect_set" else distinct_count_of
     return Mergeable((distinct,), lambda m: finish(m[0]))
 

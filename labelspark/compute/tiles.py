@@ -102,14 +102,25 @@ def blocks_at_once(tiles: SourceTiles, new_days: DataFrame, pieces: DataFrame | 
     return parts.groupBy(tiles.key, F.coalesce(F.col(TILE), F.lit("")).alias(TILE)).agg(*(_typed(p.merge(F.col(p.column)), types[p.column]).alias(p.column) for p in tiles.partials))
 
 
-def blocks_to_read(tiles: SourceTiles, project: Project, due: list[str], run_date: dt.date, first_day: dt.date) -> dict[str | None, list[Block]]:
-    """Each due indicator's window (None: every day) -> the blocks that make it up; every
-    entity of the source is in the blocks of every day."""
-    windows: dict[str | None, list[Block]] = {None: cover(first_day, run_date)}
+def blocks_to_read(project: Project, due: list[str], run_date: dt.date, first_day: dt.date) -> dict[str | None, list[Block]]:
+    """Each due indicator's window (None: every day) -> the blocks that make it up. Windows nest:
+    a longer one is a shorter one's blocks and those of the days before them, so each day is
+    read from one block whatever the windows (and every entity of the source is in those of
+    every day)."""
+    lengths = sorted({project.indicators[name].window_days for name in due if project.indicators[name].window_days})
+    by_length: dict[int | None, list[Block]] = {}
+    blocks: list[Block] = []
+    covered_from = run_date + dt.timedelta(days=1)
+    for length in [*lengths, None]:
+        start = first_day if length is None else max(first_day, run_date - dt.timedelta(days=length - 1))
+        if start < covered_from:
+            blocks = blocks + cover(start, covered_from - dt.timedelta(days=1))
+            covered_from = start
+        by_length[length] = blocks
+    windows: dict[str | None, list[Block]] = {None: by_length[None]}
     for name in due:
-        days = project.indicators[name].window_days
-        if days:
-            windows[name] = cover(max(first_day, run_date - dt.timedelta(days=days - 1)), run_date)
+        if project.indicators[name].window_days:
+            windows[name] = by_length[project.indicators[name].window_days]
     return windows
 
 
@@ -129,7 +140,7 @@ def merged_indicators(tiles: SourceTiles, blocks: DataFrame, project: Project, d
             if key not in aliases:
                 aliases[key] = f"__merged{len(columns)}"
                 kept = F.when(F.col(TILE).isin(list(names)), F.col(partial.column))
-                columns.append(_typed(partial.merge(kept), types[partial.column]).alias(aliases[key]))
+                columns.append(_typed(partial.merge_for_reading(kept), types[partial.column]).alias(aliases[key]))
             merged.append(F.col(aliases[key]))
         outputs.append(tiles.indicators[name].finish(merged).alias(name))
     entity = F.col(tiles.key).cast(key_type).alias(project.key)
