@@ -6,8 +6,8 @@ over the 365 days before the run date D (RUN_DATE), one parquet file per day sor
 and D's own orders (1/365 of the rows again, 2% of them timed on D-1 and D-2: late rows inside
 the default lookback of 3 days) in a file of their own, added only after the first run. The
 workload is `--labels` labels over windows of 7 to 365 days, as the rest of the bench; the
-orders source has `tiles_from_rows: 0` (tiles at any scale), its lookback and `incremental` the
-defaults (3d, true).
+orders source has `incremental: true` and `tiles_from_rows: 0` (tiles at any scale), its lookback the
+default (3d).
 
 Three Sail runs of `labelspark run --no-publish`, each in a fresh process, timed whole and
 (from its log) its source passes, its tree's peak resident memory sampled:
@@ -104,9 +104,10 @@ def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
                     directory / "full" / "labelspark.yaml", directory / "full" / "warehouse", work / f"year-labels-{labels}-first")
     for config, warehouse in ((runs.config, runs.warehouse), (runs.full_config, runs.full_warehouse)):
         write_config(load, data, config.parent, warehouse)
-        # tiles from the first row, at any scale (CI's smoke test has 10^4 orders; the default
-        # keeps a source below 10^6 rows on the full pass); lookback and incremental as default
+        # incremental (off by default), tiles from the first row at any scale (CI's smoke test has
+        # 10^4 orders; the default keeps a source below 10^6 rows on the full pass); lookback as default
         text = yaml.safe_load(config.read_text())
+        text["sources"]["orders"]["incremental"] = True
         text["sources"]["orders"]["tiles_from_rows"] = 0
         config.write_text(yaml.safe_dump(text, sort_keys=False, allow_unicode=True, width=200))
     print(f"year-labels-{labels}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {runs.config}", flush=True)

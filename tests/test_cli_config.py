@@ -162,8 +162,7 @@ def test_demo_validates_and_plans_a_monday(tmp_path):
     assert monday.returncode == 0, monday.stderr
     passes, kept = parse_plan(monday.stdout)
     assert list(passes) == ["members", "orders", "events"], monday.stdout
-    assert "pass 1: source members (full pass: `dedupe` keeps one row out of all days" in monday.stdout
-    assert "pass 2: source orders (incremental: tiled by the first run with 1000000 rows or more" in monday.stdout
+    assert "pass 2: source orders (full pass: `incremental` is off (the default" in monday.stdout
     assert passes["members"] == (["birthday", "city", "email"], ["age_band", "city_tier", "corporate_email"])
     orders_indicators, orders_labels = passes["orders"]
     assert orders_indicators == ["big_orders_30d", "categories", "first_channel", "last_order_date",

@@ -283,7 +283,8 @@ sources:
     path: data/orders
     key: member_id
     time: order_time
-  members: {format: parquet, path: data/members, key: member_id}
+    incremental: true
+  members: {format: parquet, path: data/members, key: member_id, incremental: true}
 indicators:
   orders_30d: {source: orders, agg: count, window: 30d}
   city:       {source: members, column: city}
@@ -306,8 +307,8 @@ def test_a_source_with_time_merges_from_tiles_and_one_without_reads_every_row(wr
 
 
 @pytest.mark.parametrize("change, reason", [
-    (("    time: order_time\n", "    time: order_time\n    incremental: false\n"), "`incremental: false`"),
-    (("    time: order_time\n", "    time: order_time\n    clean: {dedupe: {by: [member_id]}}\n"), "`dedupe`"),
+    (("    incremental: true\n", ""), "`incremental` is off (the default"),
+    (("    incremental: true\n", "    incremental: true\n    clean: {dedupe: {by: [member_id]}}\n"), "`dedupe`"),
     (("orders_30d: {source: orders, agg: count, window: 30d}",
       "orders_30d: {source: orders, agg: count, where: {field: order_day, op: within_last, value: 7d}}"), "relative to the run date"),
     (("orders_30d: {source: orders, agg: count, window: 30d}",
@@ -323,6 +324,7 @@ def test_a_where_on_a_fixed_date_still_merges_from_tiles(write_config):
     assert modes(fixed, write_config)["orders"] is None
 
 
-def test_an_id_map_sends_every_source_to_the_full_pass(project):
-    plan = make_plan(project, dt.date(2026, 3, 30))
-    assert all("`entity.id_map`" in p.full_pass_because for p in plan.passes)
+def test_an_id_map_sends_every_source_to_the_full_pass(write_config):
+    mapped = CONFIG.replace("    time: order_time\n", "    time: order_time\n    incremental: true\n")
+    plan = make_plan(load_project(write_config(mapped)), dt.date(2026, 3, 30))
+    assert "`entity.id_map`" in next(p for p in plan.passes if p.source == "orders").full_pass_because

@@ -44,6 +44,7 @@ def projects(tmp_path):
     config = write_demo(tmp_path / "demo")
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     for source in ("orders", "events"):
+        settings["sources"][source]["incremental"] = True
         settings["sources"][source]["tiles_from_rows"] = 0  # the demo's few thousand rows would take the full pass
     config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     reference = config.with_name("reference.yaml")
@@ -122,7 +123,11 @@ def test_tiles_made_level_by_level_equal_those_made_at_once(spark, projects, mon
 
 
 def test_a_source_below_tiles_from_rows_takes_the_full_pass_and_writes_no_tiles(spark, tmp_path, caplog):
-    project = load_project(write_demo(tmp_path / "demo"))  # ~6,000 orders, under the default 10^6
+    config = write_demo(tmp_path / "demo")  # ~6,000 orders, under the default 10^6
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["sources"]["orders"]["incremental"] = True
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    project = load_project(config)
     with caplog.at_level(logging.INFO, logger="labelspark"):
         run(spark, project, DAYS[0], publish=False)
     assert "source orders: full pass (" in caplog.text and "fewer than `tiles_from_rows` (1000000)" in caplog.text

@@ -100,7 +100,7 @@ def why_full_pass(project: Project, source_name: str) -> str | None:
     """Why the source's indicators need every row each day (None: they merge from tiles)."""
     source = project.sources[source_name]
     if not source.incremental:
-        return "`incremental: false`"
+        return "`incremental` is off (the default; tiles pay for sources with many rows per entity and day)"
     if source.time is None:
         return "no `time` column: rows have no day to be tiled by"
     if source.clean.dedupe is not None:

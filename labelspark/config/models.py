@@ -96,8 +96,9 @@ class Source(Strict):
     freshness: Freshness | None = Field(None, description="How old the latest `time` may be before a warning or a failed run. Without it, "
                                         "a run date more than 7d past the latest row of every source is still refused.")
     clean: Clean = Field(default_factory=Clean, description="Cleaning steps, applied in the order written.")
-    incremental: bool = Field(True, description="Keep per-day partial aggregates (tiles) and merge them, instead of reading every "
-                              "row each day; `labelspark plan` says where a source cannot (no `time`, `dedupe`, `entity.id_map`).")
+    incremental: bool = Field(False, description="Keep per-day partial aggregates (tiles) and merge them, instead of reading every "
+                              "row each day: for sources with many rows per entity and day (event logs); `labelspark plan` says "
+                              "where a source cannot (no `time`, `dedupe`, `entity.id_map`).")
     tiles_from_rows: int = Field(1_000_000, ge=0, description="A source with fewer rows up to the run date takes the full pass "
                                  "until it has tiles: reading it costs less than keeping them (0: tiles from the first row).")
     lookback: Window = Field("3d", description="Each run tiles again the N days ending with the run date, taking rows that arrived "

@@ -118,9 +118,9 @@ SPECS = [
 
 
 def config(warehouse: str) -> dict:
-    """The project (`tiles_from_rows: 0`: so small a source tiles from its first row, not from 10^6)."""
+    """The project (`incremental: true`, and `tiles_from_rows: 0`: so small a source tiles from its first row, not from 10^6)."""
     orders = {"format": "parquet", "path": "data/orders", "key": "member_id", "time": "order_time",
-              "lookback": f"{LOOKBACK}d", "tiles_from_rows": 0}
+              "lookback": f"{LOOKBACK}d", "incremental": True, "tiles_from_rows": 0}
     return {
         "version": 1, "name": "incremental", "timezone": TIMEZONE, "entity": {"key": "member_id"},
         "sources": {
