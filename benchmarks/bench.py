@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.year_only:
         timings, differences = _main_runs(args, work, logs)
     if args.year or args.year_only:
-        year_timings, year_differences = _year(args, work, logs)
+        year_timings, year_differences = _year(args, work)
         timings += year_timings
         differences += year_differences
     print(_bench_line(timings, args.labels), flush=True)
@@ -148,7 +148,7 @@ def _main_runs(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
     return timings, differences
 
 
-def _year(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
+def _year(args, work: Path) -> tuple[list[Timing], int]:
     """`--year`: the first run, ordinary day and full pass over a year of history (incremental.py)."""
     started = time.perf_counter()
     year = year_of_history(work, args.users, args.orders_per_user, args.seed)
@@ -158,7 +158,7 @@ def _year(args, work: Path, logs: Path) -> tuple[list[Timing], int]:
     runs = incremental.prepare(work, year, args.labels)
 
     def time_run(name: str, command: list[str]) -> Timing:
-        return _time(name, "sail", str(args.labels), logs, command, SAIL_ENV, runs.directory)
+        return _time(name, "sail", str(args.labels), runs.logs, command, SAIL_ENV, runs.directory)
 
     result = incremental.run_year(runs, time_run, _labelspark, Timing, reuse_first=args.year_reuse_first)
     incremental.report(result, year, _phases)

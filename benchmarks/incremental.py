@@ -25,8 +25,10 @@ year-day's peak memory no higher than year-full's).
 
 Until `labelspark run` has `--full`, year-full is a plain run of the copy (said in the report).
 
-The warehouse as year-first left it is kept (`year-labels-N-first/` beside the mode's directory,
-with that run's figures and log): `--year-reuse-first` starts the next bench from it, for the
+The mode works in `year-u<users>-o<orders>-s<seed>-labels-<N>/` of the work directory (configs,
+sources, warehouses, the runs' logs), one per data set and workload, so benches of other scales
+in one work directory leave it alone. The warehouse as year-first left it is kept (the same
+name with `-first`, with that run's figures and log): `--year-reuse-first` starts the next bench from it, for the
 same data set and config, instead of running year-first again (its figures are then the kept
 ones, marked so), to time the ordinary day and the full pass again on a quieter machine.
 """
@@ -72,6 +74,10 @@ class YearRuns:
     first: Path  # the warehouse as the first run left it, its figures (first.json) and log kept
 
     @property
+    def logs(self) -> Path:
+        return self.directory / "logs"
+
+    @property
     def first_record(self) -> Path:
         return self.first / "first.json"
 
@@ -89,10 +95,11 @@ def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
     """A fresh directory of the mode: the year's files linked where the configs read them
     (members, VIP file, the history's days; D's file comes later), the configs of both
     warehouses."""
-    directory = work / f"year-labels-{labels}"
+    directory = work / f"year-u{year.users}-o{year.orders_per_user}-s{year.seed}-labels-{labels}"
     shutil.rmtree(directory, ignore_errors=True)
     data = DataSet(directory / "sources", year.users, year.orders_per_user, year.seed)
     data.members.mkdir(parents=True)
+    (directory / "logs").mkdir()
     data.orders.mkdir()
     for file in sorted(year.members.glob("*.parquet")):
         _link(file, data.members / file.name)
@@ -101,7 +108,7 @@ def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
     _link(year.vip, data.vip)
     load = workload(labels, data)
     runs = YearRuns(directory, data, year, directory / "labelspark.yaml", directory / "warehouse",
-                    directory / "full" / "labelspark.yaml", directory / "full" / "warehouse", work / f"year-labels-{labels}-first")
+                    directory / "full" / "labelspark.yaml", directory / "full" / "warehouse", directory.with_name(directory.name + "-first"))
     for config, warehouse in ((runs.config, runs.warehouse), (runs.full_config, runs.full_warehouse)):
         write_config(load, data, config.parent, warehouse)
         # incremental (off by default), tiles from the first row at any scale (CI's smoke test has
@@ -110,7 +117,7 @@ def prepare(work: Path, year: YearOfHistory, labels: int) -> YearRuns:
         text["sources"]["orders"]["incremental"] = True
         text["sources"]["orders"]["tiles_from_rows"] = 0
         config.write_text(yaml.safe_dump(text, sort_keys=False, allow_unicode=True, width=200))
-    print(f"year-labels-{labels}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {runs.config}", flush=True)
+    print(f"{directory.name}: {len(load.labels)} labels over {len(load.indicators)} indicators -> {runs.config}", flush=True)
     return runs
 
 
