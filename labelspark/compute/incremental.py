@@ -32,15 +32,14 @@ ONE_COMMIT_ROWS = 2_000_000
 
 @dataclass
 class Tiling:
-    """What one run does with tiles: `full` takes the full pass everywhere; the sources that merged
-    from tiles and the late rows found are noted for the run record."""
+    """What one run does with tiles: `full` takes the full pass everywhere; the late rows found are
+    noted for the run record."""
 
     spark: SparkSession
     project: Project
     run_date: dt.date
     run_id: str
     full: bool = False
-    from_tiles: list[str] = field(default_factory=list)
     late: dict[str, dict] = field(default_factory=dict)  # source -> {rows, oldest}
 
     def merged(self, name: str, prepared: DataFrame, due: list[str], key_type: str) -> DataFrame | None:
@@ -53,7 +52,6 @@ class Tiling:
                 reason = advanced
             else:
                 tiles, first_day = advanced
-                self.from_tiles.append(name)
                 windows = blocks_to_read(self.project, due, self.run_date, first_day)
                 wanted = sorted({b for blocks in windows.values() for b in blocks})
                 log.info("source %s: %d indicators merged from %d blocks of tiles", name, len(due), len(wanted))
