@@ -1,6 +1,7 @@
 """labelspark's benchmark: the main job on Sail, classic Spark and hand-written DuckDB SQL.
 
     python benchmarks/bench.py [--users 1000000] [--orders-per-user 20] [--labels 50] [--scaling [LABELS ...]] [--only ENGINE] [--sail-memory 2g] [--year | --year-only [--year-reuse-first]]
+    python benchmarks/bench.py --cluster [--users N] [--orders-per-user N] [--labels 50] [--executor-memory 1g]
 
 Generates a synthetic retail data set (reused when it exists) and a config of `--labels`
 labels, then times each of these end to end in a fresh process, sampling the peak resident
@@ -33,6 +34,10 @@ time, and `--labels` labels over windows up to 365 days. Sail runs D-1 on an emp
 (`year-full`: the full pass). The two snapshots of D must be equal cell for cell (else exit 1);
 the report gives each run's wall time, source passes, peak RSS and the load average.
 
+`--cluster` runs instead labelspark's job and a hand-written PySpark job of the same workload
+(the floor of the production path) on the local standalone cluster through spark-submit, and
+compares their tables (cluster.py; its own last line).
+
 The last line is
 `bench: sail/duckdb=X.XX day2/day1=D.DD labels200same/labels20=Y.YY sail200/sail20=Z.ZZ floor200/floor20=W.WW spark/sail=V.VV load200same/load20=L.LL incremental/full=I.II`
 (day2/day1: the whole ordinary day over the first day, `--labels` labels; labels200same/labels20
@@ -61,6 +66,7 @@ import psutil
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cluster  # noqa: E402
 import incremental  # noqa: E402
 from synthetic import RUN_DATE, data_set, year_of_history  # noqa: E402
 from workload import KEY, duckdb_sql, workload, write_config  # noqa: E402
@@ -97,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sail_memory:
         SAIL_ENV[SAIL_MEMORY] = str(args.sail_memory)
     work = Path(args.work_dir).resolve()
+    if args.cluster:
+        return cluster.run(args, work)
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     timings, differences = [], 0
@@ -188,6 +196,10 @@ def _parser() -> argparse.ArgumentParser:
                              f"--labels labels): the first run ({incremental.FIRST_DATE}), the ordinary day ({RUN_DATE}, incremental "
                              "source passes) and the full pass of that day (run --full), timed, their snapshots compared")
     parser.add_argument("--year-only", action="store_true", help="only --year's runs")
+    parser.add_argument("--cluster", action="store_true",
+                        help="instead: labelspark and the hand-written Spark job (handwritten_job.py) on the local standalone "
+                             "cluster through spark-submit, timed, phases from their event logs, tables compared (cluster.py)")
+    parser.add_argument("--executor-memory", default="1g", help="--cluster: each executor's memory (the workers get 1 GB more)")
     parser.add_argument("--year-reuse-first", action="store_true",
                         help="--year: start from the warehouse the last first run left (kept for the same data set and config) "
                              "instead of running it again")
@@ -317,7 +329,7 @@ def _compare(run: Run, sample: int, engines: list[str]) -> int:
     return total
 
 
-def _differences(con, engine: str, actual, step: int) -> int:
+def _differences(con, engine: str, actual, step: int, against: str = "duckdb") -> int:
     con.register("actual", actual)
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE expected)").fetchall())
     labels = [c for c in types if c != KEY]
@@ -340,7 +352,7 @@ def _differences(con, engine: str, actual, step: int) -> int:
         FULL OUTER JOIN (SELECT * FROM expected WHERE {KEY} % {step} = 0) e ON a.{KEY} = e.{KEY}"""
     row = dict(zip(["compared", "missing", "extra", *labels], con.execute(query).fetchall()[0]))
     wrong = {label: row[label] for label in labels if row[label]}
-    print(f"compare {engine} with duckdb: {row['compared']:,} sampled entities x {len(labels)} labels, "
+    print(f"compare {engine} with {against}: {row['compared']:,} sampled entities x {len(labels)} labels, "
           f"{row['missing']} missing, {row['extra']} extra, {sum(wrong.values())} values differ", flush=True)
     for label, count in sorted(wrong.items()):
         print(f"  {label}: {count} differ", flush=True)

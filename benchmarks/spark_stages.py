@@ -56,6 +56,25 @@ def executions(event_log: Path) -> list[dict]:
     ]
 
 
+def jobs(event_log: Path) -> list[dict]:
+    """Spark jobs in submission order (the SparkListenerJobStart events), each with the metrics
+    of the stages it ran summed (a stage skipped by a later job counts in the first)."""
+    found, stage_job = [], {}
+    for line in _lines(event_log):
+        event = json.loads(line)
+        if event["Event"] == "SparkListenerJobStart":
+            found.append(defaultdict(int, start=event["Submission Time"]))
+            for stage in event["Stage IDs"]:
+                stage_job.setdefault(stage, found[-1])
+        elif event["Event"] == "SparkListenerStageCompleted" and event["Stage Info"]["Stage ID"] in stage_job:
+            job = stage_job[event["Stage Info"]["Stage ID"]]
+            for accumulable in event["Stage Info"].get("Accumulables", []):
+                name = METRICS.get(accumulable.get("Name"))
+                if name:
+                    job[name] += int(accumulable.get("Value", 0))
+    return sorted(found, key=lambda job: job["start"])
+
+
 def _lines(event_log: Path) -> list[str]:
     """The events of a log file, or of a rolling log's folder in order."""
     parts = sorted(event_log.glob("events_*"), key=lambda p: int(p.name.split("_")[1])) if event_log.is_dir() else [event_log]
