@@ -199,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cluster", action="store_true",
                         help="instead: labelspark and the hand-written Spark job (handwritten_job.py) on the local standalone "
                              "cluster through spark-submit, timed, phases from their event logs, tables compared (cluster.py)")
-    parser.add_argument("--executor-memory", default="1g", help="--cluster: each executor's memory (the workers get 1 GB more)")
+    parser.add_argument("--executor-memory", default="1g", help="--cluster: each executor's memory (and a started cluster's workers')")
     parser.add_argument("--year-reuse-first", action="store_true",
                         help="--year: start from the warehouse the last first run left (kept for the same data set and config) "
                              "instead of running it again")

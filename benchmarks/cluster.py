@@ -3,7 +3,7 @@ floor of the production path) on the local standalone cluster, with the same exe
 and settings (scripts/submit.sh, conf/spark-local-cluster.conf), an event log each.
 
 The cluster of scripts/local-cluster.sh is used when it runs, else started (workers of
-`--executor-memory` plus 1 GB) and stopped at the end. Each run's phases are read from its log
+`--executor-memory`) and stopped at the end. Each run's phases are read from its log
 lines and its event log: wall seconds, task seconds, shuffle bytes and Spark jobs (each
 SparkListenerJobStart). The two warehouses are compared: the snapshot on sampled entities,
 label_stats row for row, label_history and segment_members by count and checksum; a
@@ -29,7 +29,7 @@ import yaml
 
 import spark_stages
 from synthetic import RUN_DATE, data_set
-from workload import KEY, workload, write_config
+from workload import workload, write_config
 from workload_spark import write_spec
 
 from labelspark.warehouse.deltars import read_rows, scan_rows
@@ -100,14 +100,9 @@ def _cluster(executor_memory: str) -> tuple[str, bool]:
     status = subprocess.run([script, "status"], capture_output=True, text=True)
     if status.returncode == 0:
         return status.stdout.strip(), False
-    worker = f"{_gigabytes(executor_memory) + 1}g"
-    env = {**os.environ, "PYTHON": sys.executable, "SPARK_WORKER_MEMORY": os.environ.get("SPARK_WORKER_MEMORY", worker)}
+    env = {**os.environ, "PYTHON": sys.executable, "SPARK_WORKER_MEMORY": os.environ.get("SPARK_WORKER_MEMORY", executor_memory)}
     started = subprocess.run([script, "start"], capture_output=True, text=True, env=env, check=True)
     return started.stdout.strip(), True
-
-
-def _gigabytes(size: str) -> int:
-    return max(1, -(-int(size[:-1]) // 1024) if size[-1].lower() == "m" else int(size[:-1]))
 
 
 def _environment(master: str, executor_memory: str) -> dict:
