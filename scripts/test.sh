@@ -9,7 +9,8 @@
 # Delta in processes of their own), then
 # the engine-portable tests again on classic local PySpark, then the benchmark at a tiny scale
 # as a smoke test (it fails if any engine's labels differ from DuckDB's; its timings mean
-# nothing at that size). Extra arguments go to pytest and skip the smoke test.
+# nothing at that size), and its cluster mode likewise (labelspark's tables against a
+# hand-written Spark job's on a local standalone cluster). Extra arguments go to pytest and skip the smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::FutureWarning}"
@@ -53,4 +54,7 @@ if [[ $# -eq 0 ]]; then
   bench_dir="$(mktemp -d)"
   trap 'rm -rf "$bench_dir"' EXIT
   python benchmarks/bench.py --users 2000 --orders-per-user 5 --scaling 20 200 200same --work-dir "$bench_dir"
+  echo "== cluster benchmark smoke test (labelspark and the hand-written Spark job on a local standalone cluster agree)"
+  # 23 labels: every template once; the cluster is started and stopped unless one runs already
+  python benchmarks/bench.py --cluster --users 2000 --orders-per-user 5 --labels 23 --work-dir "$bench_dir"
 fi
