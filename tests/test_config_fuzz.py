@@ -39,7 +39,8 @@ from labelspark.kinds import KINDS
 from labelspark.rules import OPERATORS, RuleParser
 from labelspark.rules.tree import QUERY_BUILDER_OPERATORS
 
-pytestmark = pytest.mark.portable
+# not `portable`: no engine runs here (config loading, rule parsing and the Spark-free `validate`),
+# so a second pass under LABELSPARK_TEST_ENGINE=spark would run the same code again
 
 # Failing examples are reported as generated, not shrunk: shrinking a config-sized document
 # takes hypothesis minutes per failure. The `@example`s give the smallest known forms.
