@@ -90,7 +90,8 @@ def clustered_by(df: DataFrame, entity: Column) -> DataFrame:
     every row's aggregate states through the shuffle (5.9 GB at 10^6 users, and at 10^7 a
     final aggregation that spilled 38 GB and counting); a sort spills its input once, and
     the sorted aggregation holds one entity. Classic Spark shuffles the rows instead of
-    their partial states, which its partial aggregation barely reduced either.
+    their partial states, which are wider: aggregating first, its orders pass shuffled 894 MB
+    against the rows' 685 MB (10^6 users x 20 orders, local cluster).
     """
     partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
     return df.repartition(partitions, entity).sortWithinPartitions(entity)
