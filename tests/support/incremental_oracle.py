@@ -39,6 +39,11 @@ FIRST_DAY = dt.date(2026, 5, 4)
 DAYS = [FIRST_DAY + dt.timedelta(days=i) for i in range(60)]
 HISTORY = 120  # days of rows before the first run
 LOOKBACK = 3  # the default `lookback: 3d` (issue 29)
+# the days of the orders of the year before: outside every run's 365-day window; the first run
+# tiles from the oldest (~380 days: a partition per day and per block; the blocks of 256, 512
+# and 1,024 days over them are made all the same, and the first run's and the last's windows
+# together read blocks of every level from 1 to 256 days)
+YEAR_BEFORE = (-380, -366)
 CHANNELS = ("app", "store", "web")
 CATEGORIES = ("books", "garden", "home", "kids", "shoes", "toys")
 # arrival day index -> (entity, days late) of the rows arriving later than the lookback; with
@@ -169,9 +174,11 @@ def generate(seed: int = 29) -> Scenario:
         local = _local(rng, day_of(index)).replace(second=second)  # unique per member: no ties in dedupe
         members.append({"member_id": entity, "status": status, "tier": tier, "local": local, "arrival": max(index, 0)})
 
-    def buyer(entity: str, first: int, last: int, count: int) -> None:
+    def buyer(entity: str, first: int, last: int, count: int, fold: tuple[int, int] | None = None) -> None:
         for _ in range(count):
             index = rng.randint(first, last)
+            if fold:  # the day drawn from first..last as before (the rest of the scenario unchanged), folded into fold's days
+                index = fold[0] + (index - first) % (fold[1] - fold[0] + 1)
             late = rng.choice([1, 2]) if index >= 0 and rng.random() < 0.15 else 0
             order(entity, index, min(index + late, len(DAYS) - 1))
             mine = [o for o in orders if o["member_id"] == entity and o["local"].date() == day_of(index)]
@@ -190,7 +197,7 @@ def generate(seed: int = 29) -> Scenario:
         if n <= 26:
             buyer(entity, -HISTORY, len(DAYS) - 1, rng.randint(8, 16))
             if n % 3 == 0:  # an order of the year before: a 365-day window is not all rows
-                buyer(entity, -500, -366, 1)
+                buyer(entity, -500, -366, 1, fold=YEAR_BEFORE)
         elif n <= 32:
             buyer(entity, joined, len(DAYS) - 1, rng.randint(3, 8))
         elif n <= 36:
