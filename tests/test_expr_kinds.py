@@ -24,6 +24,7 @@ from labelspark.compute.preflight import check_label_kinds, indicator_kinds
 pytestmark = pytest.mark.portable
 
 ENGINE = os.environ.get("LABELSPARK_TEST_ENGINE", "sail")
+ROOT = Path(__file__).resolve().parent.parent
 D = dt.date(2026, 3, 31)
 
 # the kinds of the indicators the expressions read (None: learnt from the data)
@@ -209,15 +210,57 @@ def test_a_declared_type_must_be_the_kind_the_sql_gives(tmp_path):
     assert "declared number, but the expression gives string" in problem.message
 
 
-@pytest.mark.parametrize("rule, culprit", [
+DATA_TELLS = [
     ("{field: city, op: gt, value: 5}", "5"),  # a `column:` indicator that is text in the data
     ("{field: renewal_day, op: gt, value: 5}", "5"),  # date + 30: a date, as the engine types it
     ("{field: code, op: eq, value: 7}", "7"),  # a number column, text after `trim`
-])
-def test_a_kind_only_the_data_tells_stops_run_before_anything_is_written(tmp_path, rule, culprit):
-    config = config_with(tmp_path, rule=rule)
-    assert labelspark("validate", str(config), cwd=tmp_path).returncode == 0
-    run = the_problem(labelspark("run", str(config), "--date", "2026-03-31", "--engine", ENGINE, cwd=tmp_path), config)
+]
+# `labelspark run CONFIG --date 2026-03-31 --engine ENGINE` of each config in turn, in one process
+# (classic Spark's JVM starts once, not once a config): the CLI's own main, as `python -m
+# labelspark` calls it, from the folder above the config as before; each run's file descriptors 1
+# and 2 (its prints and its log) sent to files of their own, its exit code to a third. (The JVM,
+# started by the first run, keeps that run's: Spark's own lines of the next runs land there.)
+_RUNS = """
+import os, sys
+from labelspark.cli import main
+engine, *configs = sys.argv[1:]
+for config in configs:
+    os.chdir(os.path.dirname(os.path.dirname(config)))
+    saved = [os.dup(1), os.dup(2)]
+    for fd, name in ((1, ".stdout"), (2, ".stderr")):
+        os.dup2(os.open(config + name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+    try:
+        code = main(["run", config, "--date", "2026-03-31", "--engine", engine])
+    finally:
+        sys.stdout.flush(), sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+    with open(config + ".code", "w") as out:
+        out.write(str(code))
+"""
+
+
+@pytest.fixture(scope="module")
+def data_tells_runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]]:
+    """rule -> (its config, `labelspark validate` of it, `labelspark run` of it)."""
+    configs = {rule: config_with(tmp_path_factory.mktemp("data_tells"), rule=rule) for rule, _ in DATA_TELLS}
+    validated = {rule: labelspark("validate", str(config), cwd=config.parent.parent) for rule, config in configs.items()}
+    done = subprocess.run([sys.executable, "-c", _RUNS, ENGINE, *map(str, configs.values())],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def ran(config: Path) -> subprocess.CompletedProcess:
+        code, out, err = (Path(f"{config}{name}").read_text(encoding="utf-8") for name in (".code", ".stdout", ".stderr"))
+        return subprocess.CompletedProcess(["labelspark", "run", str(config)], int(code), out, err)
+
+    return {rule: (config, validated[rule], ran(config)) for rule, config in configs.items()}
+
+
+@pytest.mark.parametrize("rule, culprit", DATA_TELLS)
+def test_a_kind_only_the_data_tells_stops_run_before_anything_is_written(data_tells_runs, rule, culprit):
+    config, validated, ran = data_tells_runs[rule]
+    assert validated.returncode == 0
+    run = the_problem(ran, config)
     assert run.startswith(f"{config}:{line_of(config, '# the rule')}: labels[0].values[0].when: ")
     assert culprit in run.split("when: ", 1)[1]
     assert not (config.parent / "warehouse").exists()
