@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -58,10 +61,19 @@ def terminal_examples() -> list[tuple[str, int]]:
     return examples
 
 
-def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_path):
-    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
-    done = shell(first_screen_demo(), tmp_path)
+@pytest.fixture(scope="module")
+def first_screen(tmp_path_factory) -> Path:
+    """The folder the first screen's command ran in (it wrote demo/ there and ran it), once for both
+    tests: the examples run in a copy, so the first test reads what the command alone left."""
+    folder = tmp_path_factory.mktemp("first_screen")
+    done = shell(first_screen_demo(), folder)
     assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(first_screen):
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    tmp_path = first_screen
     # a reader that exits right after its read is where delta-rs and Arrow aborted at shutdown
     # (exit 134 after a correct answer, 1 try in 2 with `to_pandas(partitions=...)`): try it often
     for _ in range(EXAMPLE_TRIES):
@@ -71,11 +83,10 @@ def test_the_first_screen_runs_the_demo_and_the_delta_rs_example_reads_it(tmp_pa
         assert read.stdout.strip() == "500"
 
 
-def test_every_terminal_example_runs_as_written_after_the_first_screen(tmp_path):
+def test_every_terminal_example_runs_as_written_after_the_first_screen(first_screen, tmp_path):
     examples = terminal_examples()
     assert len(examples) >= 10 and ("labelspark validate broken.yaml", 2) in examples
-    done = shell(first_screen_demo(), tmp_path)
-    assert done.returncode == 0, done.stderr
+    shutil.copytree(first_screen / "demo", tmp_path / "demo")  # the state the first screen left (paths in it are relative)
     for command, code in examples:
         done = shell(command, tmp_path / "demo")
         assert done.returncode == code, f"$ {command}\nexit {done.returncode}, the README says {code}\n{done.stderr[-3000:]}"
