@@ -23,23 +23,48 @@ def test_every_pinned_coordinate_resolves_from_maven_central(tmp_path):
     repository = tmp_path / "m2"
     missing, offline = [], []
     # each coordinate once: several lines pin the same jar (delta-storage, PostgreSQL's driver), and
-    # once in the fresh repository a second `dependency:get` of it would find it there, not on Maven Central
+    # once in the fresh repository a second fetch of it would find it there, not on Maven Central
     pins = list({pin.coordinate: pin for pin in jars.all_pins()}.values())
+    # fetched by one Maven run per round (each a JVM start), not one per coordinate: a round is a
+    # project depending on its pins alone (no transitive jar), at most one version of an artifact
+    rounds: list[list] = []
     for pin in pins:
+        artifact = pin.coordinate.rsplit(":", 1)[0]
+        fits = next((r for r in rounds if all(p.coordinate.rsplit(":", 1)[0] != artifact for p in r)), None)
+        if fits is None:
+            rounds.append(fits := [])
+        fits.append(pin)
+    for number, pins_of_round in enumerate(rounds):
+        project = tmp_path / f"round-{number}" / "pom.xml"
+        project.parent.mkdir()
+        project.write_text(pom(pins_of_round), encoding="utf-8")
         done = subprocess.run(
-            ["mvn", "-B", "-Dstyle.color=never", f"-Dmaven.repo.local={repository}", "dependency:get",
-             f"-Dartifact={pin.coordinate}", "-Dtransitive=false"],
+            ["mvn", "-B", "-Dstyle.color=never", f"-Dmaven.repo.local={repository}", "-f", str(project), "dependency:resolve"],
             capture_output=True, text=True, timeout=600,
         )
-        if done.returncode == 0:
-            assert any(repository.rglob(pin.jar_name)), pin.coordinate
-        elif "Could not find artifact" in done.stdout:
-            missing.append(pin.coordinate)
-        else:
-            offline.append(pin.coordinate)
+        for pin in pins_of_round:
+            group, artifact, version = pin.coordinate.split(":")
+            if any(repository.rglob(pin.jar_name)):
+                continue
+            if f"Could not find artifact {group}:{artifact}:jar:{version}" in done.stdout:
+                missing.append(pin.coordinate)
+            else:
+                offline.append(pin.coordinate)
+        assert done.returncode == 0 or missing or offline, done.stdout[-3000:]
     if offline and not missing and os.environ.get("CI") != "true":
         pytest.skip(f"Maven Central not reachable from here (Maven could not transfer {offline[0]})")
     assert not missing and not offline, f"not on Maven Central: {missing}; not transferred: {offline}"
+
+
+def pom(pins) -> str:
+    """A project whose dependencies are the pins' jars alone (every transitive one excluded)."""
+    dependencies = "".join(
+        "<dependency><groupId>{}</groupId><artifactId>{}</artifactId><version>{}</version>"
+        "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>"
+        "</dependency>".format(*pin.coordinate.split(":")) for pin in pins)
+    return ('<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+            "<groupId>labelspark.test</groupId><artifactId>pins</artifactId><version>0</version>"
+            f"<dependencies>{dependencies}</dependencies></project>")
 
 
 def test_each_spark_line_pins_delta_built_for_it():
