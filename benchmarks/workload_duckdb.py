@@ -6,21 +6,18 @@ from pathlib import Path
 
 from synthetic import RUN_DATE, DataSet
 from workload_labels import Workload
-from workload_terms import KEY, Indicator, day_start
+from workload_terms import KEY, by_source, counted_values, day_start, entity_columns
 
 
 def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
     """The same indicators and labels in DuckDB SQL: one aggregation per source, one select."""
     cutoff = day_start(RUN_DATE + dt.timedelta(days=1))
-    by_source = {s: [i for i in work.indicators.values() if i.source == s] for s in ("members", "orders", "values", "expr")}
-    member_columns = "".join(f", {i.sql} AS {i.name}" for i in by_source["members"])
-    order_columns = "".join(f", {i.sql} AS {i.name}" for i in by_source["orders"])
-    entity_columns = "".join(
-        f", coalesce(o.{i.name}, 0) AS {i.name}" if i.zero_when_empty else f", {'m' if i.source == 'members' else 'o'}.{i.name}"
-        for i in by_source["members"] + by_source["orders"] + by_source["values"]
-    )
-    value_ctes, value_joins = _counted_values(by_source["values"])
-    expressions = "".join(f", {i.sql} AS {i.name}" for i in by_source["expr"])
+    indicators_of = by_source(work)
+    member_columns = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["members"])
+    order_columns = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["orders"])
+    entities = entity_columns(indicators_of)
+    value_ctes, value_joins = counted_values(indicators_of["values"])
+    expressions = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["expr"])
     thresholds = [t for label in work.labels for t in label.thresholds]
     imports = [label for label in work.labels if label.config["method"] == "import"]
     labels = ",\n  ".join(f"{label.sql} AS {label.config['id']}" for label in work.labels)
@@ -41,7 +38,7 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
         *value_ctes,
         f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
         f"""joined AS (
-  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entity_columns}
+  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entities}
   FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
         f"entities AS (SELECT *{expressions} FROM joined)",
     ]
@@ -57,18 +54,3 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
         f"COPY (\nWITH {', '.join(ctes)}\nSELECT entities.{KEY},\n  {labels}\nFROM {' '.join(sources)}\n) TO '{output}' (FORMAT parquet);\n"
     )
 
-
-def _counted_values(indicators: list[Indicator]) -> tuple[list[str], str]:
-    """Per column: rows counted per (member, value) under each condition, then the indicators
-    of each member from those counts; and the joins that bring them to the order indicators."""
-    ctes, joins = [], ""
-    columns = sorted({i.counted[0] for i in indicators})
-    for column in columns:
-        mine = [i for i in indicators if i.counted[0] == column]
-        conditions = sorted({i.counted[1] for i in mine})
-        counts = ", ".join(f"count(*) FILTER (WHERE {c}) AS n{k}" for k, c in enumerate(conditions))
-        ctes.append(f"counts_{column} AS (SELECT {KEY}, {column} AS v, {counts} FROM orders WHERE {column} IS NOT NULL GROUP BY {KEY}, {column})")
-        aggregates = ", ".join(i.sql.format(n=f"n{conditions.index(i.counted[1])}") + f" AS {i.name}" for i in mine)
-        ctes.append(f"values_{column} AS (SELECT {KEY}, {aggregates} FROM counts_{column} GROUP BY {KEY})")
-        joins += f" LEFT JOIN values_{column} USING ({KEY})"
-    return ctes, joins

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from synthetic import RUN_DATE, TIMEZONE, DataSet
 from workload_labels import Label, Workload
-from workload_terms import KEY, Indicator, day_start, literal
+from workload_terms import KEY, Indicator, by_source, counted_values, day_start, entity_columns, literal
 
 # DuckDB function -> Spark function of the same arguments
 RENAMED = {"list_contains": "array_contains", "list_has_any": "arrays_overlap", "starts_with": "startswith",
@@ -60,15 +60,12 @@ def _indicator(indicator: Indicator) -> str:
 def snapshot_sql(work: Workload) -> tuple[str, list[str]]:
     """The snapshot's select over the source views, and the views it reads (the sources, `vip_raw` for an import)."""
     cutoff = spark_form(day_start(RUN_DATE + dt.timedelta(days=1)))
-    by_source = {s: [i for i in work.indicators.values() if i.source == s] for s in ("members", "orders", "values", "expr")}
-    member_columns = "".join(f", {i.name}" for i in by_source["members"])
-    order_columns = "".join(f", {_indicator(i)} AS {i.name}" for i in by_source["orders"])
-    entity_columns = "".join(
-        f", coalesce(o.{i.name}, 0) AS {i.name}" if i.zero_when_empty else f", {'m' if i.source == 'members' else 'o'}.{i.name}"
-        for i in by_source["members"] + by_source["orders"] + by_source["values"]
-    )
-    value_ctes, value_joins = _counted_values(by_source["values"])
-    expressions = "".join(f", {_indicator(i)} AS {i.name}" for i in by_source["expr"])
+    indicators_of = by_source(work)
+    member_columns = "".join(f", {i.name}" for i in indicators_of["members"])
+    order_columns = "".join(f", {_indicator(i)} AS {i.name}" for i in indicators_of["orders"])
+    entities = entity_columns(indicators_of)
+    value_ctes, value_joins = counted_values(indicators_of["values"], spark_form)
+    expressions = "".join(f", {_indicator(i)} AS {i.name}" for i in indicators_of["expr"])
     quantiles = _quantiles(work.labels)
     imports = [label for label in work.labels if label.config["method"] == "import"]
     labels = ",\n  ".join(f"{_label(label, quantiles)} AS {label.config['id']}" for label in work.labels)
@@ -87,7 +84,7 @@ def snapshot_sql(work: Workload) -> tuple[str, list[str]]:
         *value_ctes,
         f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
         f"""joined AS (
-  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entity_columns}
+  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entities}
   FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
         f"entities AS (SELECT *{expressions} FROM joined)",
     ]
@@ -118,20 +115,6 @@ def _label(label: Label, quantiles: dict[str, list[float]]) -> str:
     tiers = " ".join(f"WHEN {name} <= q_{name}[{quantiles[name].index(q)}] THEN {literal(t)}" for t, q in label.config["tiers"].items())
     return f"CASE {tiers} END"
 
-
-def _counted_values(indicators: list[Indicator]) -> tuple[list[str], str]:
-    """As workload_duckdb's: rows counted per (member, value) under each condition, then each
-    member's indicators from those counts."""
-    ctes, joins = [], ""
-    for column in sorted({i.counted[0] for i in indicators}):
-        mine = [i for i in indicators if i.counted[0] == column]
-        conditions = sorted({i.counted[1] for i in mine})
-        counts = ", ".join(f"count(*) FILTER (WHERE {spark_form(c)}) AS n{k}" for k, c in enumerate(conditions))
-        ctes.append(f"counts_{column} AS (SELECT {KEY}, {column} AS v, {counts} FROM orders WHERE {column} IS NOT NULL GROUP BY {KEY}, {column})")
-        aggregates = ", ".join(spark_form(i.sql.format(n=f"n{conditions.index(i.counted[1])}")) + f" AS {i.name}" for i in mine)
-        ctes.append(f"values_{column} AS (SELECT {KEY}, {aggregates} FROM counts_{column} GROUP BY {KEY})")
-        joins += f" LEFT JOIN values_{column} USING ({KEY})"
-    return ctes, joins
 
 
 def _segments(config: dict) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 from synthetic import RUN_DATE, UTC_OFFSET
 
@@ -146,3 +147,31 @@ def any_of(*rules: Rule) -> Rule:
 def not_(rule: Rule) -> Rule:
     return Rule({"not": rule.config}, f"(NOT {rule.sql})")
 
+
+def by_source(work) -> dict[str, list[Indicator]]:
+    """The workload's indicators per source: `members`, `orders`, `values` (counted per value) and `expr`."""
+    return {s: [i for i in work.indicators.values() if i.source == s] for s in ("members", "orders", "values", "expr")}
+
+
+def entity_columns(sources: dict[str, list[Indicator]]) -> str:
+    """The select list (each item after a comma) that brings every source indicator to its entity."""
+    return "".join(
+        f", coalesce(o.{i.name}, 0) AS {i.name}" if i.zero_when_empty else f", {'m' if i.source == 'members' else 'o'}.{i.name}"
+        for i in sources["members"] + sources["orders"] + sources["values"]
+    )
+
+
+def counted_values(indicators: list[Indicator], form: Callable[[str], str] = str) -> tuple[list[str], str]:
+    """Per column: rows counted per (member, value) under each condition, then the indicators
+    of each member from those counts; and the joins that bring them to the order indicators.
+    `form` turns the terms' SQL into the dialect's."""
+    ctes, joins = [], ""
+    for column in sorted({i.counted[0] for i in indicators}):
+        mine = [i for i in indicators if i.counted[0] == column]
+        conditions = sorted({i.counted[1] for i in mine})
+        counts = ", ".join(f"count(*) FILTER (WHERE {form(c)}) AS n{k}" for k, c in enumerate(conditions))
+        ctes.append(f"counts_{column} AS (SELECT {KEY}, {column} AS v, {counts} FROM orders WHERE {column} IS NOT NULL GROUP BY {KEY}, {column})")
+        aggregates = ", ".join(form(i.sql.format(n=f"n{conditions.index(i.counted[1])}")) + f" AS {i.name}" for i in mine)
+        ctes.append(f"values_{column} AS (SELECT {KEY}, {aggregates} FROM counts_{column} GROUP BY {KEY})")
+        joins += f" LEFT JOIN values_{column} USING ({KEY})"
+    return ctes, joins
