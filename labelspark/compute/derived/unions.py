@@ -4,9 +4,9 @@ each engine runs best.
 On Sail, one narrow select per label, unioned: its unpivot of every label (`stack`) made all
 entities x labels rows before anything else and took 2.9x the CPU of the union (10^6 entities
 x 50 labels). On classic Spark every branch of such a union plans its own scan of the
-snapshot's Delta log, a job each: 670 jobs and 433 s for 200 labels at 2*10^4 entities. There
-one select explodes an array of (label_id, value) per entity instead: one scan and a constant
-number of jobs, however many labels.
+snapshot's Delta log, a job each: a run of 200 labels at 2*10^4 entities made 670 Spark jobs.
+There one select explodes an array of (label_id, value) per entity instead: one scan, and a
+run makes 73 jobs at 20, 200 or 600 labels.
 """
 from __future__ import annotations
 
