@@ -25,7 +25,8 @@ log = logging.getLogger("handwritten")
 
 
 def as_text(value: Column, kind: str) -> Column:
-    """The contract's text of a value: numbers in plain decimals, lists as sorted JSON arrays."""
+    """The contract's text of a value: numbers in plain decimals, lists as sorted JSON arrays
+    (labelspark's `udfs.as_text` written out again: the floor runs without labelspark's package)."""
     if kind == "list":
         return F.to_json(F.array_sort(value))
     if kind == "number":
