@@ -6,7 +6,7 @@ from pathlib import Path
 
 from synthetic import RUN_DATE, DataSet
 from workload_labels import Workload
-from workload_terms import KEY, by_source, counted_values, day_start, entity_columns
+from workload_terms import KEY, by_source, counted_values, day_start, entity_columns, entity_ctes
 
 
 def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
@@ -16,7 +16,7 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
     member_columns = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["members"])
     order_columns = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["orders"])
     entities = entity_columns(indicators_of)
-    value_ctes, value_joins = counted_values(indicators_of["values"])
+    values = counted_values(indicators_of["values"])
     expressions = "".join(f", {i.sql} AS {i.name}" for i in indicators_of["expr"])
     thresholds = [t for label in work.labels for t in label.thresholds]
     imports = [label for label in work.labels if label.config["method"] == "import"]
@@ -33,14 +33,7 @@ def duckdb_sql(work: Workload, data: DataSet, output: Path) -> str:
         f"""orders AS (
   SELECT * FROM read_parquet('{data.orders}/*.parquet')
   WHERE order_time < {cutoff} AND {KEY} IS NOT NULL AND amount IS NOT NULL AND amount > 0)""",
-        f"member_indicators AS (SELECT {KEY}{member_columns} FROM members)",
-        f"order_aggregates AS (SELECT {KEY}{order_columns} FROM orders GROUP BY {KEY})",
-        *value_ctes,
-        f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
-        f"""joined AS (
-  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entities}
-  FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
-        f"entities AS (SELECT *{expressions} FROM joined)",
+        *entity_ctes(member_columns, order_columns, values, entities, expressions),
     ]
     sources = ["entities"]
     if thresholds:

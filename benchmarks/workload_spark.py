@@ -15,7 +15,7 @@ from pathlib import Path
 
 from synthetic import RUN_DATE, TIMEZONE, DataSet
 from workload_labels import Label, Workload
-from workload_terms import KEY, Indicator, by_source, counted_values, day_start, entity_columns, literal
+from workload_terms import KEY, Indicator, by_source, counted_values, day_start, entity_columns, entity_ctes, literal
 
 # DuckDB function -> Spark function of the same arguments
 RENAMED = {"list_contains": "array_contains", "list_has_any": "arrays_overlap", "starts_with": "startswith",
@@ -64,7 +64,7 @@ def snapshot_sql(work: Workload) -> tuple[str, list[str]]:
     member_columns = "".join(f", {i.name}" for i in indicators_of["members"])
     order_columns = "".join(f", {_indicator(i)} AS {i.name}" for i in indicators_of["orders"])
     entities = entity_columns(indicators_of)
-    value_ctes, value_joins = counted_values(indicators_of["values"], spark_form)
+    values = counted_values(indicators_of["values"], spark_form)
     expressions = "".join(f", {_indicator(i)} AS {i.name}" for i in indicators_of["expr"])
     quantiles = _quantiles(work.labels)
     imports = [label for label in work.labels if label.config["method"] == "import"]
@@ -79,14 +79,7 @@ def snapshot_sql(work: Workload) -> tuple[str, list[str]]:
         FROM members_raw WHERE {KEY} IS NOT NULL AND updated_at < {cutoff} GROUP BY {KEY})
   WHERE m.status <> 'deleted')""",
         f"orders AS (SELECT * FROM orders_raw WHERE order_time < {cutoff} AND {KEY} IS NOT NULL AND amount IS NOT NULL AND amount > 0)",
-        f"member_indicators AS (SELECT {KEY}{member_columns} FROM members)",
-        f"order_aggregates AS (SELECT {KEY}{order_columns} FROM orders GROUP BY {KEY})",
-        *value_ctes,
-        f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
-        f"""joined AS (
-  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entities}
-  FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
-        f"entities AS (SELECT *{expressions} FROM joined)",
+        *entity_ctes(member_columns, order_columns, values, entities, expressions),
     ]
     sources, views = ["entities"], ["members_raw", "orders_raw"]
     if quantiles:  # one exact percentile per indicator, of all the quantiles its tiers need

@@ -175,3 +175,19 @@ def counted_values(indicators: list[Indicator], form: Callable[[str], str] = str
         ctes.append(f"values_{column} AS (SELECT {KEY}, {aggregates} FROM counts_{column} GROUP BY {KEY})")
         joins += f" LEFT JOIN values_{column} USING ({KEY})"
     return ctes, joins
+
+
+def entity_ctes(member_columns: str, order_columns: str, values: tuple[list[str], str], entities: str, expressions: str) -> list[str]:
+    """The CTEs from the cleaned `members` and `orders` to `entities` (one row per entity, every
+    indicator): one aggregation per source, the same SQL in both dialects."""
+    value_ctes, value_joins = values
+    return [
+        f"member_indicators AS (SELECT {KEY}{member_columns} FROM members)",
+        f"order_aggregates AS (SELECT {KEY}{order_columns} FROM orders GROUP BY {KEY})",
+        *value_ctes,
+        f"order_indicators AS (SELECT * FROM order_aggregates{value_joins})",
+        f"""joined AS (
+  SELECT coalesce(m.{KEY}, o.{KEY}) AS {KEY}{entities}
+  FROM member_indicators m FULL OUTER JOIN order_indicators o ON m.{KEY} = o.{KEY})""",
+        f"entities AS (SELECT *{expressions} FROM joined)",
+    ]
