@@ -59,6 +59,16 @@ def register(commands, common) -> None:
     add_engine(compact)
     compact.set_defaults(handler=_compact)
 
+    stream = commands.add_parser("stream", parents=[common],
+                                 help="keep the realtime labels of the entities new rows touch up to date (classic Spark), until stopped")
+    stream.add_argument("config", type=Path)
+    stream.add_argument("--engine", choices=("spark",), default="spark", help="classic Spark: the only engine with Structured Streaming here")
+    stream.add_argument("--checkpoint", metavar="DIR", help="the stream's checkpoint (default: <warehouse>/_labelspark_stream)")
+    stream.add_argument("--trigger-seconds", type=float, default=1.0, metavar="S", help="start a micro-batch at most every S seconds (default 1)")
+    stream.add_argument("--available-now", action="store_true",
+                        help="process the rows there are now, then exit 0 (a catch-up from cron instead of a stream that runs all day)")
+    stream.set_defaults(handler=_stream)
+
     unlock = commands.add_parser("unlock", parents=[common], help="clear the run lock of a warehouse whose run is gone, undoing its writes")
     unlock.add_argument("config", type=Path)
     unlock.add_argument("--force", action="store_true",
@@ -168,6 +178,16 @@ def _compact(args) -> int:
     if not compacted:
         print(f"{project.name}: no table under {project.warehouse} yet")
     return 0
+
+
+def _stream(args) -> int:
+    from labelspark.config import load_project
+    from labelspark.engine.sessions import open_session
+    from labelspark.stream.query import stream_labels
+
+    project = load_project(args.config)
+    with open_session(args.engine) as spark:
+        return stream_labels(spark, project, args.checkpoint, args.trigger_seconds, args.available_now)
 
 
 def _unlock(args) -> int:

@@ -36,6 +36,8 @@ def register(commands, common) -> None:
     history.add_argument("--from", dest="start", type=date, metavar="D1")
     history.add_argument("--to", dest="end", type=date, metavar="D2")
     history.add_argument("--export", type=Path, metavar="F.csv", help="write the rows as CSV")
+    history.add_argument("--intraday", action="store_true",
+                         help="the real-time stream's changes instead (label_updates): per date and value, entered and left")
     history.set_defaults(handler=_history)
 
     site = commands.add_parser("site", parents=[common], help="write the label portal: a static site of the tables (reads them with delta-rs)")
@@ -127,10 +129,13 @@ def _history(args) -> int:
     from labelspark.config import load_project
 
     project = load_project(args.config)
-    rows = readers.history_rows(project, args.label, args.value, args.start, args.end)
-    readers.print_table(rows, readers.HISTORY_COLUMNS, f"{args.label} over time")
+    if args.intraday:
+        rows, columns, title = readers.intraday_rows(project, args.label, args.value, args.start, args.end), readers.INTRADAY_COLUMNS, "during the day"
+    else:
+        rows, columns, title = readers.history_rows(project, args.label, args.value, args.start, args.end), readers.HISTORY_COLUMNS, "over time"
+    readers.print_table(rows, columns, f"{args.label} {title}")
     if args.export:
-        readers.write_csv(rows, args.export, readers.HISTORY_COLUMNS)
+        readers.write_csv(rows, args.export, columns)
         print(f"wrote {args.export}")
     return 0
 

@@ -26,6 +26,7 @@ from labelspark.publish.mapping import DATE_FIELD, loading_alias
 RESULT_SCHEMA = "rows bigint, indexed bigint, errors array<string>"
 _RESULT_ARROW = pa.schema([("rows", pa.int64()), ("indexed", pa.int64()), ("errors", pa.list_(pa.string()))])
 MAX_REASONS = 5
+CHANGED = "__changed"  # a partial job's column: the fields of the row to set
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class BulkJob:
     key: str
     fields: tuple[str, ...]
     snapshot_date: str  # ISO date, the same for every document
+    partial: bool = False  # update the fields each row lists in CHANGED (the real-time stream), through `index`, an alias
     chunk_size: int = 500
     max_chunk_bytes: int = 10 * 1024 * 1024
     max_retries: int = 5  # of a chunk's documents answered with 429
@@ -47,8 +49,9 @@ class BulkJob:
 
     @property
     def target(self) -> str:
-        """What the actions name: the index's loading alias (see mapping.loading_alias)."""
-        return loading_alias(self.index)
+        """What the actions name: the index's loading alias (see mapping.loading_alias); a
+        partial update names the serving alias itself."""
+        return self.index if self.partial else loading_alias(self.index)
 
 
 @dataclass
@@ -76,7 +79,12 @@ def json_value(value: Any) -> Any:
 
 
 def to_action(row: dict, job: BulkJob) -> dict:
-    """An index action: `_id` = entity id; source = key, snapshot_date and the non-null labels."""
+    """An index action: `_id` = entity id; source = key, snapshot_date and the non-null labels.
+    A partial job's update action sets the row's changed fields (a null too: the value is gone),
+    and makes the document of an entity the index does not have yet."""
+    if job.partial:
+        doc = {job.key: json_value(row[job.key]), **{name: json_value(row.get(name)) for name in row[CHANGED] or ()}}
+        return {"_op_type": "update", "_index": job.target, "_id": str(row[job.key]), "doc": doc, "doc_as_upsert": True}
     source = {job.key: json_value(row[job.key]), DATE_FIELD: job.snapshot_date}
     for name in job.fields:
         value = json_value(row.get(name))

@@ -54,7 +54,7 @@ def publish(spark: SparkSession, project: Project, snapshot_df: DataFrame, run_d
             if writer == "python":
                 job = bulk.BulkJob(connection, client_library(server), name, project.key, fields,
                                    run_date.isoformat(), **({"chunk_size": es.bulk_size} if es.bulk_size else {}))
-                _write_python(documents, job, rows)
+                write_python(documents, job, rows)
             else:
                 _write_es_hadoop(documents, project, connection, name, run_date)
             cluster.refresh(name)
@@ -102,7 +102,7 @@ def client_library(server: dict) -> str:
     return "elasticsearch"
 
 
-def _write_python(documents: DataFrame, job: bulk.BulkJob, rows: int) -> None:
+def write_python(documents: DataFrame, job: bulk.BulkJob, rows: int) -> None:
     """Bulk requests from the executors; only per-partition counts come back."""
     results = documents.mapInArrow(functools.partial(bulk.write_partition, job), bulk.RESULT_SCHEMA).collect()
     seen = sum(result.rows for result in results)

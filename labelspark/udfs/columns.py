@@ -76,6 +76,13 @@ def as_text(value: Column, kind: str) -> Column:
     return value.cast("string")
 
 
+def from_text(text: Column, kind: str) -> Column:
+    """A label value back from its `as_text` form, typed as the snapshot types it."""
+    if kind == "list":
+        return F.from_json(text, "array<string>")
+    return text.cast({"number": "double", "boolean": "boolean", "date": "date"}.get(kind, "string"))
+
+
 def bucket_name(value: Column, edges: list[float]) -> Column:
     """The bucket a number falls in (see `bucket_names`); null stays null."""
     names = bucket_names(edges)

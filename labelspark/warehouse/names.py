@@ -11,6 +11,7 @@ SEGMENTS_TABLE = "segment_members"
 HISTORY_TABLE = "label_history"
 CATALOG_TABLE = "label_catalog"
 RUNS_TABLE = "label_runs"
+UPDATES_TABLE = "label_updates"  # the real-time stream's changes (warehouse/updates.py)
 TILES_TABLE = "source_tiles"  # which tiles each source has; their rows live in `source_tiles_<source>`
 DATE = "snapshot_date"  # the partition column of the dated tables (snapshot, stats, segments)
 
@@ -36,6 +37,10 @@ class Tables:
                  "history": HISTORY_TABLE, "catalog": CATALOG_TABLE, "runs": RUNS_TABLE}
         for attribute, table in names.items():
             object.__setattr__(self, attribute, table_path(self.warehouse, table))
+
+    @property
+    def updates(self) -> str:
+        return table_path(self.warehouse, UPDATES_TABLE)
 
     @property
     def tile_manifest(self) -> str:

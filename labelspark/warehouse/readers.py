@@ -13,12 +13,13 @@ from pathlib import Path
 
 from labelspark.config import Project
 from labelspark.errors import NoResults, UnknownReference
-from labelspark.warehouse.deltars import read_rows, scan_rows, sql_literal
-from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, table_path
+from labelspark.warehouse.deltars import existing_table, read_rows, scan_rows, sql_literal
+from labelspark.warehouse.names import DATE, HISTORY_TABLE, SNAPSHOT_TABLE, STATS_TABLE, UPDATES_TABLE, table_path
 
 log = logging.getLogger(__name__)
 STATS_COLUMNS = ["rank", "value", "users", "proportion"]
 HISTORY_COLUMNS = [DATE, "value", "users", "proportion", "entered", "left"]
+INTRADAY_COLUMNS = [DATE, "value", "entered", "left"]
 CHART_TYPES = ("bar", "column", "donut")
 
 
@@ -80,6 +81,28 @@ def history_rows(project: Project, label_id: str, value: str | None = None, star
     if not rows:
         raise NoResults(f"no history for label '{label_id}'" + (f" with value {value!r}" if value is not None else ""))
     rows.sort(key=lambda row: (row[DATE], -row["users"], row["value"] is None, row["value"] or ""))
+    return rows
+
+
+def intraday_rows(project: Project, label_id: str, value: str | None = None, start: dt.date | None = None,
+                  end: dt.date | None = None) -> list[dict]:
+    """Per date and value, the real-time stream's changes (label_updates): into the value, out of it."""
+    project.label(label_id)
+    conditions = [f"label_id = {sql_literal(label_id)}"]
+    conditions += [f"{DATE} >= {sql_literal(start)}"] if start else []
+    conditions += [f"{DATE} <= {sql_literal(end)}"] if end else []
+    path = table_path(project.warehouse, UPDATES_TABLE)
+    if existing_table(path) is None:
+        raise NoResults(f"no {UPDATES_TABLE} yet: `labelspark stream` writes it")
+    counts: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
+    for row in read_rows(path, [DATE, "value", "previous_value"], " AND ".join(conditions)).to_pylist():
+        counts[(row[DATE], row["value"])]["entered"] += 1
+        counts[(row[DATE], row["previous_value"])]["left"] += 1
+    rows = [{DATE: day, "value": shown, "entered": n["entered"], "left": n["left"]} for (day, shown), n in counts.items()
+            if value is None or shown == value]
+    if not rows:
+        raise NoResults(f"no intraday changes of label '{label_id}'" + (f" to or from {value!r}" if value is not None else ""))
+    rows.sort(key=lambda row: (row[DATE], row["value"] is None, row["value"] or ""))
     return rows
 
 

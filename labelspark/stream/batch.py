@@ -1,0 +1,164 @@
+"""One micro-batch of the real-time stream: the entities its rows touched, their real-time labels
+as of now, the changes against what the index last got, written to label_updates and the index.
+
+A real-time label's value is what `labelspark run --date <today>` would give the entity at that
+moment: the batch pipeline (sources, the as-of cut, cleaning, one aggregation per source, the
+rules) over the touched entities' rows only, so the stream and the nightly run cannot disagree
+on a definition. "What the index last got" is the value in the snapshot the index was built
+from, overridden by label_updates of the days after it; after the nightly publish moves the
+alias, `replay` puts those updates onto the new index, so that stays true.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from labelspark.compute import indicators as indicator_pass
+from labelspark.compute.derived.unions import exploded
+from labelspark.compute.label_columns import evaluate
+from labelspark.compute.plan import indicators_by_source, make_plan
+from labelspark.compute.sources import id_mapping, prepared_sources, read_source
+from labelspark.config import Project
+from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
+from labelspark.publish import bulk
+from labelspark.udfs import as_text, from_text
+from labelspark.warehouse import updates
+from labelspark.warehouse.delta import partition_of, read_table
+from labelspark.warehouse.names import DATE, Tables
+
+TOUCHED = "__touched"  # the touched entities' ids, as text
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    entities: int
+    changes: int
+    documents: int
+
+
+def touched_entities(spark: SparkSession, project: Project, keys: DataFrame) -> DataFrame:
+    """The distinct entity ids (text, column TOUCHED) of a batch's source ids (column TOUCHED),
+    mapped through `entity.id_map` when the config has one."""
+    keys = keys.where(F.col(TOUCHED).isNotNull()).distinct()
+    if project.entity.id_map is None:
+        return keys
+    mapping = id_mapping(read_source(spark, project, project.entity.id_map.source), project.key)
+    return (keys.join(mapping.select(F.col("source_id").cast("string").alias(TOUCHED), F.col(project.key).cast("string").alias("__id")), TOUCHED)
+            .select(F.col("__id").alias(TOUCHED)).distinct())
+
+
+def realtime_values(spark: SparkSession, project: Project, day: dt.date, touched: DataFrame) -> DataFrame:
+    """Entity key plus each real-time label, typed, for the touched entities present in the sources."""
+    labels = list(project.realtime_labels)
+    plan = make_plan(project, day, computed=None, only=[label.id for label in labels])
+    frames = {}
+    for name in indicators_by_source(project, plan.indicators):
+        source = prepared_sources(spark, project, day, only=name)[name]
+        frames[name] = _only(source, project.sources[name].key, touched)
+    entities = indicator_pass.extract(frames, project, plan.indicators, day)
+    values = evaluate(entities, project, plan.due, day, {})
+    return values.select(project.key, *(F.col(label.id).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels))
+
+
+def changes_of(spark: SparkSession, project: Project, values: DataFrame, touched: DataFrame, cut: dt.date | None) -> DataFrame:
+    """(key, label_id, value, previous_value) where a real-time value differs from what the index
+    last got (text forms, null-safe: a value that becomes null is a change)."""
+    labels = project.realtime_labels
+    new = exploded(values, {label.id: as_text(F.col(label.id), label.type) for label in labels}, [project.key])
+    previous = last_values(spark, project, touched, cut)
+    if previous is None:
+        return new.withColumn("previous_value", F.lit(None).cast("string"))
+    joined = new.join(previous.withColumnRenamed("value", "previous_value"), [project.key, "label_id"], "left")
+    return joined.where(~F.col("value").eqNullSafe(F.col("previous_value")))
+
+
+def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date | None, stream_id: str, batch_id: int,
+            send) -> BatchResult:
+    """Computes, records (once per batch) and sends one batch's changes; `send(documents, rows)`
+    updates the index (None: no index). `cut`: the date of the snapshot the index was built from."""
+    tables = Tables(project.warehouse)
+    day = dt.datetime.now(_zone(project)).date()
+    touched = touched_entities(spark, project, keys).persist()
+    try:
+        entities = touched.count()
+        if not entities:
+            return BatchResult(0, 0, 0)
+        values = realtime_values(spark, project, day, touched).persist()
+        try:
+            changes = changes_of(spark, project, values, touched, cut).select(
+                project.key, "label_id", "value", "previous_value",
+                F.lit(dt.datetime.now(dt.timezone.utc)).alias(updates.UPDATED_AT), F.lit(day).alias(DATE),
+                F.lit(batch_id).cast("long").alias(updates.BATCH_ID), F.lit(stream_id).alias(updates.STREAM_ID),
+            ).persist()
+            try:
+                if changes.count():
+                    updates.append_batch(changes, tables.updates, stream_id, batch_id)
+            finally:
+                changes.unpersist()
+            committed = updates.of_batch(spark, tables.updates, stream_id, batch_id)
+            if committed is None:
+                return BatchResult(entities, 0, 0)
+            changed = committed.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
+            documents = values.join(changed, project.key).persist()
+            try:
+                rows = documents.count()
+                if send is not None:
+                    send(documents, rows)
+                return BatchResult(entities, committed.count(), rows)
+            finally:
+                documents.unpersist()
+        finally:
+            values.unpersist()
+    finally:
+        touched.unpersist()
+
+
+def replay(spark: SparkSession, project: Project, after: dt.date | None, send) -> int:
+    """Sends each entity's real-time labels as label_updates last set them on the days after
+    `after` (the date of the snapshot the index was built from): the values the index held
+    before it moved. Returns the documents sent."""
+    last = updates.latest_since(spark, Tables(project.warehouse).updates, project.key, after)
+    if last is None:
+        return 0
+    labels = project.realtime_labels
+    documents = last.groupBy(project.key).agg(
+        F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED),
+        *(from_text(F.max(F.when(F.col("label_id") == label.id, F.col("value"))), label.type).alias(label.id) for label in labels),
+    ).persist()
+    try:
+        rows = documents.count()
+        send(documents, rows)
+        return rows
+    finally:
+        documents.unpersist()
+
+
+def last_values(spark: SparkSession, project: Project, touched: DataFrame, cut: dt.date | None) -> DataFrame | None:
+    """(key, label_id, value) the touched entities' real-time labels last had in the index: the
+    snapshot of `cut`'s, overridden by label_updates of the days after it."""
+    tables = Tables(project.warehouse)
+    snapshot = read_table(spark, tables.snapshot)
+    base = None
+    if snapshot is not None and cut is not None:
+        day = partition_of(snapshot, cut)
+        labels = {label.id: as_text(F.col(label.id), label.type) for label in project.realtime_labels if label.id in day.columns}
+        if labels:
+            base = exploded(_only(day, project.key, touched), labels, [project.key])
+    since = updates.latest_since(spark, tables.updates, project.key, cut)
+    if since is not None:
+        since = _only(since, project.key, touched)
+        base = since if base is None else base.join(since, [project.key, "label_id"], "left_anti").unionByName(since)
+    return base
+
+
+def _only(df: DataFrame, key: str, touched: DataFrame) -> DataFrame:
+    """The rows of `df` whose `key` is a touched entity (a broadcast semi-join: the touched are few)."""
+    return df.join(F.broadcast(touched), F.col(key).cast("string") == F.col(TOUCHED), "left_semi")
+
+
+def _zone(project: Project) -> ZoneInfo:
+    return ZoneInfo(project.timezone)
