@@ -1,4 +1,4 @@
-"""Checks across config items: references, rule types, expressions, ids, cycles.
+"""Checks across config items: references, rule types, expressions, ids, cycles, real-time labels.
 
 The same kind checks run three times: at validate time with the kinds known statically
 (declared, fixed by the aggregate or by an `expr`'s SQL), before a run writes anything with
@@ -7,6 +7,7 @@ so a mismatch is always reported as a config problem with its YAML location.
 """
 from __future__ import annotations
 
+import collections
 from typing import Iterable, Mapping
 
 import sqlglot
@@ -108,4 +109,65 @@ def label_kind_problems(labels, label_rules: Mapping[str, tuple[Node, ...]], ind
         kind = indicator_kinds[indicator]
         if not fits(wanted, kind):
             problems.append(Problem(f"{path}.indicator", f"indicator '{indicator}' is {kind}, the label needs {wanted}"))
+    return problems
+
+
+STREAM_FORMATS = ("delta", "parquet", "csv", "json")
+# methods whose values no entity's new rows can update, and why
+_NOT_REALTIME = {
+    "distribution": "its tiers are quantiles of the whole population, which only the nightly run over every entity computes",
+    "import": "its values come from a file (`path`), not from source rows",
+}
+
+
+def stream_problems(name: str, source) -> list[Problem]:
+    """A `stream: true` source must be one Structured Streaming reads new rows of: a Delta table or a folder of files."""
+    if not source.stream or source.format in STREAM_FORMATS:
+        return []
+    return [Problem(f"sources.{name}.stream", f"a {source.format} source cannot be streamed: `stream: true` reads the new rows "
+                    "of a Delta table or of a folder of parquet, csv or json files (`path`)")]
+
+
+def indicators_read(direct: Iterable[str], expression_inputs: Mapping[str, Iterable[str]]) -> list[str]:
+    """`direct`, then every indicator the `expr` indicators among them read, transitively, each once."""
+    found: dict[str, None] = {}
+    pending = collections.deque(direct)
+    while pending:
+        name = pending.popleft()
+        if name not in found:
+            found[name] = None
+            pending.extend(sorted(expression_inputs.get(name, ())))
+    return list(found)
+
+
+def label_sources(label, trees: tuple[Node, ...] | None, indicators: Mapping, expression_inputs: Mapping[str, Iterable[str]],
+                  sources: Mapping) -> list[str] | None:
+    """The sources (in config order) of the indicators `label` reads, through `expr` indicators; `trees`
+    are its parsed rules. None where a rule, indicator or source on the way has problems of its own."""
+    if label.rules and trees is None:
+        return None
+    read = set()
+    for name in indicators_read(label.direct_inputs(trees or ()), expression_inputs):
+        indicator = indicators.get(name)
+        if indicator is None or (indicator.expr is not None and name not in expression_inputs):
+            return None
+        if indicator.source is not None and indicator.source not in sources:
+            return None
+        read.add(indicator.source)
+    return [name for name in sources if name in read]
+
+
+def realtime_problems(path: str, label, sources_read: list[str] | None, streamed: Iterable[str]) -> list[Problem]:
+    """Why a `realtime: true` label cannot follow new rows. `sources_read`: as `label_sources` gives them."""
+    where = f"{path}.realtime"
+    if label.method in _NOT_REALTIME:
+        return [Problem(where, f"label '{label.id}' cannot be real-time: {_NOT_REALTIME[label.method]}")]
+    problems = []
+    schedule = label.due_schedule
+    if schedule.kind != "daily":
+        problems.append(Problem(where, f"label '{label.id}' cannot be real-time on `schedule: {schedule}`: between due days "
+                                "it keeps its last due day's value, which new rows must not change (a real-time label is daily)"))
+    if sources_read is not None and not set(sources_read) & set(streamed):
+        read = f"none of the sources it reads ({', '.join(sources_read)}) has `stream: true`" if sources_read else "its indicators read no source"
+        problems.append(Problem(where, f"label '{label.id}' cannot be real-time: {read}, so no new row can change it"))
     return problems

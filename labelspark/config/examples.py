@@ -39,6 +39,7 @@ sources:
     key: member_id
     time: paid_at
     freshness: {warn_after: 1d, error_after: 3d}
+    stream: true                # `labelspark stream` reads new files as they land, for realtime labels
     clean:
       drop_null: [member_id, amount]
   coupons:
@@ -79,6 +80,7 @@ RULES_LABEL = """\
     type: boolean
     method: rules
     default: false              # when no rule matches
+    realtime: true              # updated within seconds of a new order
     values:
       - {value: true, when: {field: orders_30d, op: gte, value: 2}}
   - id: interests

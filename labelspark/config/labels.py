@@ -10,7 +10,7 @@ import functools
 import json
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, ValidationInfo, field_validator, model_serializer, model_validator
 
 from labelspark.config.models import ColumnName, Identifier, NonEmptyText, RuleTree, Strict
 from labelspark.config.schedule import PATTERN as SCHEDULE_PATTERN, Schedule
@@ -36,6 +36,9 @@ class LabelBase(Strict):
     schedule: str = Field("daily", description="When it is due: `daily`, `weekly:MON`..`SUN`, `monthly:1`..`31`, `once`.",
                           json_schema_extra={"pattern": SCHEDULE_PATTERN.pattern})
     status: Literal["enabled", "disabled"] = Field("enabled", description="A disabled label leaves the snapshot; its history stays.")
+    realtime: bool = Field(False, description="Update this label within seconds of a `stream: true` source's new rows "
+                           "(`labelspark stream`); the nightly run still computes it, and its values win. Daily labels "
+                           "that read such a source, and not `distribution` or `import`.")
 
     display_name: ClassVar[str]  # the method as the label portal names it
     imported: ClassVar[bool] = False  # values read from a file, not computed from indicators
@@ -52,6 +55,14 @@ class LabelBase(Strict):
     def _schedule(cls, value: str) -> str:
         Schedule.parse(value)  # a ValueError names the forms
         return value
+
+    @model_serializer(mode="wrap")
+    def _batch_labels_as_before(self, dump: SerializerFunctionWrapHandler) -> dict:
+        """`realtime: false` is left out, so that a batch label's definition, and its hash in `label_catalog`, stay as they were."""
+        data = dump(self)
+        if not self.realtime:
+            data.pop("realtime", None)
+        return data
 
     @functools.cached_property
     def due_schedule(self) -> Schedule:

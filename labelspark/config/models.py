@@ -104,6 +104,8 @@ class Source(Strict):
     lookback: Window = Field("3d", description="Each run tiles again the N days ending with the run date, taking rows that arrived "
                              "late for them; later rows are reported and wait for `retile` or `run --full`.",
                              json_schema_extra={"pattern": r"^[1-9][0-9]{0,4}d$"})
+    stream: bool = Field(False, description="Read this source's new rows as they arrive for `realtime` labels (`labelspark stream`, "
+                         "classic Spark): a Delta table or a folder of parquet, csv or json files.")
 
     @property
     def lookback_days(self) -> int:

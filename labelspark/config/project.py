@@ -63,6 +63,16 @@ class Project:
     def enabled_labels(self) -> tuple:
         return tuple(label for label in self.labels if label.enabled)
 
+    @property
+    def realtime_labels(self) -> tuple:
+        """The enabled labels with `realtime: true`, in config order: those `labelspark stream` keeps up to date."""
+        return tuple(label for label in self.enabled_labels if label.realtime)
+
+    @property
+    def streamed_sources(self) -> tuple[str, ...]:
+        """The sources with `stream: true`, in config order: those whose new rows `labelspark stream` reads."""
+        return tuple(name for name, source in self.sources.items() if source.stream)
+
     def resolve_path(self, path: str) -> str:
         """Relative paths are relative to the config file; URIs (s3://, hdfs://) stay as given."""
         if "://" in path or Path(path).is_absolute():
@@ -130,6 +140,7 @@ class _Builder(SectionParser):
         self.check_expression_kinds(indicators.parsed, order, static_kinds)
         located = [(labels.paths[label_id], label) for label_id, label in labels.parsed.items()]
         self.problems += checks.label_kind_problems(located, label_rules, static_kinds)
+        self.check_realtime(labels, label_rules, indicators.parsed, expr_refs, sources.parsed)
         if self.problems or None in (header, entity, outputs):
             return None
         project = Project(
@@ -159,6 +170,7 @@ class _Builder(SectionParser):
         for name, source in sources.items():
             if source.clean.filter is not None:
                 checks.parse_sql_expression(source.clean.filter, f"sources.{name}.clean.filter", self.problems)
+            self.problems += checks.stream_problems(name, source)
 
     def check_indicators(self, indicators: Mapping[str, Indicator], sources: Mapping, known: set[str]):
         where_rules: dict[str, Node] = {}
@@ -213,6 +225,15 @@ class _Builder(SectionParser):
                 if all(tree is not None for tree in trees):
                     label_rules[label_id] = tuple(trees)
         return label_rules
+
+    def check_realtime(self, labels: Parsed, label_rules: Mapping[str, tuple[Node, ...]], indicators: Mapping[str, Indicator],
+                       expr_refs: Mapping[str, set[str]], sources: Mapping[str, Source]) -> None:
+        """Disabled labels too, like every label check: enabling one must not turn a valid config invalid."""
+        streamed = [name for name, source in sources.items() if source.stream]
+        for label_id, label in labels.parsed.items():
+            if label.realtime:
+                read = checks.label_sources(label, label_rules.get(label_id), indicators, expr_refs, sources)
+                self.problems += checks.realtime_problems(labels.paths[label_id], label, read, streamed)
 
     def check_segments(self, segments: Parsed, labels: Parsed) -> dict[str, Node]:
         kinds = {label_id: label.type for label_id, label in labels.parsed.items() if label.enabled}
