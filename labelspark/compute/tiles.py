@@ -59,7 +59,7 @@ def source_tiles(df: DataFrame, name: str, project: Project, run_date: dt.date) 
     partials = tuple({p.definition: p for m in mergeables.values() for p in m.partials}.values())
     made_for = {
         "partials": sorted(p.definition for p in partials), "timezone": project.timezone, "key": source.key,
-        "source": source.model_dump(mode="json", exclude={"lookback", "freshness", "incremental", "tiles_from_rows"}),
+        "source": source.model_dump(mode="json", exclude={"lookback", "freshness", "incremental", "tiles_from_rows", "stream"}),
         "types": {c: df.schema[c].dataType.simpleString() for c in sorted({source.key, source.time, *fixed})},
     }
     digest = hashlib.sha256(json.dumps(made_for, sort_keys=True, default=str).encode()).hexdigest()[:20]
