@@ -23,6 +23,7 @@ GROUPS = {
     "the run": ["compute"],
     "storage": ["warehouse"],
     "outputs": ["publish", "site"],
+    "real time": ["stream"],
     "read side": ["analytics"],
     "command line": ["cli"],
 }

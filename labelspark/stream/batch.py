@@ -11,6 +11,7 @@ alias, `replay` puts those updates onto the new index, so that stays true.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,9 @@ from labelspark.publish import bulk
 from labelspark.udfs import as_text, from_text
 from labelspark.warehouse import updates
 from labelspark.warehouse.delta import partition_of, read_table
-from labelspark.warehouse.names import DATE, Tables
+from labelspark.warehouse.names import DATE, UPDATES_TABLE, Tables
 
+log = logging.getLogger(__name__)
 TOUCHED = "__touched"  # the touched entities' ids, as text
 
 
@@ -95,8 +97,10 @@ def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date
                 F.lit(batch_id).cast("long").alias(updates.BATCH_ID), F.lit(stream_id).alias(updates.STREAM_ID),
             ).persist()
             try:
-                if changes.count():
+                written = changes.count()
+                if written:
                     updates.append_batch(changes, tables.updates, stream_id, batch_id)
+                    log.info("batch %d: %d changes appended to %s", batch_id, written, UPDATES_TABLE)
             finally:
                 changes.unpersist()
             committed = updates.of_batch(spark, tables.updates, stream_id, batch_id)

@@ -91,6 +91,7 @@ class _Stream:
                           .option("checkpointLocation", self.checkpoint)
                           .trigger(**self.trigger).start())
             self.started.set()
+            self._first_offsets()
             log.info("stream %s: %d real-time labels over sources %s; checkpoint %s", self.query.id,
                      len(self.project.realtime_labels), ", ".join(self.project.streamed_sources), self.checkpoint)
             return self._wait()
@@ -118,6 +119,13 @@ class _Stream:
                 raise EngineError(f"the stream failed: {_first_line(exc)}") from None
             with self.working:
                 self._follow_alias()
+
+    def _first_offsets(self) -> None:
+        """Waits for the query's first trigger: on a first start it fixes the Delta sources'
+        `latest` version, and rows committed from then on are the stream's, so "started" means
+        that (a failure to start is raised by `_wait`)."""
+        while self.query.isActive and self.query.lastProgress is None and not self.stopping.is_set():
+            time.sleep(0.1)
 
     def _on_signal(self, signum: int, frame) -> None:
         if not self.stopping.is_set():

@@ -119,7 +119,7 @@ class StreamProcess:
                 return found[count - 1]
             if self.process.poll() is not None:
                 raise AssertionError(f"the stream exited {self.process.returncode}:\n{self.text()[-4000:]}")
-            time.sleep(0.2)
+            time.sleep(0.05)
         raise AssertionError(f"no {pattern!r} in the stream's log within {timeout}s:\n{self.text()[-4000:]}")
 
     def signal(self, signum: int, timeout: float = 120) -> int:
