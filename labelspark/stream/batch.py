@@ -10,8 +10,10 @@ alias, `replay` puts those updates onto the new index, so that stays true.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from typing import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -82,43 +84,42 @@ def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date
             send) -> BatchResult:
     """Computes, records (once per batch) and sends one batch's changes; `send(documents, rows)`
     updates the index (None: no index). `cut`: the date of the snapshot the index was built from."""
-    tables = Tables(project.warehouse)
     day = dt.datetime.now(_zone(project)).date()
-    touched = touched_entities(spark, project, keys).persist()
-    try:
-        entities = touched.count()
+    with contextlib.ExitStack() as cached:
+        touched = cached.enter_context(persisted(touched_entities(spark, project, keys)))
+        values = cached.enter_context(persisted(realtime_values(spark, project, day, touched)))
+        entities = values.count()
         if not entities:
             return BatchResult(0, 0, 0)
-        values = realtime_values(spark, project, day, touched).persist()
-        try:
-            changes = changes_of(spark, project, values, touched, cut).select(
-                project.key, "label_id", "value", "previous_value",
-                F.lit(dt.datetime.now(dt.timezone.utc)).alias(updates.UPDATED_AT), F.lit(day).alias(DATE),
-                F.lit(batch_id).cast("long").alias(updates.BATCH_ID), F.lit(stream_id).alias(updates.STREAM_ID),
-            ).persist()
-            try:
-                written = changes.count()
-                if written:
-                    updates.append_batch(changes, tables.updates, stream_id, batch_id)
-                    log.info("batch %d: %d changes appended to %s", batch_id, written, UPDATES_TABLE)
-            finally:
-                changes.unpersist()
-            committed = updates.of_batch(spark, tables.updates, stream_id, batch_id)
-            if committed is None:
-                return BatchResult(entities, 0, 0)
-            changed = committed.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
-            documents = values.join(changed, project.key).persist()
-            try:
-                rows = documents.count()
-                if send is not None:
-                    send(documents, rows)
-                return BatchResult(entities, committed.count(), rows)
-            finally:
-                documents.unpersist()
-        finally:
-            values.unpersist()
+        stamp = {updates.UPDATED_AT: F.lit(dt.datetime.now(dt.timezone.utc)), DATE: F.lit(day),
+                 updates.BATCH_ID: F.lit(batch_id).cast("long"), updates.STREAM_ID: F.lit(stream_id)}
+        # cut from its lineage: appending to label_updates recomputes what caches read it, and the
+        # changes computed again after their append would be none
+        changes = changes_of(spark, project, values, touched, cut).withColumns(stamp).localCheckpoint()
+        if changes.count():
+            updates.append_batch(changes, Tables(project.warehouse).updates, stream_id, batch_id)
+            log.info("batch %d: changes appended to %s", batch_id, UPDATES_TABLE)
+            committed = changes
+        else:  # nothing new: a batch run again after a crash sends what its first run appended
+            committed = updates.of_batch(spark, Tables(project.warehouse).updates, stream_id, batch_id)
+        if committed is None:
+            return BatchResult(entities, 0, 0)
+        changed = committed.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
+        documents = cached.enter_context(persisted(values.join(changed, project.key)))
+        rows, fields = documents.agg(F.count(F.lit(1)), F.sum(F.size(bulk.CHANGED))).first()
+        if rows and send is not None:
+            send(documents, rows)
+        return BatchResult(entities, fields or 0, rows)
+
+
+@contextlib.contextmanager
+def persisted(df: DataFrame) -> Iterator[DataFrame]:
+    """`df` cached while the batch reads it more than once."""
+    df = df.persist()
+    try:
+        yield df
     finally:
-        touched.unpersist()
+        df.unpersist()
 
 
 def replay(spark: SparkSession, project: Project, after: dt.date | None, send) -> int:
@@ -132,13 +133,12 @@ def replay(spark: SparkSession, project: Project, after: dt.date | None, send) -
     documents = last.groupBy(project.key).agg(
         F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED),
         *(from_text(F.max(F.when(F.col("label_id") == label.id, F.col("value"))), label.type).alias(label.id) for label in labels),
-    ).persist()
-    try:
+    )
+    with persisted(documents) as documents:
         rows = documents.count()
-        send(documents, rows)
+        if rows:
+            send(documents, rows)
         return rows
-    finally:
-        documents.unpersist()
 
 
 def last_values(spark: SparkSession, project: Project, touched: DataFrame, cut: dt.date | None) -> DataFrame | None:
