@@ -42,7 +42,7 @@ from deltalake import write_deltalake
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 HISTORY_DAYS = 30
-HISTORY_FILES = 4  # delta-rs commits of the history, a file or more each
+HISTORY_FILES = 4  # delta-rs commits of the history, a file or more each, and a last one of one entity's orders
 CITIES = np.array(["Shanghai", "Beijing", "Hangzhou", "Chengdu", "Wuhan"])
 CHANNELS = np.array(["app", "web", "store", "mini_program"])
 MEMBERS = pa.schema([("member_id", pa.string()), ("updated_at", pa.timestamp("us", tz="UTC")), ("city", pa.string())])
@@ -116,7 +116,8 @@ def generate_history(base: Path, entities: int, orders_per_entity: int, today: d
     updated = pa.array(np.full(entities, start), pa.int64()).cast(MEMBERS.field("updated_at").type)
     pq.write_table(pa.Table.from_arrays([pa.array(everyone, pa.string()), updated, pa.array(rng.choice(CITIES, entities))],
                                         schema=MEMBERS), base / "members" / "part-0.parquet")
-    for chunk in np.array_split(np.arange(entities), HISTORY_FILES):
+    # the last commit small, as in a table appended all day: the stream reads its start version's rows again
+    for chunk in [*np.array_split(np.arange(entities - 1), HISTORY_FILES), np.array([entities - 1])]:
         numbers = np.repeat(chunk, orders_per_entity)
         micros = start + rng.integers(0, HISTORY_DAYS * 86_400 * 10**6, len(numbers))
         write_deltalake(str(base / "orders"), orders_table([everyone[n] for n in numbers], micros,
