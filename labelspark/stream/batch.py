@@ -82,8 +82,12 @@ def changes_of(spark: SparkSession, project: Project, values: DataFrame, touched
 
 def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date | None, stream_id: str, batch_id: int,
             send) -> BatchResult:
-    """Computes, records (once per batch) and sends one batch's changes; `send(documents, rows)`
-    updates the index (None: no index). `cut`: the date of the snapshot the index was built from."""
+    """Computes one batch's changes, sends them, then records them (once per batch); `send(documents,
+    rows)` updates the index (None: no index). `cut`: the date of the snapshot the index was built from.
+
+    A batch that dies between its send and its append runs again and finds the same changes
+    (label_updates lacks them) or newer ones; one that dies after its append finds none and
+    resends what it appended."""
     day = dt.datetime.now(_zone(project)).date()
     with contextlib.ExitStack() as cached:
         touched = cached.enter_context(persisted(touched_entities(spark, project, keys)))
@@ -96,19 +100,19 @@ def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date
         # cut from its lineage: appending to label_updates recomputes what caches read it, and the
         # changes computed again after their append would be none
         changes = changes_of(spark, project, values, touched, cut).withColumns(stamp).localCheckpoint()
-        if changes.count():
-            updates.append_batch(changes, Tables(project.warehouse).updates, stream_id, batch_id)
-            log.info("batch %d: changes appended to %s", batch_id, UPDATES_TABLE)
-            committed = changes
-        else:  # nothing new: a batch run again after a crash sends what its first run appended
-            committed = updates.of_batch(spark, Tables(project.warehouse).updates, stream_id, batch_id)
+        fresh = changes.count() > 0
+        # none: a batch run again after a crash resends what its first run appended
+        committed = changes if fresh else updates.of_batch(spark, Tables(project.warehouse).updates, stream_id, batch_id)
         if committed is None:
             return BatchResult(entities, 0, 0)
         changed = committed.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
         documents = cached.enter_context(persisted(values.join(changed, project.key)))
         rows, fields = documents.agg(F.count(F.lit(1)), F.sum(F.size(bulk.CHANGED))).first()
         if rows and send is not None:
-            send(documents, rows)
+            send(documents, rows)  # first: readers need not wait for the append
+        if fresh:
+            updates.append_batch(changes, Tables(project.warehouse).updates, stream_id, batch_id)
+            log.info("batch %d: changes appended to %s", batch_id, UPDATES_TABLE)
         return BatchResult(entities, fields or 0, rows)
 
 

@@ -1,8 +1,9 @@
 """`labelspark stream`: Structured Streaming over the `stream: true` sources, a micro-batch at a time.
 
 Classic Spark only: Sail 0.7.2 has no Delta `readStream` and no `foreachBatch`. A Delta source is
-read from its latest version on the first start (`startingVersion: latest`: the rows already
-there are the nightly run's), commits that change rows rather than add them are skipped
+read from its latest version at the first start (the rows before it are the nightly run's; that
+version's own rows are read again, which costs a batch and changes nothing), commits that change
+rows rather than add them are skipped
 (`skipChangeCommits`); a folder of files is read whole on the first start. The checkpoint
 (`<warehouse>/_labelspark_stream` unless given) holds the offsets, so a restart goes on where
 the last batch that finished left off, and that batch's label_updates are written once.
@@ -13,11 +14,13 @@ started (it is read again on the next start), and the command exits 130/143.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import signal
 import threading
 import time
 
+from pyarrow import fs as pafs
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,11 +34,13 @@ from labelspark.publish.partial import PartialUpdates, ServedIndex
 from labelspark.stream.batch import TOUCHED, process, replay
 from labelspark.warehouse.lock import warehouse_lock
 from labelspark.warehouse.delta import read_table
+from labelspark.warehouse.deltars import filesystem_of
 from labelspark.warehouse.names import DATE, Tables, table_path
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "_labelspark_stream"
 ROW_TIME = "__time"
+STARTING_VERSIONS = "labelspark_starting_versions.json"  # in the checkpoint: {source: Delta version}
 IDLE_SECONDS = 2.0  # how often an idle stream looks whether the nightly publish moved the alias
 
 
@@ -81,12 +86,14 @@ class _Stream:
         self.query = None
         self.started = threading.Event()
         self.failure: LabelsparkError | None = None  # what failed the last batch
+        self.starting_versions: dict[str, int] = {}
 
     def run(self) -> int:
         with self.working:
             self._follow_alias()  # the stream was down while a nightly publish ran
         previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
         try:
+            self._pin_starting_versions()
             self.query = (self._rows().writeStream.foreachBatch(self._on_batch)
                           .option("checkpointLocation", self.checkpoint)
                           .trigger(**self.trigger).start())
@@ -133,6 +140,25 @@ class _Stream:
             self.stop_signal = signum
             self.stopping.set()
 
+    def _pin_starting_versions(self) -> None:
+        """The version each Delta source is read from: its latest on the first start, noted in the
+        checkpoint. Delta's own `latest` is resolved again at a restart until a batch completes,
+        and would skip the rows of a first batch that died."""
+        filesystem, path = filesystem_of(f"{self.checkpoint.rstrip('/')}/{STARTING_VERSIONS}")
+        if filesystem.get_file_info(path).type != pafs.FileType.NotFound:
+            with filesystem.open_input_stream(path) as noted:
+                self.starting_versions = json.loads(noted.read())
+            return
+        self.starting_versions = {name: self._latest_version(name) for name in self.project.streamed_sources
+                                  if self.project.sources[name].format == "delta"}
+        filesystem.create_dir(path.rpartition("/")[0], recursive=True)
+        with filesystem.open_output_stream(path) as out:
+            out.write(json.dumps(self.starting_versions).encode())
+
+    def _latest_version(self, name: str) -> int:
+        table = "delta.`" + self.project.resolve_path(self.project.sources[name].path).replace("`", "``") + "`"
+        return self.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["version"]
+
     def _rows(self) -> DataFrame:
         """(TOUCHED, ROW_TIME) of the new rows of every streamed source."""
         streams = [self._source_rows(name) for name in self.project.streamed_sources]
@@ -146,7 +172,7 @@ class _Stream:
         reader = self.spark.readStream.options(**{k: str(v) for k, v in source.options.items()})
         path = self.project.resolve_path(source.path)
         if source.format == "delta":
-            reader = reader.format("delta").option("startingVersion", "latest").option("skipChangeCommits", "true")
+            reader = reader.format("delta").option("startingVersion", self.starting_versions[name]).option("skipChangeCommits", "true")
         else:
             reader = reader.format(source.format).schema(self.spark.read.options(**source.options).format(source.format).load(path).schema)
         rows = reader.load(path)

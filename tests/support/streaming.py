@@ -24,6 +24,7 @@ from tests.support.spark_lines import classic_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = [f"m{n:02d}" for n in range(1, 31)]
+WEEK_BUYERS = [m for n, m in enumerate(MEMBERS) if n % 4]  # those with orders in the week before today
 CONFIG = """\
 version: 1
 name: live
@@ -73,7 +74,7 @@ def write_project(directory: Path, url: str, today: dt.date) -> Path:
     start = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), dt.timezone.utc)
     write_parquet(directory, "members", members, [(m, start, "Shanghai" if n % 3 else "Hangzhou") for n, m in enumerate(MEMBERS)])
     week = [(m, dt.datetime.combine(today - dt.timedelta(days=1 + n % 6), dt.time(10, n), dt.timezone.utc), float(10 * (n % 7)), "app")
-            for n, m in enumerate(MEMBERS) if n % 4]
+            for n, m in enumerate(MEMBERS) if m in WEEK_BUYERS]
     append_orders(directory, week)
     config = directory / "labelspark.yaml"
     config.write_text(CONFIG.format(url=url))
