@@ -4,15 +4,21 @@ One stream's day, in order: rows appended to the Delta source reach their docume
 what a batch run over the same rows computes at that moment (the oracle: `run --snapshot-to`
 for today, on the test engine); the driver killed with SIGKILL in the middle of a batch and
 started again, every change once in label_updates; a nightly run and publish while rows keep
-coming, no update lost on the new index; SIGTERM, exit 143 between batches.
+coming, no update lost on the new index; SIGTERM, exit 143 between batches. And the README's
+example on the demo, as written.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -23,10 +29,10 @@ from labelspark.warehouse.deltars import read_rows
 from labelspark.warehouse.names import Tables
 from tests.support.search import documents
 from tests.support.search_nodes import search_node  # noqa: F401  (the fixture)
+from tests.support.spark_lines import classic_environment
 from tests.support.streaming import MEMBERS, WEEK_BUYERS, StreamProcess, append_orders, now_orders, write_project
 
-pytestmark = pytest.mark.search
-
+README = Path(__file__).resolve().parents[1] / "README.md"
 REALTIME = ("orders_today", "spender", "channels_used")
 DOCUMENT_SECONDS = 90  # a row's document is updated within this (a batch takes seconds; CI machines are slow)
 
@@ -66,6 +72,7 @@ def wait_for_documents(url: str, expected: dict[str, dict], timeout: float) -> f
         time.sleep(0.5)
 
 
+@pytest.mark.search
 @pytest.mark.parametrize("search_node", ["elasticsearch"], indirect=True)
 def test_a_streaming_day_updates_documents_once_across_a_crash_and_a_nightly_publish(spark, tmp_path, search_node):
     url = search_node.url
@@ -131,3 +138,14 @@ def _text(value) -> str | None:
     if isinstance(value, list):
         return json.dumps(sorted(value), separators=(",", ":"))
     return value
+
+
+def test_the_readmes_real_time_example_runs_on_the_demo(tmp_path):
+    section = README.read_text(encoding="utf-8").split("## Real-time labels", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**classic_environment(), "PATH": path, "PYSPARK_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"batch 0: 400 entities, \d+ changes", done.stderr)  # every buyer's orders, read at the first start
+    assert "recent_buyer during the day" in done.stdout

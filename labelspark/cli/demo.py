@@ -51,6 +51,7 @@ sources:                        # the tables indicators read, by name
     path: data/orders
     key: member_id
     time: order_time
+    stream: true                # new files here update the realtime labels within seconds (`labelspark stream`)
     clean:
       drop_null: [member_id, amount]
       filter: "amount > 0"
@@ -124,6 +125,7 @@ labels:                         # each label is a column of the snapshot and a f
     group: Behaviour/Purchase
     type: boolean
     method: rules
+    realtime: true              # kept up to date by `labelspark stream` between nightly runs
     values:
       - {value: true, when: {field: last_order_date, op: within_last, value: 14d}}   # D-13 to D
   - id: interests

@@ -1,12 +1,12 @@
 """Which labels are due on a date, and the source passes that compute them. No Spark here."""
 from __future__ import annotations
 
-import collections
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from labelspark.config import Project
+from labelspark.config.checks import indicators_read
 from labelspark.rules import leaves
 from labelspark.timeutil import parse_days
 
@@ -35,14 +35,7 @@ class Plan:
 def _with_expression_inputs(project: Project, names: Iterable[str]) -> list[str]:
     """`names` in order, then every indicator their `expr` indicators read, transitively
     (breadth first, each expression's inputs sorted), each once."""
-    found: dict[str, None] = {}  # ordered, and a set for the test
-    pending = collections.deque(names)
-    while pending:
-        name = pending.popleft()
-        if name not in found:
-            found[name] = None
-            pending.extend(sorted(project.expression_inputs.get(name, ())))
-    return list(found)
+    return indicators_read(names, project.expression_inputs)
 
 
 def needed_indicators(project: Project, names: set[str]) -> set[str]:

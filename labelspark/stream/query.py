@@ -128,9 +128,8 @@ class _Stream:
                 self._follow_alias()
 
     def _first_offsets(self) -> None:
-        """Waits for the query's first trigger: on a first start it fixes the Delta sources'
-        `latest` version, and rows committed from then on are the stream's, so "started" means
-        that (a failure to start is raised by `_wait`)."""
+        """Waits for the query's first trigger (the batch a crash left, if any), so that "started"
+        in the log means the query runs; a failure to start is raised by `_wait`."""
         while self.query.isActive and self.query.lastProgress is None and not self.stopping.is_set():
             time.sleep(0.1)
 
