@@ -28,9 +28,9 @@ from labelspark.compute.sources import id_mapping, prepared_sources, read_source
 from labelspark.config import Project
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.publish import bulk
+from labelspark.stream.last_values import LastValues
 from labelspark.udfs import as_text, from_text
 from labelspark.warehouse import updates
-from labelspark.warehouse.delta import partition_of, read_table
 from labelspark.warehouse.names import DATE, UPDATES_TABLE, Tables
 
 log = logging.getLogger(__name__)
@@ -68,50 +68,52 @@ def realtime_values(spark: SparkSession, project: Project, day: dt.date, touched
     return values.select(project.key, *(F.col(label.id).cast(SPARK_TYPE_OF_KIND[label.type]).alias(label.id) for label in labels))
 
 
-def changes_of(spark: SparkSession, project: Project, values: DataFrame, touched: DataFrame, cut: dt.date | None) -> DataFrame:
+def changes_of(project: Project, values: DataFrame, touched: DataFrame, last: LastValues) -> DataFrame:
     """(key, label_id, value, previous_value) where a real-time value differs from what the index
     last got (text forms, null-safe: a value that becomes null is a change)."""
     labels = project.realtime_labels
     new = exploded(values, {label.id: as_text(F.col(label.id), label.type) for label in labels}, [project.key])
-    previous = last_values(spark, project, touched, cut)
+    previous = last.of(touched, _only)
     if previous is None:
         return new.withColumn("previous_value", F.lit(None).cast("string"))
     joined = new.join(previous.withColumnRenamed("value", "previous_value"), [project.key, "label_id"], "left")
     return joined.where(~F.col("value").eqNullSafe(F.col("previous_value")))
 
 
-def process(spark: SparkSession, project: Project, keys: DataFrame, cut: dt.date | None, stream_id: str, batch_id: int,
-            send) -> BatchResult:
-    """Computes one batch's changes, sends them, then records them (once per batch); `send(documents,
-    rows)` updates the index (None: no index). `cut`: the date of the snapshot the index was built from.
+def process(spark: SparkSession, project: Project, keys: DataFrame, last: LastValues, stream_id: str, batch_id: int,
+            appended_before: bool, send) -> BatchResult:
+    """Computes one batch's changes, sends them, then records them; `send(documents, rows)` updates
+    the index (None: no index). `last`: what the index holds, advanced by the batch's changes.
 
-    A batch that dies between its send and its append runs again and finds the same changes
-    (label_updates lacks them) or newer ones; one that dies after its append finds none and
-    resends what it appended."""
+    A batch that died between its send and its append runs again and finds the same changes
+    (label_updates lacks them) or newer ones. One that died after its append (`appended_before`)
+    resends what it appended, with the values as of now, and appends nothing: Delta would skip
+    the append (its transaction id), and the changes found now would be in no table.
+    """
     day = dt.datetime.now(_zone(project)).date()
+    path = Tables(project.warehouse).updates
     with contextlib.ExitStack() as cached:
         touched = cached.enter_context(persisted(touched_entities(spark, project, keys)))
         values = cached.enter_context(persisted(realtime_values(spark, project, day, touched)))
         entities = values.count()
         if not entities:
             return BatchResult(0, 0, 0)
-        stamp = {updates.UPDATED_AT: F.lit(dt.datetime.now(dt.timezone.utc)), DATE: F.lit(day),
-                 updates.BATCH_ID: F.lit(batch_id).cast("long"), updates.STREAM_ID: F.lit(stream_id)}
-        # cut from its lineage: appending to label_updates recomputes what caches read it, and the
-        # changes computed again after their append would be none
-        changes = changes_of(spark, project, values, touched, cut).withColumns(stamp).localCheckpoint()
-        fresh = changes.count() > 0
-        # none: a batch run again after a crash resends what its first run appended
-        committed = changes if fresh else updates.of_batch(spark, Tables(project.warehouse).updates, stream_id, batch_id)
-        if committed is None:
-            return BatchResult(entities, 0, 0)
-        changed = committed.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
+        if appended_before:
+            changes = updates.of_batch(spark, path, stream_id, batch_id)
+        else:
+            stamp = {updates.UPDATED_AT: F.lit(dt.datetime.now(dt.timezone.utc)), DATE: F.lit(day),
+                     updates.BATCH_ID: F.lit(batch_id).cast("long"), updates.STREAM_ID: F.lit(stream_id)}
+            # cut from its lineage: appending to label_updates recomputes what caches read it, and
+            # the changes computed again after their append would be none
+            changes = changes_of(project, values, touched, last).withColumns(stamp).localCheckpoint()
+        changed = changes.groupBy(project.key).agg(F.sort_array(F.collect_list("label_id")).alias(bulk.CHANGED))
         documents = cached.enter_context(persisted(values.join(changed, project.key)))
         rows, fields = documents.agg(F.count(F.lit(1)), F.sum(F.size(bulk.CHANGED))).first()
         if rows and send is not None:
             send(documents, rows)  # first: readers need not wait for the append
-        if fresh:
-            updates.append_batch(changes, Tables(project.warehouse).updates, stream_id, batch_id)
+        if rows and not appended_before:
+            updates.append_batch(changes, path, stream_id, batch_id)
+            last.advance(changes)
             log.info("batch %d: changes appended to %s", batch_id, UPDATES_TABLE)
         return BatchResult(entities, fields or 0, rows)
 
@@ -143,24 +145,6 @@ def replay(spark: SparkSession, project: Project, after: dt.date | None, send) -
         if rows:
             send(documents, rows)
         return rows
-
-
-def last_values(spark: SparkSession, project: Project, touched: DataFrame, cut: dt.date | None) -> DataFrame | None:
-    """(key, label_id, value) the touched entities' real-time labels last had in the index: the
-    snapshot of `cut`'s, overridden by label_updates of the days after it."""
-    tables = Tables(project.warehouse)
-    snapshot = read_table(spark, tables.snapshot)
-    base = None
-    if snapshot is not None and cut is not None:
-        day = partition_of(snapshot, cut)
-        labels = {label.id: as_text(F.col(label.id), label.type) for label in project.realtime_labels if label.id in day.columns}
-        if labels:
-            base = exploded(_only(day, project.key, touched), labels, [project.key])
-    since = updates.latest_since(spark, tables.updates, project.key, cut)
-    if since is not None:
-        since = _only(since, project.key, touched)
-        base = since if base is None else base.join(since, [project.key, "label_id"], "left_anti").unionByName(since)
-    return base
 
 
 def _only(df: DataFrame, key: str, touched: DataFrame) -> DataFrame:

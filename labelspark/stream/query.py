@@ -32,7 +32,9 @@ from labelspark.engine.sessions import set_timezone
 from labelspark.errors import EngineError, LabelsparkError, UsageError, WarehouseLocked
 from labelspark.publish.partial import PartialUpdates, ServedIndex
 from labelspark.stream.batch import TOUCHED, process, replay
+from labelspark.stream.last_values import LastValues
 from labelspark.warehouse.lock import warehouse_lock
+from labelspark.warehouse import updates
 from labelspark.warehouse.delta import read_table
 from labelspark.warehouse.deltars import filesystem_of
 from labelspark.warehouse.names import DATE, Tables, table_path
@@ -87,6 +89,8 @@ class _Stream:
         self.started = threading.Event()
         self.failure: LabelsparkError | None = None  # what failed the last batch
         self.starting_versions: dict[str, int] = {}
+        self.last = LastValues(spark, project)
+        self.appended_through: int | None = None  # the last batch that appended to label_updates before this start
 
     def run(self) -> int:
         with self.working:
@@ -197,7 +201,10 @@ class _Stream:
                 count, newest, oldest = rows.agg(F.count(F.lit(1)), F.max(F.col(ROW_TIME).cast("double")),
                                                  F.min(F.col(ROW_TIME).cast("double"))).first()
                 log.info("batch %d: %d new rows", batch_id, count)
-                result = process(self.spark, self.project, rows.select(TOUCHED), self._cut(), str(self.query.id), batch_id,
+                if self.appended_through is None:  # once per start: a batch up to it is one a crash left after its append
+                    self.appended_through = updates.last_batch(self.spark, Tables(self.project.warehouse).updates, str(self.query.id)) or -1
+                result = process(self.spark, self.project, rows.select(TOUCHED), self.last.at(self._cut()), str(self.query.id), batch_id,
+                                 batch_id <= self.appended_through,
                                  self.index.send if self.served and self.served.name else None)
             finally:
                 rows.unpersist()

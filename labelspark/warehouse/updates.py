@@ -36,6 +36,12 @@ def of_batch(spark: SparkSession, path: str, stream_id: str, batch_id: int) -> D
     return table.where((F.col(STREAM_ID) == F.lit(stream_id)) & (F.col(BATCH_ID) == F.lit(batch_id)))
 
 
+def last_batch(spark: SparkSession, path: str, stream_id: str) -> int | None:
+    """The last batch of the stream `stream_id` that appended changes (None: none yet)."""
+    table = read_table(spark, path)
+    return None if table is None else table.where(F.col(STREAM_ID) == F.lit(stream_id)).agg(F.max(BATCH_ID)).first()[0]
+
+
 def latest_since(spark: SparkSession, path: str, key: str, after: dt.date | None) -> DataFrame | None:
     """(key, label_id, value): each (entity, label)'s last value of the days after `after` (the
     nightly snapshot's date; None: every day), the last by time then batch."""
