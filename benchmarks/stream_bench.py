@@ -40,6 +40,9 @@ import requests
 from deltalake import write_deltalake
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the tests' project is this benchmark's
+from tests.support.streaming import CONFIG  # noqa: E402
+
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 HISTORY_DAYS = 30
 HISTORY_FILES = 4  # delta-rs commits of the history, a file or more each, and a last one of one entity's orders
@@ -52,45 +55,6 @@ PROBE_WAIT_SECONDS = 120  # for the probes still pending once the appends are ov
 READY = re.compile(r"stream [0-9a-f-]+: \d+ real-time labels")
 BATCH_DONE = re.compile(r"batch \d+: \d+ entities, \d+ changes, \d+ documents in ([\d.]+)s")
 BATCH_ROWS = re.compile(r"batch \d+: (\d+) new rows")
-CONFIG = """\
-version: 1
-name: stream_bench
-timezone: UTC
-entity: {{key: member_id}}
-sources:
-  members: {{format: parquet, path: "{members}", key: member_id, time: updated_at}}
-  orders:
-    format: delta
-    path: data/orders
-    key: member_id
-    time: order_time
-    stream: true
-    clean: {{filter: "amount > 0"}}
-indicators:
-  city:       {{source: members, column: city}}
-  orders_1d:  {{source: orders, agg: count, window: 1d}}
-  spend_7d:   {{source: orders, agg: sum, of: amount, window: 7d}}
-  last_order: {{source: orders, agg: max, of: order_time}}
-  channels:   {{source: orders, agg: collect_set, of: channel}}
-labels:
-  - {{id: orders_today, type: number, method: metric, indicator: orders_1d, realtime: true}}
-  - id: spender
-    type: string
-    method: rules
-    realtime: true
-    values:
-      - {{value: big, when: {{field: spend_7d, op: gte, value: 100}}}}
-      - {{value: small, when: {{field: spend_7d, op: gt, value: 0}}}}
-  - {{id: channels_used, type: list, method: preference, indicator: channels, realtime: true}}
-  - id: city_tier
-    type: string
-    method: rules
-    values:
-      - {{value: tier1, when: {{field: city, op: in, value: [Shanghai, Beijing]}}}}
-outputs:
-  warehouse: warehouse
-  elasticsearch: {{nodes: "{url}", alias: {alias}, writer: python}}
-"""
 
 
 def member_ids(numbers: np.ndarray, entities: int) -> list[str]:

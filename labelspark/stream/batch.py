@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from typing import Iterator
 from dataclasses import dataclass
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import DataFrame, SparkSession

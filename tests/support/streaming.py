@@ -31,7 +31,7 @@ name: live
 timezone: UTC
 entity: {{key: member_id}}
 sources:
-  members: {{format: parquet, path: data/members, key: member_id, time: updated_at}}
+  members: {{format: parquet, path: "{members}", key: member_id, time: updated_at}}
   orders:
     format: delta
     path: data/orders
@@ -62,7 +62,7 @@ labels:
       - {{value: tier1, when: {{field: city, op: in, value: [Shanghai, Beijing]}}}}
 outputs:
   warehouse: warehouse
-  elasticsearch: {{nodes: "{url}", alias: live_labels, writer: python}}
+  elasticsearch: {{nodes: "{url}", alias: {alias}, writer: python}}
 """
 ORDERS = pa.schema([("member_id", pa.string()), ("order_time", pa.timestamp("us", tz="UTC")),
                     ("amount", pa.float64()), ("channel", pa.string())])
@@ -77,7 +77,7 @@ def write_project(directory: Path, url: str, today: dt.date) -> Path:
             for n, m in enumerate(MEMBERS) if m in WEEK_BUYERS]
     append_orders(directory, week)
     config = directory / "labelspark.yaml"
-    config.write_text(CONFIG.format(url=url))
+    config.write_text(CONFIG.format(members="data/members", url=url, alias="live_labels"))
     return config
 
 
