@@ -46,10 +46,21 @@ def signed_in(monkeypatch) -> dict:
     return dict(os.environ)
 
 
+def without_streaming(config: Path) -> Path:
+    """The demo without `stream: true` and `realtime: true`: a database table has no new rows to
+    stream, and both sides of a comparison must define their labels alike (label_catalog)."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for part in [*settings["sources"].values(), *settings["labels"]]:
+        part.pop("stream", None)
+        part.pop("realtime", None)
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    return config
+
+
 def from_database(config: Path, postgres: Postgres, events_table: str | None = None) -> Path:
     """Points the demo's members (a table) and orders (a query) at PostgreSQL, and its events at
     a catalog table when given one; returns the config."""
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings = yaml.safe_load(without_streaming(config).read_text(encoding="utf-8"))
     sources = settings["sources"]
     for name, location in (("members", {"dbtable": "members"}), ("orders", {"query": "SELECT * FROM orders"})):
         sources[name].pop("path")
@@ -63,7 +74,7 @@ def from_database(config: Path, postgres: Postgres, events_table: str | None = N
 
 def test_classic_spark_reads_postgres_and_a_catalog_table_as_it_reads_parquet(tmp_path, postgres, signed_in):
     _fetch_driver()
-    files = write_demo(tmp_path / "files")
+    files = without_streaming(write_demo(tmp_path / "files"))
     database = from_database(write_demo(tmp_path / "database"), postgres, events_table=EVENTS_TABLE)
 
     # the events parquet saved as a managed Delta table of the session catalog, then one date run
@@ -80,7 +91,7 @@ def test_classic_spark_reads_postgres_and_a_catalog_table_as_it_reads_parquet(tm
 def test_sail_reads_postgres_with_pysails_jdbc_reader_as_it_reads_parquet(tmp_path, postgres, signed_in):
     if not _installed("connectorx"):
         missing("Sail's jdbc reader needs connectorx: pip install 'pysail[jdbc]'")
-    files = write_demo(tmp_path / "files")
+    files = without_streaming(write_demo(tmp_path / "files"))
     database = from_database(write_demo(tmp_path / "database"), postgres)
 
     run_dates(files, "sail", *DATES)

@@ -40,6 +40,11 @@ class LastValues:
             self.parts = [] if since is None else [since.withColumn(ORDER, F.lit(0)).localCheckpoint()]
         return self
 
+    def forget(self) -> None:
+        """Read again at the next `at`: the alias moved, maybe to a snapshot of the same date run again."""
+        self._release()
+        self.cut, self.base, self.parts = "unread", None, []
+
     def of(self, touched: DataFrame, only) -> DataFrame | None:
         """(key, label_id, value) of the entities `only(df, key, touched)` keeps."""
         key = self.project.key

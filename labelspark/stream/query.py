@@ -222,6 +222,7 @@ class _Stream:
         if served != self.served and served.name is None:
             log.warning("alias %s does not exist yet: changes go to label_updates only until the first publish", self.index.alias)
         elif served != self.served:
+            self.last.forget()
             sent = replay(self.spark, self.project, served.day, self.index.send)
             log.info("alias %s serves %s (snapshot %s): the updates of %d entities since then sent to it", self.index.alias,
                      served.name, served.day, sent)
