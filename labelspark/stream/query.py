@@ -46,7 +46,7 @@ STARTING_VERSIONS = "labelspark_starting_versions.json"  # in the checkpoint: {s
 IDLE_SECONDS = 2.0  # how often an idle stream looks whether the nightly publish moved the alias
 
 
-class StopRequested(Exception):
+class _StopRequested(Exception):
     """Raised in a batch that starts after a stop signal: the query ends with it, uncommitted."""
 
 
@@ -193,7 +193,7 @@ class _Stream:
     def _batch(self, rows: DataFrame, batch_id: int) -> None:
         with self.working:
             if self.stopping.is_set():
-                raise StopRequested(f"batch {batch_id} is left for the next start")
+                raise _StopRequested(f"batch {batch_id} is left for the next start")
             started = time.monotonic()
             self._follow_alias()
             rows = rows.persist()

@@ -54,12 +54,3 @@ def latest_since(spark: SparkSession, path: str, key: str, after: dt.date | None
     return (table.withColumn("__last", F.row_number().over(last)).where(F.col("__last") == 1)
             .select(key, "label_id", "value"))
 
-
-def entities_since(spark: SparkSession, path: str, key: str, after: dt.date | None) -> DataFrame | None:
-    """The entities with a change on the days after `after` (None: any day)."""
-    table = read_table(spark, path)
-    if table is None:
-        return None
-    if after is not None:
-        table = table.where(F.col(DATE) > F.lit(after))
-    return table.select(key).distinct()
