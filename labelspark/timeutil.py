@@ -46,5 +46,9 @@ def start_of_day(day: dt.date, timezone: str) -> dt.datetime:
     return local.astimezone(dt.timezone.utc)
 
 
+def today(timezone: str) -> dt.date:
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
 def yesterday(timezone: str) -> dt.date:
-    return dt.datetime.now(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
+    return today(timezone) - dt.timedelta(days=1)

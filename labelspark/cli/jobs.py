@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
 from labelspark.cli.options import add_engine, date, names
@@ -89,14 +88,12 @@ def share(text: str) -> float:
 def project_and_day(args):
     """The validated config and the business date (default: yesterday in its timezone). A date
     after today is a typo or a wrong clock, not a business day, unless `--allow-future`."""
-    from zoneinfo import ZoneInfo
-
     from labelspark.config import load_project
-    from labelspark.timeutil import yesterday
+    from labelspark.timeutil import today as today_in, yesterday
 
     project = load_project(args.config)
     day = args.date or yesterday(project.timezone)
-    today = dt.datetime.now(ZoneInfo(project.timezone)).date()
+    today = today_in(project.timezone)
     if day > today and not getattr(args, "allow_future", True):
         raise UsageError(f"--date {day} is after today ({today} in {project.timezone}); pass --allow-future if that is meant")
     return project, day

@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -29,6 +28,7 @@ from labelspark.config import Project
 from labelspark.engine.spark_types import SPARK_TYPE_OF_KIND
 from labelspark.publish import bulk
 from labelspark.stream.last_values import LastValues
+from labelspark.timeutil import today
 from labelspark.udfs import as_text, from_text
 from labelspark.warehouse import updates
 from labelspark.warehouse.names import DATE, UPDATES_TABLE, Tables
@@ -90,7 +90,7 @@ def process(spark: SparkSession, project: Project, keys: DataFrame, last: LastVa
     resends what it appended, with the values as of now, and appends nothing: Delta would skip
     the append (its transaction id), and the changes found now would be in no table.
     """
-    day = dt.datetime.now(_zone(project)).date()
+    day = today(project.timezone)
     path = Tables(project.warehouse).updates
     with contextlib.ExitStack() as cached:
         touched = cached.enter_context(persisted(touched_entities(spark, project, keys)))
@@ -150,7 +150,3 @@ def replay(spark: SparkSession, project: Project, after: dt.date | None, send) -
 def _only(df: DataFrame, key: str, touched: DataFrame) -> DataFrame:
     """The rows of `df` whose `key` is a touched entity (a broadcast semi-join: the touched are few)."""
     return df.join(F.broadcast(touched), F.col(key).cast("string") == F.col(TOUCHED), "left_semi")
-
-
-def _zone(project: Project) -> ZoneInfo:
-    return ZoneInfo(project.timezone)

@@ -13,7 +13,7 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from labelspark.compute.derived.unions import exploded
+from labelspark.compute.derived.unions import exploded, union_all
 from labelspark.config import Project
 from labelspark.udfs import as_text
 from labelspark.warehouse import updates
@@ -51,7 +51,7 @@ class LastValues:
         base = None if self.base is None else only(self.base, key, touched)
         if not self.parts:
             return base
-        overrides = _latest(only(_union(self.parts), key, touched), key)
+        overrides = _latest(only(union_all(self.parts), key, touched), key)
         return overrides if base is None else base.join(overrides, [key, "label_id"], "left_anti").unionByName(overrides)
 
     def advance(self, changes: DataFrame) -> None:
@@ -59,7 +59,7 @@ class LastValues:
         order = len(self.parts) + 1
         self.parts.append(changes.select(self.project.key, "label_id", "value", F.lit(order).alias(ORDER)).localCheckpoint())
         if len(self.parts) > MAX_PARTS:
-            merged = _latest(_union(self.parts), self.project.key).withColumn(ORDER, F.lit(0)).localCheckpoint()
+            merged = _latest(union_all(self.parts), self.project.key).withColumn(ORDER, F.lit(0)).localCheckpoint()
             self.parts = [merged]
 
     def _snapshot(self, cut: dt.date | None) -> DataFrame | None:
@@ -73,13 +73,6 @@ class LastValues:
     def _release(self) -> None:
         if self.base is not None:
             self.base.unpersist()
-
-
-def _union(parts: list[DataFrame]) -> DataFrame:
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
-    return union
 
 
 def _latest(rows: DataFrame, key: str) -> DataFrame:

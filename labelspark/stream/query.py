@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from labelspark.compute.stop_signals import STOP_SIGNALS
+from labelspark.compute.derived.unions import union_all
 from labelspark.config import Project
 from labelspark.engine.facts import engine_of
 from labelspark.engine.sessions import set_timezone
@@ -164,11 +165,7 @@ class _Stream:
 
     def _rows(self) -> DataFrame:
         """(TOUCHED, ROW_TIME) of the new rows of every streamed source."""
-        streams = [self._source_rows(name) for name in self.project.streamed_sources]
-        rows = streams[0]
-        for more in streams[1:]:
-            rows = rows.unionByName(more)
-        return rows
+        return union_all([self._source_rows(name) for name in self.project.streamed_sources])
 
     def _source_rows(self, name: str) -> DataFrame:
         source = self.project.sources[name]
